@@ -1,0 +1,172 @@
+"""Events the service publishes. Each names its topic; `event_id` equals the CloudEvents `ce_id`.
+
+A redemption code never appears here: events carry `code_last4` only.
+"""
+
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+from giftcert_contracts.fields import (
+    Actor,
+    CodeLast4,
+    Detail,
+    ExternalId,
+    Reason,
+    Timestamp,
+    WorkspaceId,
+)
+from giftcert_contracts.inbound import Channel
+from giftcert_contracts.money import Money
+from giftcert_contracts.topics import Topic
+
+PurchaseRejectionReason = Literal[
+    "portal_disabled", "amount_out_of_range", "currency_not_supported", "segment_not_allowed",
+    "invalid",
+]
+PaymentRejectionReason = Literal[
+    "unknown_certificate", "amount_mismatch", "currency_mismatch", "not_pending",
+]
+RedemptionRejectionReason = Literal[
+    "not_found", "not_active", "already_redeemed", "voided", "expired", "exceeds_order_total",
+    "currency_mismatch", "segment_not_allowed", "too_many_attempts",
+]
+VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired"]
+ReactivateRejectionReason = Literal["not_found", "not_voided", "expired"]
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    topic: ClassVar[Topic]
+
+    workspace_id: WorkspaceId
+    event_id: UUID
+    occurred_at: Timestamp
+
+    @property
+    def subject(self) -> UUID | None:
+        """The certificate the event is about (CloudEvents subject and Kafka key), if any."""
+        return getattr(self, "certificate_id", None)
+
+
+class CertificateCreated(Event):
+    topic = Topic.CERTIFICATE_CREATED
+    certificate_id: UUID
+    amount: Money
+    channel: Channel
+    expires_in_days: int
+
+
+class PurchaseRejected(Event):
+    topic = Topic.PURCHASE_REJECTED
+    certificate_id: UUID
+    reason: PurchaseRejectionReason
+    detail: Detail
+
+
+class CertificateActivated(Event):
+    topic = Topic.CERTIFICATE_ACTIVATED
+    certificate_id: UUID
+    code_last4: CodeLast4
+    amount: Money
+    activated_at: Timestamp
+    expires_at: Timestamp
+    channel: Channel
+    payment_id: ExternalId
+
+
+class PaymentRejected(Event):
+    topic = Topic.PAYMENT_REJECTED
+    payment_id: ExternalId
+    certificate_id: UUID
+    reason: PaymentRejectionReason
+    detail: Detail
+
+
+class PdfReady(Event):
+    topic = Topic.PDF_READY
+    certificate_id: UUID
+    document_id: UUID
+    sha256: str
+    size_bytes: int
+
+
+class CertificateSent(Event):
+    topic = Topic.CERTIFICATE_SENT
+    certificate_id: UUID
+    to: EmailStr
+    document_id: UUID
+
+
+class CertificateRedeemed(Event):
+    topic = Topic.CERTIFICATE_REDEEMED
+    request_id: UUID
+    order_id: ExternalId
+    certificate_id: UUID
+    code_last4: CodeLast4
+    amount_applied: Money
+    redeemed_at: Timestamp
+
+
+class RedemptionRejected(Event):
+    topic = Topic.REDEMPTION_REJECTED
+    request_id: UUID
+    order_id: ExternalId
+    reason: RedemptionRejectionReason
+    detail: Detail
+
+
+class CertificateVoided(Event):
+    topic = Topic.CERTIFICATE_VOIDED
+    request_id: UUID
+    certificate_id: UUID
+    reason: Reason
+    actor: Actor
+
+
+class VoidRejected(Event):
+    topic = Topic.VOID_REJECTED
+    request_id: UUID
+    certificate_id: UUID
+    reason: VoidRejectionReason
+    detail: Detail
+
+
+class CertificateReactivated(Event):
+    topic = Topic.CERTIFICATE_REACTIVATED
+    request_id: UUID
+    certificate_id: UUID
+    reason: Reason
+    actor: Actor
+
+
+class ReactivateRejected(Event):
+    topic = Topic.REACTIVATE_REJECTED
+    request_id: UUID
+    certificate_id: UUID
+    reason: ReactivateRejectionReason
+    detail: Detail
+
+
+class CertificateExpired(Event):
+    topic = Topic.CERTIFICATE_EXPIRED
+    certificate_id: UUID
+    code_last4: CodeLast4
+    expired_at: Timestamp
+
+
+class CertificateExpiringSoon(Event):
+    topic = Topic.CERTIFICATE_EXPIRING_SOON
+    certificate_id: UUID
+    expires_at: Timestamp
+    recipient_email: EmailStr
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    CertificateCreated, PurchaseRejected, CertificateActivated, PaymentRejected, PdfReady,
+    CertificateSent, CertificateRedeemed, RedemptionRejected, CertificateVoided, VoidRejected,
+    CertificateReactivated, ReactivateRejected, CertificateExpired, CertificateExpiringSoon,
+)
+EVENT_TYPE_BY_TOPIC: dict[Topic, type[Event]] = {t.topic: t for t in EVENT_TYPES}
