@@ -1,0 +1,37 @@
+# Two commands on a fresh machine with Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo dev test test-unit test-integration lint typecheck asyncapi clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## the whole stack embedded, one certificate walked through its life
+	$(BIN)/giftcert demo
+
+dev: $(STAMP)  ## the whole stack embedded, running until Ctrl-C
+	$(BIN)/giftcert dev
+
+test: $(STAMP)  ## every test: unit, integration (real PostgreSQL and broker), end to end
+	$(BIN)/pytest
+
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+asyncapi: $(STAMP)  ## regenerate docs/asyncapi.yaml from the FastStream apps
+	$(BIN)/giftcert asyncapi > docs/asyncapi.yaml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Delivery handlers: the certificate PDF (documents service) and the email (mailer service)."""

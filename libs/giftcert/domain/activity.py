@@ -1,0 +1,16 @@
+"""Kinds of entries in a certificate's activity log; each is written with the change it records."""
+
+from enum import StrEnum
+
+
+class ActivityKind(StrEnum):
+    CREATED = "created"
+    PURCHASED = "purchased"
+    PURCHASED_FROM_PORTAL = "purchased_from_portal"
+    ACTIVATED_FROM_PORTAL = "activated_from_portal"
+    REDEEMED = "redeemed"
+    VOIDED = "voided"
+    REACTIVATED = "reactivated"
+    SENT = "sent"
+    EXPIRED = "expired"
+    EXPIRING_SOON = "expiring_soon"

@@ -1,0 +1,28 @@
+"""What goes on a certificate's PDF, taken from the certificate and its workspace."""
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from giftcert.domain.certificate import Certificate
+from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.rendering.certificate_pdf import CertificateDocument
+
+_DOCUMENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:giftcert:document")
+
+
+def document_id_of(certificate_id: UUID) -> UUID:
+    """Stable: a regenerated PDF keeps its id (and, rendering being deterministic, its bytes)."""
+    return uuid5(_DOCUMENT_NAMESPACE, str(certificate_id))
+
+
+def certificate_document(certificate: Certificate, workspace: WorkspaceSettings) -> CertificateDocument:
+    if certificate.expires_at is None:
+        raise ValueError("only an activated certificate has a PDF")
+    return CertificateDocument(
+        workspace_name=workspace.name,
+        amount=certificate.amount,
+        recipient_name=certificate.recipient_name,
+        purchaser_name=certificate.purchaser_name,
+        message=certificate.message,
+        code=certificate.code,
+        expires_at=certificate.expires_at,
+    )

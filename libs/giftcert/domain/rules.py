@@ -1,0 +1,118 @@
+"""The decisions of the contract's "Rules the outcomes follow", as pure functions.
+
+Each returns None when the command may proceed, or the refusal (a contract reason code and a
+detail for people). Nothing here reads a clock or a store: the caller passes what is needed.
+Details never contain a redemption code.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.money import Amount
+from giftcert.domain.workspace import WorkspaceSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    reason: str
+    detail: str
+
+
+def refuse_purchase(
+    workspace: WorkspaceSettings, *, amount: Amount, channel: str, segment: str | None
+) -> Refusal | None:
+    del segment  # segment-restricted products come with the operator surface
+    if channel == "portal" and not workspace.portal_enabled:
+        return Refusal("portal_disabled", "the public portal is disabled for this workspace")
+    if amount.currency != workspace.currency:
+        return Refusal(
+            "currency_not_supported",
+            f"this workspace sells certificates in {workspace.currency}, not {amount.currency}",
+        )
+    if not workspace.min_minor <= amount.minor <= workspace.max_minor:
+        return Refusal(
+            "amount_out_of_range",
+            f"the amount must be between {workspace.min_minor} and {workspace.max_minor} minor units",
+        )
+    return None
+
+
+def refuse_payment(certificate: Certificate | None, *, amount: Amount) -> Refusal | None:
+    if certificate is None:
+        return Refusal("unknown_certificate", "no certificate with this id in this workspace")
+    if certificate.status is not Status.PENDING:
+        return Refusal("not_pending", f"the certificate is {certificate.status}, not pending")
+    if amount.currency != certificate.amount.currency:
+        return Refusal(
+            "currency_mismatch",
+            f"paid in {amount.currency}, the certificate is in {certificate.amount.currency}",
+        )
+    if amount.minor != certificate.amount.minor:
+        return Refusal(
+            "amount_mismatch",
+            f"paid {amount.minor}, the certificate costs {certificate.amount.minor} minor units",
+        )
+    return None
+
+
+_REDEEM_REFUSAL_BY_STATUS = {
+    Status.PENDING: Refusal("not_active", "the certificate has not been paid for yet"),
+    Status.REDEEMED: Refusal("already_redeemed", "the certificate has already been used"),
+    Status.VOIDED: Refusal("voided", "the certificate has been voided"),
+    Status.EXPIRED: Refusal("expired", "the certificate has expired"),
+}
+
+
+def refuse_redemption(
+    certificate: Certificate | None,
+    *,
+    order_total: Amount,
+    segment: str | None,
+    requested_at: datetime,
+    now: datetime,
+) -> Refusal | None:
+    if certificate is None:
+        return Refusal("not_found", "no certificate matches this code")
+    if (by_status := _REDEEM_REFUSAL_BY_STATUS.get(certificate.status)) is not None:
+        return by_status
+    if certificate.has_expired_by(requested_at) or certificate.has_expired_by(now):
+        return Refusal("expired", "the certificate has expired")
+    if certificate.segment is not None and segment != certificate.segment:
+        return Refusal("segment_not_allowed", "the certificate is not valid for this segment")
+    if order_total.currency != certificate.amount.currency:
+        return Refusal(
+            "currency_mismatch",
+            f"the order is in {order_total.currency}, the certificate in "
+            f"{certificate.amount.currency}",
+        )
+    if certificate.amount.minor > order_total.minor:
+        return Refusal(
+            "exceeds_order_total",
+            "the certificate is worth more than the order total and must be used in full",
+        )
+    return None
+
+
+_VOID_REFUSAL_BY_STATUS = {
+    Status.PENDING: Refusal("not_active", "a pending certificate cannot be voided"),
+    Status.REDEEMED: Refusal("already_redeemed", "the certificate has already been used"),
+    Status.VOIDED: Refusal("already_voided", "the certificate is already voided"),
+    Status.EXPIRED: Refusal("expired", "the certificate has expired"),
+}
+
+
+def refuse_void(certificate: Certificate | None) -> Refusal | None:
+    if certificate is None:
+        return Refusal("not_found", "no certificate with this id in this workspace")
+    return _VOID_REFUSAL_BY_STATUS.get(certificate.status)
+
+
+def refuse_reactivation(certificate: Certificate | None, *, now: datetime) -> Refusal | None:
+    if certificate is None:
+        return Refusal("not_found", "no certificate with this id in this workspace")
+    if certificate.status is not Status.VOIDED:
+        return Refusal("not_voided", f"only a voided certificate can be reactivated, not {certificate.status}")
+    if certificate.has_expired_by(now):
+        return Refusal("expired", "the certificate's expiry date has passed")
+    return None

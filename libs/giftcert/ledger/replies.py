@@ -1,0 +1,33 @@
+"""Requests that get exactly one decision. The first delivery of a key decides and stores the reply
+with the inbox row; every repeat publishes that same reply again under a new event id."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from uuid import uuid4
+
+from giftcert.clock import Clock
+from giftcert.messaging.inbox import InboxKey
+from giftcert.store.unit_of_work import UnitOfWork
+from giftcert_contracts.outbound import Event
+
+Decide = Callable[[UnitOfWork, datetime], Awaitable[Event]]
+
+
+async def decide_once(uow: UnitOfWork, key: InboxKey, clock: Clock, decide: Decide) -> Event:
+    async with uow:
+        now = clock.now()
+        if await uow.inbox.claim(key, now):
+            reply = await decide(uow, now)
+            await uow.inbox.remember_reply(key, reply)
+        else:
+            stored = await uow.inbox.stored_reply(key, event_id=uuid4(), occurred_at=now)
+            if stored is None:
+                raise RuntimeError(f"inbox key {key} was handled but has no stored reply")
+            reply = stored
+        await uow.outbox.add(reply)
+        await uow.commit()
+    return reply
+
+
+def new_event_fields(workspace_id: str, now: datetime) -> dict[str, object]:
+    return {"workspace_id": workspace_id, "event_id": uuid4(), "occurred_at": now}

@@ -1,0 +1,94 @@
+"""Emails to recipients. Names and other customer text reach headers only through
+`email.headerregistry.Address` after control characters (CR, LF, ...) became spaces, so no text
+can add a header. The Message-ID is derived from the certificate, so a re-sent copy can be
+recognised as the same message."""
+
+import re
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import parseaddr
+from uuid import UUID
+
+from giftcert.domain.codes import display_code, last4
+from giftcert.domain.money import Amount
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
+
+
+def _address(name: str, email: str) -> Address:
+    username, _, domain = _one_line(email).rpartition("@")
+    return Address(display_name=_one_line(name), username=username, domain=domain)
+
+
+def _sender(mail_from: str) -> Address:
+    name, email = parseaddr(_one_line(mail_from))
+    return _address(name, email)
+
+
+def _new_message(*, mail_from: str, to_name: str, to_email: str, subject: str, message_id: str) -> EmailMessage:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = _sender(mail_from)
+    message["To"] = _address(to_name, to_email)
+    message["Subject"] = _one_line(subject)
+    message["Message-ID"] = message_id
+    return message
+
+
+def compose_certificate_email(
+    *, mail_from: str, to_name: str, to_email: str, purchaser_name: str, workspace_name: str,
+    amount: Amount, code: str, expires_at: datetime, message: str | None, pdf: bytes,
+    certificate_id: UUID,
+) -> EmailMessage:
+    email = _new_message(
+        mail_from=mail_from, to_name=to_name, to_email=to_email,
+        subject=f"Your gift certificate from {workspace_name}",
+        message_id=f"<certificate-{certificate_id}@giftcert.invalid>",
+    )
+    lines = [
+        f"Hello {_one_line(to_name)},",
+        "",
+        f"{_one_line(purchaser_name)} has given you a gift certificate of {amount.formatted()} "
+        f"for {_one_line(workspace_name)}.",
+    ]
+    if message:
+        lines += ["", "Their message:", "", *(f"  {line}" for line in message.splitlines())]
+    lines += [
+        "",
+        f"Your code: {display_code(code)}",
+        f"Valid until: {expires_at:%d %B %Y}",
+        "",
+        "Enter the code at checkout when you book; it is used in full on one booking.",
+        "The certificate is attached as a PDF.",
+    ]
+    email.set_content("\n".join(lines))
+    email.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=f"gift-certificate-{last4(code)}.pdf"
+    )
+    return email
+
+
+def compose_reminder_email(
+    *, mail_from: str, to_name: str, to_email: str, workspace_name: str, amount: Amount,
+    code: str, expires_at: datetime, certificate_id: UUID,
+) -> EmailMessage:
+    email = _new_message(
+        mail_from=mail_from, to_name=to_name, to_email=to_email,
+        subject=f"Your gift certificate expires on {expires_at:%d %B %Y}",
+        message_id=f"<reminder-{certificate_id}@giftcert.invalid>",
+    )
+    email.set_content(
+        "\n".join([
+            f"Hello {_one_line(to_name)},",
+            "",
+            f"Your {amount.formatted()} gift certificate for {_one_line(workspace_name)} expires on "
+            f"{expires_at:%d %B %Y}.",
+            f"Your code: {display_code(code)}",
+        ])
+    )
+    return email

@@ -1,0 +1,65 @@
+"""A local SMTP server for development and tests: every message it accepts becomes an `.eml`
+file in a folder, written under a temporary name and renamed, so a reader never sees half a file."""
+
+import itertools
+import re
+import socket
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from aiosmtpd.controller import Controller
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _FolderHandler:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sequence = itertools.count(1)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        del server, session
+        content: bytes = envelope.original_content or envelope.content
+        message_id = str(message_from_bytes(content, policy=default).get("Message-ID", "no-id"))
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{stamp}-{next(self._sequence):05d}-{_UNSAFE.sub('_', message_id).strip('_')[:80]}.eml"
+        partial = self.folder / f".{name}.part"
+        partial.write_bytes(content)
+        partial.rename(self.folder / name)
+        return "250 Message accepted for delivery"
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class MailFolderSink:
+    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.folder = folder
+        self.host = host
+        self.port = port
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or _free_port(self.host)
+        self._controller = Controller(_FolderHandler(self.folder), hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

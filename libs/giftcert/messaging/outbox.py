@@ -1,0 +1,82 @@
+"""The transactional outbox. `OutboxWriter.add` inserts through the caller's connection and never
+commits: an event row exists if and only if the change it reports was committed. Only the relay
+reads rows, publishes them and deletes what the broker acknowledged."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from giftcert.store.schema import outbox
+from giftcert_contracts.cloudevents import cloudevent_headers
+from giftcert_contracts.outbound import Event
+from giftcert_contracts.topics import Topic
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    topic: Topic
+    key: str
+    headers: dict[str, str]
+    payload: bytes
+
+
+def kafka_key(event: Event, fallback: str) -> str:
+    """The certificate id where there is one, else the request's id."""
+    subject = event.subject
+    return str(subject) if subject is not None else fallback
+
+
+class OutboxWriter:
+    def __init__(self, connection: AsyncConnection, *, source: str) -> None:
+        self._connection = connection
+        self._source = source
+
+    async def add(self, *events: Event, key: str | None = None) -> None:
+        if not events:
+            return
+        rows = []
+        for event in events:
+            fallback = key or str(getattr(event, "request_id", event.event_id))
+            rows.append(
+                {
+                    "topic": event.topic.value,
+                    "key": kafka_key(event, fallback),
+                    "headers": cloudevent_headers(event, source=self._source),
+                    "payload": event.model_dump_json().encode(),
+                    "created_at": event.occurred_at,
+                }
+            )
+        await self._connection.execute(insert(outbox), rows)
+
+
+class OutboxReader:
+    """The relay's side: claim the oldest rows (skipping rows another relay holds), delete them."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def claim(self, limit: int) -> Sequence[OutboxRow]:
+        query = select(outbox).order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        result = await self._connection.execute(query)
+        return [
+            OutboxRow(
+                id=r.id,
+                topic=Topic(r.topic),
+                key=r.key,
+                headers=r.headers if isinstance(r.headers, dict) else json.loads(r.headers),
+                payload=bytes(r.payload),
+            )
+            for r in result
+        ]
+
+    async def delete(self, ids: Sequence[int]) -> None:
+        await self._connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+
+    async def oldest(self) -> datetime | None:
+        query = select(outbox.c.created_at).order_by(outbox.c.id).limit(1)
+        return (await self._connection.execute(query)).scalar_one_or_none()

@@ -1,0 +1,56 @@
+"""Process settings, read from `GIFTCERT_*` environment variables.
+
+Every topic name is a setting: `GIFTCERT_TOPIC_PREFIX` (default `giftcert.`) + the contract's base
+name, unless `GIFTCERT_TOPIC_NAMES__<BASE_NAME>` (e.g. `GIFTCERT_TOPIC_NAMES__PAYMENT_COMPLETED`)
+names the topic outright, so an operator can point the service at the payment system's own topic.
+"""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from giftcert_contracts.topics import DEAD_LETTER_SUFFIX, Topic
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GIFTCERT_", env_nested_delimiter="__")
+
+    database_url: str = "postgresql+asyncpg://postgres@localhost:5432/giftcert"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_acks: str = "all"
+    topic_prefix: str = "giftcert."
+    topic_names: dict[str, str] = Field(default_factory=dict)
+    topic_partitions: int = 3
+    topic_replication_factor: int = 1
+    consumer_group_prefix: str = "giftcert."
+    event_source: str = "urn:giftcert"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Gift certificates <giftcerts@example.com>"
+
+    expiry_tick_seconds: float = 3600.0
+    relay_poll_seconds: float = 0.05
+    relay_batch_size: int = 500
+    expiry_batch_size: int = 1000
+    retry_initial_seconds: float = 0.2
+    retry_max_seconds: float = 10.0
+    handler_max_attempts: int = 5
+    graceful_timeout_seconds: float = 30.0
+    var_dir: Path = Path("var")
+
+    def topic(self, base: Topic) -> str:
+        override = self.topic_names.get(base.name.lower()) or self.topic_names.get(base.name)
+        return override or f"{self.topic_prefix}{base.value}"
+
+    def dead_letter_topic(self, base: Topic) -> str:
+        return f"{self.topic(base)}{DEAD_LETTER_SUFFIX}"
+
+    def group_id(self, service: str, base: Topic) -> str:
+        return f"{self.consumer_group_prefix}{service}.{base.value}"
+
+    @cached_property
+    def base_topic_by_name(self) -> dict[str, Topic]:
+        return {self.topic(t): t for t in Topic}

@@ -1,0 +1,115 @@
+"""Certificates in PostgreSQL. Reads that precede a change lock the row (`FOR UPDATE`), so two
+transactions deciding about one certificate take turns; batch reads lock in primary-key order."""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.money import Amount
+from giftcert.store.schema import certificates
+
+_DIRECT_FIELDS = (
+    "id", "workspace_id", "code", "channel", "segment", "purchaser_name", "purchaser_email",
+    "recipient_name", "recipient_email", "message", "expiry_days", "payment_id", "created_at",
+    "activated_at", "expires_at", "redeemed_at", "voided_at", "expired_at",
+    "expiring_soon_notified_at",
+)
+
+
+def _from_row(row: Mapping[str, Any]) -> Certificate:
+    return Certificate(
+        status=Status(row["status"]),
+        amount=Amount(row["amount_minor"], row["currency"]),
+        **{field: row[field] for field in _DIRECT_FIELDS},
+    )
+
+
+def _to_row(certificate: Certificate) -> dict[str, Any]:
+    row = {field: getattr(certificate, field) for field in _DIRECT_FIELDS}
+    row["status"] = certificate.status.value
+    row["amount_minor"] = certificate.amount.minor
+    row["currency"] = certificate.amount.currency
+    return row
+
+
+class CertificateRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, certificate: Certificate) -> None:
+        await self._connection.execute(insert(certificates).values(_to_row(certificate)))
+
+    async def save(self, certificate: Certificate) -> None:
+        row = _to_row(certificate)
+        del row["id"]
+        await self._connection.execute(
+            update(certificates).where(certificates.c.id == certificate.id).values(row)
+        )
+
+    async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
+        query = select(certificates).where(
+            certificates.c.id == certificate_id, certificates.c.workspace_id == workspace_id
+        )
+        if lock:
+            query = query.with_for_update()
+        row = (await self._connection.execute(query)).mappings().first()
+        return None if row is None else _from_row(row)
+
+    async def exists_anywhere(self, certificate_id: UUID) -> bool:
+        query = select(certificates.c.id).where(certificates.c.id == certificate_id)
+        return (await self._connection.execute(query)).first() is not None
+
+    async def code_taken(self, workspace_id: str, code: str) -> bool:
+        query = select(certificates.c.id).where(
+            certificates.c.workspace_id == workspace_id, certificates.c.code == code
+        )
+        return (await self._connection.execute(query)).first() is not None
+
+    async def get_by_code(self, workspace_id: str, code: str, *, lock: bool = False) -> Certificate | None:
+        query = select(certificates).where(
+            certificates.c.workspace_id == workspace_id, certificates.c.code == code
+        )
+        if lock:
+            query = query.with_for_update()
+        row = (await self._connection.execute(query)).mappings().first()
+        return None if row is None else _from_row(row)
+
+    async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:
+        """Active certificates whose expiry has passed, oldest id first, locked; skips rows
+        another transaction holds (a concurrent redemption decides those)."""
+        query = (
+            select(certificates)
+            .where(
+                certificates.c.workspace_id == workspace_id,
+                certificates.c.status == Status.ACTIVE.value,
+                certificates.c.expires_at <= now,
+            )
+            .order_by(certificates.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+
+    async def lock_expiring_soon(
+        self, workspace_id: str, now: datetime, horizon: datetime, limit: int
+    ) -> Sequence[Certificate]:
+        """Active certificates expiring before `horizon` whose reminder is not yet out."""
+        query = (
+            select(certificates)
+            .where(
+                certificates.c.workspace_id == workspace_id,
+                certificates.c.status == Status.ACTIVE.value,
+                certificates.c.expires_at > now,
+                certificates.c.expires_at <= horizon,
+                certificates.c.expiring_soon_notified_at.is_(None),
+            )
+            .order_by(certificates.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_from_row(r) for r in (await self._connection.execute(query)).mappings()]

@@ -1,0 +1,146 @@
+"""The certificate store's tables. Alembic migrations (./migrations) create them; this module is
+what the code queries through. Keep the two in step: tests/integration/test_migrations.py checks.
+
+Value is a ledger: `ledger_entries` holds signed amounts (issued +, redeemed -; later reversed,
+adjusted) with one row per (certificate, request) for every debit, so partial redemption adds rows
+rather than a rewrite.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+
+def _timestamp(name: str, *, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("portal_enabled", Boolean, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("min_minor", BigInteger, nullable=False),
+    Column("max_minor", BigInteger, nullable=False),
+    Column("expiry_days", Integer, nullable=False),
+    Column("reminder_days", Integer, nullable=False),
+    _timestamp("created_at", nullable=False),
+    _timestamp("updated_at", nullable=False),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("code", String(12), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("segment", String(64)),
+    Column("purchaser_name", String(200), nullable=False),
+    Column("purchaser_email", String(320), nullable=False),
+    Column("recipient_name", String(200), nullable=False),
+    Column("recipient_email", String(320), nullable=False),
+    Column("message", String(500)),
+    Column("expiry_days", Integer, nullable=False),
+    Column("payment_id", String(128)),
+    _timestamp("created_at", nullable=False),
+    _timestamp("activated_at"),
+    _timestamp("expires_at"),
+    _timestamp("redeemed_at"),
+    _timestamp("voided_at"),
+    _timestamp("expired_at"),
+    _timestamp("expiring_soon_notified_at"),
+    UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
+    Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
+)
+
+certificate_activity = Table(
+    "certificate_activity",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("certificate_id", Uuid, ForeignKey("certificates.id"), nullable=False),
+    Column("workspace_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    _timestamp("occurred_at", nullable=False),
+    Column("actor", String(200)),
+    Column("reason", String(500)),
+    Column("reference", String(128)),
+    Index("certificate_activity_certificate_idx", "certificate_id", "id"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("certificate_id", Uuid, ForeignKey("certificates.id"), nullable=False),
+    Column("workspace_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("order_id", String(128)),
+    _timestamp("occurred_at", nullable=False),
+    UniqueConstraint("certificate_id", "request_id", name="ledger_entries_certificate_request_key"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("workspace_id", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    _timestamp("handled_at", nullable=False),
+    Column("reply_topic", String(64)),
+    Column("reply", JSONB),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("topic", String(64), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    _timestamp("created_at", nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("certificate_id", Uuid, ForeignKey("certificates.id"), nullable=False, unique=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    _timestamp("created_at", nullable=False),
+)
+
+OUTBOX_CHANNEL = "giftcert_outbox"
+"""NOTIFY channel the outbox trigger signals on; a wake-up for the relay, never its correctness."""
+
+NOW = text("now()")

@@ -1,0 +1,77 @@
+"""One unit of work = one database transaction, opened at the edge and rolled back unless
+committed. Repositories share the transaction's connection."""
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from giftcert.messaging.inbox import InboxRepository
+from giftcert.messaging.outbox import OutboxWriter
+from giftcert.store.activity import ActivityRepository
+from giftcert.store.certificates import CertificateRepository
+from giftcert.store.documents import DocumentRepository
+from giftcert.store.ledger import LedgerRepository
+from giftcert.store.workspaces import WorkspaceRepository
+
+
+class UnitOfWork:
+    certificates: CertificateRepository
+    workspaces: WorkspaceRepository
+    activity: ActivityRepository
+    ledger: LedgerRepository
+    documents: DocumentRepository
+    inbox: InboxRepository
+    outbox: OutboxWriter
+
+    def __init__(self, engine: AsyncEngine, *, event_source: str) -> None:
+        self._engine = engine
+        self._event_source = event_source
+        self._connection: AsyncConnection | None = None
+        self._transaction: AsyncTransaction | None = None
+
+    async def __aenter__(self) -> Self:
+        self._connection = connection = await self._engine.connect()
+        self._transaction = await connection.begin()
+        self.certificates = CertificateRepository(connection)
+        self.workspaces = WorkspaceRepository(connection)
+        self.activity = ActivityRepository(connection)
+        self.ledger = LedgerRepository(connection)
+        self.documents = DocumentRepository(connection)
+        self.inbox = InboxRepository(connection)
+        self.outbox = OutboxWriter(connection, source=self._event_source)
+        return self
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
+    async def commit(self) -> None:
+        if self._transaction is None:
+            raise RuntimeError("the unit of work is not open")
+        await self._transaction.commit()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                await self._transaction.rollback()
+        finally:
+            if self._connection is not None:
+                await self._connection.close()
+            self._connection = self._transaction = None
+
+
+class UnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine, *, event_source: str) -> None:
+        self.engine = engine
+        self._event_source = event_source
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, event_source=self._event_source)

@@ -1,0 +1,81 @@
+"""Composes the chosen services into one FastStream application (one process).
+
+`ledger`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler` ticks.
+Every process that runs any of them creates the topics first. The relay is its own service so it
+can be scaled and watched on its own; `giftcert run` with no names runs all five together."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.specification import AsyncAPI
+
+from giftcert_services.documents.subscribers import documents_router
+from giftcert_services.ledger.subscribers import ledger_router
+from giftcert_services.mailer.subscribers import mailer_router
+from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
+from giftcert_services.runtime.bootstrap import Dependencies
+from giftcert_services.runtime.broker import build_broker
+from giftcert_services.runtime.topics import ensure_topics
+from giftcert_services.scheduler.ticker import ExpiryScheduler, tick_publisher
+
+ROUTERS: dict[str, Callable[[Dependencies], KafkaRouter]] = {
+    "ledger": ledger_router,
+    "documents": documents_router,
+    "mailer": mailer_router,
+}
+SERVICES = ("ledger", "documents", "mailer", "relay", "scheduler")
+
+TITLE = "giftcert"
+DESCRIPTION = (
+    "Gift-certificate service: the booking platform, the payment system and notification services "
+    "talk to it over Kafka. Wire contract v1."
+)
+
+
+def build_specification(broker: KafkaBroker, version: str = "1.0.0") -> AsyncAPI:
+    return AsyncAPI(broker, title=TITLE, version=version, description=DESCRIPTION)
+
+
+def build_app(deps: Dependencies, services: Sequence[str] = SERVICES) -> FastStream:
+    unknown = set(services) - set(SERVICES)
+    if unknown:
+        raise ValueError(f"unknown services: {', '.join(sorted(unknown))}; known: {', '.join(SERVICES)}")
+    broker = build_broker(deps.settings)
+    for name in services:
+        if name in ROUTERS:
+            broker.include_router(ROUTERS[name](deps))
+    relay = OutboxRelay(deps, event_publishers(broker, deps))
+    scheduler = ExpiryScheduler(deps, tick_publisher(broker, deps))
+    app = FastStream(broker, specification=build_specification(broker))
+    tasks: list[asyncio.Task[None]] = []
+
+    @app.on_startup
+    async def create_topics() -> None:
+        await ensure_topics(deps.settings)
+
+    @app.after_startup
+    async def start_loops() -> None:
+        if "relay" in services:
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        if "scheduler" in services:
+            tasks.append(asyncio.create_task(scheduler.run(), name="expiry-scheduler"))
+
+    @app.on_shutdown
+    async def stop_loops() -> None:
+        await relay.drain_and_stop()
+        for task in tasks:
+            if task.get_name() != "outbox-relay":
+                task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await scheduler.close()
+
+    @app.after_shutdown
+    async def close_database() -> None:
+        await deps.close()
+
+    return app

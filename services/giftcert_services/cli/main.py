@@ -1,0 +1,19 @@
+"""The `giftcert` command: one console script for operators, developers and containers."""
+
+import typer
+
+from giftcert_services.cli import certificates, database, develop, run, workspace
+
+app = typer.Typer(
+    name="giftcert",
+    help="Gift-certificate service: workers around Kafka and PostgreSQL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(database.app, name="db")
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(certificates.app, name="certificates")
+app.command("run")(run.run)
+app.command("dev")(develop.dev)
+app.command("demo")(develop.demo)
+app.command("asyncapi")(run.asyncapi)

@@ -1,0 +1,53 @@
+"""`giftcert workspace set`: create or update a workspace's settings."""
+
+import asyncio
+import dataclasses
+
+import typer
+
+from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.settings import Settings
+from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
+from giftcert_services.runtime.bootstrap import bootstrap
+
+app = typer.Typer(help="Workspace (tenant) settings.", no_args_is_help=True)
+
+
+async def _set(workspace_id: str, changes: dict[str, object]) -> WorkspaceSettings:
+    deps = bootstrap(Settings())
+    try:
+        async with deps.new_uow() as uow:
+            current = await uow.workspaces.get_or_default(workspace_id)
+            updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+            if updated.min_minor > updated.max_minor:
+                raise typer.BadParameter(f"--min-minor {updated.min_minor} is above --max-minor {updated.max_minor}")
+            await uow.workspaces.put(updated, deps.clock.now())
+            await uow.commit()
+        return updated
+    finally:
+        await deps.close()
+
+
+@app.command("set")
+def set_workspace(
+    workspace_id: str = typer.Argument(..., metavar="WORKSPACE"),
+    name: str | None = typer.Option(None, help="Name printed on certificates."),
+    portal: bool | None = typer.Option(None, "--portal/--no-portal", help="Public purchase portal on or off."),
+    currency: str | None = typer.Option(None, help="ISO 4217 currency certificates are sold in."),
+    min_minor: int | None = typer.Option(None, min=1, help="Smallest amount, in minor units."),
+    max_minor: int | None = typer.Option(None, min=1, max=1_000_000_000, help="Largest amount, in minor units."),
+    expiry_days: int | None = typer.Option(None, min=1, max=3650, help="Days from activation to expiry."),
+    reminder_days: int | None = typer.Option(None, min=0, max=3650, help="Days before expiry to remind."),
+) -> None:
+    """Create or update WORKSPACE; options not given keep their value (or the default)."""
+    if not 1 <= len(workspace_id) <= 64:
+        raise typer.BadParameter("a workspace id has 1 to 64 characters")
+    if currency is not None and currency not in MINOR_UNIT_DIGITS:
+        raise typer.BadParameter(f"{currency!r} is not an ISO 4217 currency code")
+    options = {
+        "name": name, "portal_enabled": portal, "currency": currency, "min_minor": min_minor,
+        "max_minor": max_minor, "expiry_days": expiry_days, "reminder_days": reminder_days,
+    }
+    updated = asyncio.run(_set(workspace_id, {k: v for k, v in options.items() if v is not None}))
+    for field in dataclasses.fields(updated):
+        typer.echo(f"{field.name}: {getattr(updated, field.name)}")

@@ -1,0 +1,53 @@
+"""Decode each inbound command and call its handler; nothing else happens here."""
+
+from faststream.kafka import KafkaRouter
+
+from giftcert.ledger.expiry import check_expiries
+from giftcert.ledger.payment import activate_certificate
+from giftcert.ledger.purchase import create_certificate
+from giftcert.ledger.redemption import redeem_certificate
+from giftcert.ledger.voiding import reactivate_certificate, void_certificate
+from giftcert_contracts.inbound import (
+    CheckExpiries,
+    PaymentCompleted,
+    PurchaseRequested,
+    ReactivateCertificate,
+    RedeemCertificate,
+    VoidCertificate,
+)
+from giftcert_contracts.topics import Topic
+from giftcert_services.runtime.bootstrap import Dependencies
+from giftcert_services.runtime.subscription import subscribe
+
+SERVICE = "ledger"
+
+
+def ledger_router(deps: Dependencies) -> KafkaRouter:
+    router = KafkaRouter()
+    settings, new_uow, clock = deps.settings, deps.new_uow, deps.clock
+
+    @subscribe(router, settings, SERVICE, Topic.PURCHASE_REQUESTED, title="purchase-requested")
+    async def on_purchase_requested(body: PurchaseRequested) -> None:
+        await create_certificate(body, new_uow(), clock)
+
+    @subscribe(router, settings, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed")
+    async def on_payment_completed(body: PaymentCompleted) -> None:
+        await activate_certificate(body, new_uow(), clock)
+
+    @subscribe(router, settings, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request")
+    async def on_booking_redeem_request(body: RedeemCertificate) -> None:
+        await redeem_certificate(body, new_uow(), clock)
+
+    @subscribe(router, settings, SERVICE, Topic.VOID, title="void")
+    async def on_void(body: VoidCertificate) -> None:
+        await void_certificate(body, new_uow(), clock)
+
+    @subscribe(router, settings, SERVICE, Topic.REACTIVATE, title="reactivate")
+    async def on_reactivate(body: ReactivateCertificate) -> None:
+        await reactivate_certificate(body, new_uow(), clock)
+
+    @subscribe(router, settings, SERVICE, Topic.EXPIRY_TICK, title="expiry-tick")
+    async def on_expiry_tick(body: CheckExpiries) -> None:
+        await check_expiries(body, new_uow, batch_size=settings.expiry_batch_size)
+
+    return router

@@ -1,0 +1,88 @@
+"""The outbox relay: the only code that publishes events.
+
+It claims the oldest outbox rows with `FOR UPDATE SKIP LOCKED` (so replicas share the work),
+publishes them keyed by certificate id, waits for the broker's acknowledgements, then deletes the
+rows and commits. Killed before the commit, it publishes the same rows again after a restart: an
+event may arrive twice, always with the same `event_id`, and never without its committed change."""
+
+import asyncio
+import logging
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.publisher import DefaultPublisher
+
+from giftcert.messaging.outbox import OutboxReader
+from giftcert_contracts.outbound import EVENT_TYPES
+from giftcert_contracts.topics import Topic
+from giftcert_services.runtime.backoff import backoff_seconds
+from giftcert_services.runtime.bootstrap import Dependencies
+from giftcert_services.runtime.failpoints import failpoint
+from giftcert_services.runtime.faults import is_transient
+
+log = logging.getLogger("giftcert.relay")
+
+
+def event_publishers(broker: KafkaBroker, deps: Dependencies) -> dict[Topic, DefaultPublisher]:
+    return {
+        event.topic: broker.publisher(
+            deps.settings.topic(event.topic),
+            title=event.topic.value,
+            schema=event,
+            description=(event.__doc__ or "").strip() or None,
+        )
+        for event in EVENT_TYPES
+    }
+
+
+class OutboxRelay:
+    def __init__(self, deps: Dependencies, publishers: dict[Topic, DefaultPublisher]) -> None:
+        self._deps = deps
+        self._publishers = publishers
+        self._stopping = asyncio.Event()
+
+    async def relay_batch(self) -> int:
+        """Publishes up to one batch; returns how many events went out."""
+        async with self._deps.engine.connect() as connection, connection.begin():
+            reader = OutboxReader(connection)
+            rows = await reader.claim(self._deps.settings.relay_batch_size)
+            if not rows:
+                return 0
+            failpoint("relay_before_publish")
+            pending: list[Any] = [
+                await self._publishers[row.topic].publish(
+                    row.payload, key=row.key.encode(), headers=row.headers, no_confirm=True
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*pending)
+            await reader.delete([row.id for row in rows])
+        return len(rows)
+
+    async def run(self) -> None:
+        settings = self._deps.settings
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                published = await self.relay_batch()
+            except Exception as error:
+                if not is_transient(error):
+                    log.exception("outbox relay failed; retrying")
+                failures += 1
+                pause = backoff_seconds(failures, initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds)
+                log.warning("outbox relay: %r, retrying in %.1fs", error, pause)
+                await self._pause(pause)
+                continue
+            failures = 0
+            if published < settings.relay_batch_size:
+                await self._pause(settings.relay_poll_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def drain_and_stop(self) -> None:
+        """Stop polling, after one last batch so a graceful stop leaves little behind."""
+        self._stopping.set()

@@ -1,0 +1,41 @@
+"""Builds what handlers need, once per process: settings, the database engine, the unit-of-work
+factory and the clock. Tests build their own with other settings or a fixed clock."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from giftcert.clock import Clock, SystemClock
+from giftcert.settings import Settings
+from giftcert.store.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    engine: AsyncEngine
+    new_uow: UnitOfWorkFactory
+    clock: Clock = field(default_factory=SystemClock)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None) -> Dependencies:
+    engine = create_engine(settings)
+    return Dependencies(
+        settings=settings,
+        engine=engine,
+        new_uow=UnitOfWorkFactory(engine, event_source=settings.event_source),
+        clock=clock or SystemClock(),
+    )

@@ -1,0 +1,111 @@
+"""The service as an integrator sees it: send inbound messages, watch outbound topics."""
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from giftcert.settings import Settings
+from giftcert_contracts.topics import Topic
+
+
+@dataclass
+class Received:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return json.loads(self.value)
+
+
+class Wire:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.received: dict[str, list[Received]] = defaultdict(list)
+        self._arrived = asyncio.Condition()
+        self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        watched = [settings.topic(t) for t in Topic] + [settings.dead_letter_topic(t) for t in Topic]
+        self._consumer = AIOKafkaConsumer(
+            *watched,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            metadata_max_age_ms=1000,
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._producer.start()
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._collect())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+        await self._producer.stop()
+
+    async def _collect(self) -> None:
+        async for record in self._consumer:
+            async with self._arrived:
+                self.received[record.topic].append(
+                    Received(record.topic, record.key, record.value or b"", dict(record.headers))
+                )
+                self._arrived.notify_all()
+
+    async def send(
+        self, topic: Topic, body: dict[str, Any] | bytes, *, key: str | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> None:
+        value = body if isinstance(body, bytes) else json.dumps(body).encode()
+        await self._producer.send_and_wait(
+            self.settings.topic(topic), value, key=key.encode() if key else None, headers=headers
+        )
+
+    def on(self, topic: Topic, *, dead_letters: bool = False) -> list[Received]:
+        name = self.settings.dead_letter_topic(topic) if dead_letters else self.settings.topic(topic)
+        return self.received[name]
+
+    async def wait_for(
+        self, topic: Topic, match: Callable[[dict[str, Any]], bool], *, count: int = 1,
+        timeout: float = 30.0, dead_letters: bool = False,
+    ) -> list[Received]:
+        """The first `count` records on `topic` whose body satisfies `match`."""
+
+        def found() -> list[Received]:
+            hits = []
+            for record in self.on(topic, dead_letters=dead_letters):
+                try:
+                    if match(record.body):
+                        hits.append(record)
+                except ValueError:
+                    if match({}):
+                        hits.append(record)
+            return hits
+
+        async def arrived() -> list[Received]:
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: len(found()) >= count)
+            return found()[:count]
+
+        try:
+            return await asyncio.wait_for(arrived(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"{count} matching record(s) on {topic} not seen in {timeout}s; saw {len(found())}"
+            ) from None
+
+    async def quiet(self, seconds: float = 2.0) -> None:
+        """Let anything still in flight arrive, for tests that check nothing more was published."""
+        await asyncio.sleep(seconds)

@@ -1,0 +1,42 @@
+"""Steps the contract tests share: configure a workspace, buy and pay for a certificate."""
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.store.workspaces import WorkspaceRepository
+from giftcert_contracts.topics import Topic
+from tests.harness import messages
+from tests.harness.wire import Wire
+from tests.integration.conftest import code_of
+
+
+async def configure(db: AsyncEngine, workspace: str, **changes: Any) -> WorkspaceSettings:
+    settings = WorkspaceSettings(workspace_id=workspace, name=f"Tours {workspace}", portal_enabled=True)
+    settings = replace(settings, **changes)
+    async with db.begin() as connection:
+        await WorkspaceRepository(connection).put(settings, datetime.now(UTC))
+    return settings
+
+
+@dataclass
+class Bought:
+    certificate_id: str
+    code: str
+    activated: dict[str, Any]
+
+
+async def buy(wire: Wire, db: AsyncEngine, workspace: str, **purchase: Any) -> Bought:
+    """A portal purchase and its payment, up to certificate-activated."""
+    request = messages.purchase(workspace, **purchase)
+    await wire.send(Topic.PURCHASE_REQUESTED, request)
+    cid = request["certificate_id"]
+    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
+    await wire.send(
+        Topic.PAYMENT_COMPLETED, messages.payment(workspace, cid, amount=request["amount"])
+    )
+    (activated,) = await wire.wait_for(Topic.CERTIFICATE_ACTIVATED, lambda b: b["certificate_id"] == cid)
+    return Bought(cid, await code_of(db, cid), activated.body)

@@ -1,0 +1,147 @@
+"""booking-redeem-request: exactly one decision per request; a code is spent at most once."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from giftcert_contracts.topics import Topic
+from tests.harness import messages
+from tests.harness.wire import Wire
+from tests.integration.conftest import code_of
+from tests.integration.scenario import buy, configure
+
+pytestmark = pytest.mark.integration
+
+
+def _later(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+async def _decision(wire: Wire, request: dict) -> tuple[str, dict]:
+    rid = request["request_id"]
+
+    def mine(body: dict) -> bool:
+        return body.get("request_id") == rid
+
+    done = asyncio.ensure_future(wire.wait_for(Topic.CERTIFICATE_REDEEMED, mine))
+    refused = asyncio.ensure_future(wire.wait_for(Topic.REDEMPTION_REJECTED, mine))
+    finished, pending = await asyncio.wait({done, refused}, return_when=asyncio.FIRST_COMPLETED, timeout=30)
+    for task in pending:
+        task.cancel()
+    (task,) = finished
+    (record,) = task.result()
+    return ("redeemed" if task is done else "rejected"), record.body
+
+
+async def test_a_valid_code_typed_in_any_spelling_redeems_the_certificate_in_full(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    typed = "-".join(bought.code[i : i + 4] for i in (0, 4, 8)).lower()
+    request = messages.redeem(workspace, f" {typed} ")
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    outcome, body = await _decision(wire, request)
+    assert outcome == "redeemed"
+    assert body["amount_applied"] == {"minor": 5000, "currency": "EUR"}
+    assert body["certificate_id"] == bought.certificate_id
+    assert body["order_id"] == request["order_id"]
+    assert body["code_last4"] == bought.code[-4:]
+    async with db.connect() as connection:
+        balance = (await connection.execute(
+            text("SELECT sum(amount_minor) FROM ledger_entries WHERE certificate_id = :id"),
+            {"id": bought.certificate_id},
+        )).scalar_one()
+    assert balance == 0
+
+
+async def test_second_redeem_of_a_code_is_refused_as_already_redeemed(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    first = messages.redeem(workspace, bought.code)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, first)
+    assert (await _decision(wire, first))[0] == "redeemed"
+    second = messages.redeem(workspace, bought.code)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, second)
+    outcome, body = await _decision(wire, second)
+    assert (outcome, body["reason"]) == ("rejected", "already_redeemed")
+
+
+async def test_repeated_redeem_request_gets_the_same_reply_again(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    request = messages.redeem(workspace, bought.code)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    first, second = await wire.wait_for(
+        Topic.CERTIFICATE_REDEEMED, lambda b: b["request_id"] == request["request_id"], count=2
+    )
+    assert first.body["event_id"] != second.body["event_id"]
+    assert first.body["redeemed_at"] == second.body["redeemed_at"]
+    assert not [r for r in wire.on(Topic.REDEMPTION_REJECTED) if r.body["request_id"] == request["request_id"]]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"order_total": {"minor": 4999, "currency": "EUR"}}, "exceeds_order_total"),
+        ({"order_total": {"minor": 9000, "currency": "GBP"}}, "currency_mismatch"),
+        ({"requested_at": _later(400)}, "expired"),
+    ],
+)
+async def test_redemption_that_breaks_a_rule_is_refused_with_its_reason(
+    wire: Wire, db: AsyncEngine, workspace: str, changes: dict, reason: str
+) -> None:
+    await configure(db, workspace, expiry_days=365)
+    bought = await buy(wire, db, workspace)
+    request = messages.redeem(workspace, bought.code, **changes)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    outcome, body = await _decision(wire, request)
+    assert (outcome, body["reason"]) == ("rejected", reason)
+    assert bought.code not in body["detail"]
+
+
+async def test_unknown_code_and_a_code_of_another_workspace_are_not_found(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    for request in (
+        messages.redeem(workspace, "ZZZZ-ZZZZ-ZZZZ"),
+        messages.redeem(workspace, "not a code at all"),
+        messages.redeem(f"{workspace}-other", bought.code),
+    ):
+        await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+        outcome, body = await _decision(wire, request)
+        assert (outcome, body["reason"]) == ("rejected", "not_found")
+
+
+async def test_a_pending_certificate_is_not_active(wire: Wire, db: AsyncEngine, workspace: str) -> None:
+    await configure(db, workspace)
+    request = messages.purchase(workspace)
+    await wire.send(Topic.PURCHASE_REQUESTED, request)
+    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    redeem = messages.redeem(workspace, await code_of(db, request["certificate_id"]))
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, redeem)
+    outcome, body = await _decision(wire, redeem)
+    assert (outcome, body["reason"]) == ("rejected", "not_active")
+
+
+async def test_a_certificate_bought_for_a_segment_is_refused_to_other_segments(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace, segment="b2b")
+    elsewhere = messages.redeem(workspace, bought.code, segment="b2c")
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, elsewhere)
+    assert (await _decision(wire, elsewhere))[1]["reason"] == "segment_not_allowed"
+    inside = messages.redeem(workspace, bought.code, segment="b2b")
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, inside)
+    assert (await _decision(wire, inside))[0] == "redeemed"

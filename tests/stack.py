@@ -1,0 +1,84 @@
+"""Where the tests' PostgreSQL and broker come from, in this order: GIFTCERT_DATABASE_URL /
+GIFTCERT_KAFKA_BOOTSTRAP_SERVERS if set; else testcontainers (PostgreSQL 18, Apache Kafka) when a
+Docker engine answers; else the embedded ones, started once per session and stopped after it."""
+
+import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from giftcert.embedded.broker import EmbeddedBroker
+from giftcert.embedded.postgres import EmbeddedPostgres
+from giftcert.embedded.reaper import start_reaper
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # noqa: PLC0415
+
+        docker.from_env(timeout=2).ping()
+    except Exception:  # noqa: BLE001 - no engine, no client, no permission: all mean "no"
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def _stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(_stack: ExitStack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if url := os.environ.get("GIFTCERT_DATABASE_URL"):
+        return url
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+
+        container = _stack.enter_context(PostgresContainer("postgres:18", driver="asyncpg"))
+        return str(container.get_connection_url())
+    server = EmbeddedPostgres()
+    url = server.start(Path(tmp_path_factory.mktemp("pg")) / "data")
+    _stack.callback(server.stop)
+    assert server.pgdata is not None
+    _, pipe = start_reaper(server.pgdata, [])
+    _stack.callback(os.close, pipe)
+    return url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers(_stack: ExitStack, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if servers := os.environ.get("GIFTCERT_KAFKA_BOOTSTRAP_SERVERS"):
+        return servers
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer  # noqa: PLC0415
+
+        container = _stack.enter_context(KafkaContainer("apache/kafka:4.1.1").with_kraft())
+        return str(container.get_bootstrap_server())
+    broker = EmbeddedBroker(Path(tmp_path_factory.mktemp("broker")))
+    servers = broker.start()
+    _stack.callback(broker.stop)
+    return servers
+
+
+def fresh_database_url(server_url: str, name: str) -> str:
+    """Creates database `name` on the server of `server_url` (synchronously) and returns its URL."""
+    url = make_url(server_url)
+
+    async def create() -> None:
+        connection = await asyncpg.connect(
+            user=url.username, password=url.password, host=url.query.get("host") or url.host,
+            port=url.port, database=url.database or "postgres",
+        )
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(create())
+    return url.set(database=name).render_as_string(hide_password=False)
