@@ -39,11 +39,11 @@ def build_specification(broker: KafkaBroker, version: str = "1.0.0") -> AsyncAPI
     return AsyncAPI(broker, title=TITLE, version=version, description=DESCRIPTION)
 
 
-def build_app(deps: Dependencies, services: Sequence[str] = SERVICES) -> FastStream:
+def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_log: bool = True) -> FastStream:
     unknown = set(services) - set(SERVICES)
     if unknown:
         raise ValueError(f"unknown services: {', '.join(sorted(unknown))}; known: {', '.join(SERVICES)}")
-    broker = build_broker(deps.settings)
+    broker = build_broker(deps.settings, access_log=access_log)
     for name in services:
         if name in ROUTERS:
             broker.include_router(ROUTERS[name](deps))

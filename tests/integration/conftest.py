@@ -15,7 +15,7 @@ from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
 from giftcert_services.app import build_app
 from giftcert_services.runtime.bootstrap import bootstrap
-from tests.harness.wire import Wire
+from giftcert_services.integrator.wire import Wire
 from tests.stack import fresh_database_url
 
 

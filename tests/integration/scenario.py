@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.store.workspaces import WorkspaceRepository
 from giftcert_contracts.topics import Topic
-from tests.harness import messages
-from tests.harness.wire import Wire
+from giftcert_services.integrator import requests as messages
+from giftcert_services.integrator.wire import Wire
 from tests.integration.conftest import code_of
 
 

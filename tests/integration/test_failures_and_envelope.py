@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert_contracts.outbound import EVENT_TYPE_BY_TOPIC
 from giftcert_contracts.topics import Topic
-from tests.harness import messages
-from tests.harness.wire import Received, Wire
+from giftcert_services.integrator import requests as messages
+from giftcert_services.integrator.wire import Received, Wire
 from tests.integration.scenario import buy, configure
 
 pytestmark = pytest.mark.integration

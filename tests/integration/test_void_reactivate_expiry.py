@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert_contracts.topics import Topic
-from tests.harness import messages
-from tests.harness.wire import Wire
+from giftcert_services.integrator import requests as messages
+from giftcert_services.integrator.wire import Wire
 from tests.integration.scenario import buy, configure
 
 pytestmark = pytest.mark.integration

@@ -2,18 +2,41 @@
 (`acks=all`); idempotence stays off because Tansu, our embedded broker, cannot do it, and the
 outbox plus the consumers' inboxes already make duplicates harmless."""
 
+import asyncio
+import logging
+
 from faststream.kafka import KafkaBroker
 
 from giftcert.settings import Settings
 from giftcert_services.runtime.consumption import reliable_consumption
 
 
-def build_broker(settings: Settings) -> KafkaBroker:
-    return KafkaBroker(
+class ConcurrentlyStartedKafkaBroker(KafkaBroker):
+    """Starts its subscribers side by side instead of one after another.
+
+    Each subscriber is a consumer group of its own, and aiokafka's `start()` waits until the group
+    has its partitions; a new group's first join waits out the broker's initial rebalance delay
+    (3 s on Apache Kafka, 5 s on Tansu). In sequence, a ledger process with six subscribers took
+    30 s to start; side by side it takes one delay. Otherwise this is FastStream 0.7's own start."""
+
+    async def start(self) -> None:
+        await self.connect()
+        await asyncio.gather(*(subscriber.start() for subscriber in self.subscribers))
+        for publisher in self.publishers:
+            await publisher.start()
+        self.running = True
+
+
+def build_broker(settings: Settings, *, access_log: bool = True) -> KafkaBroker:
+    """`access_log=False` sends FastStream's per-message lines to the `giftcert.broker` logger, so
+    they follow the process's logging level (the demo prints events instead)."""
+    logger = {} if access_log else {"logger": logging.getLogger("giftcert.broker")}
+    return ConcurrentlyStartedKafkaBroker(
         settings.kafka_bootstrap_servers,
         acks=settings.kafka_acks,  # type: ignore[arg-type]
         enable_idempotence=False,
         graceful_timeout=settings.graceful_timeout_seconds,
         middlewares=[reliable_consumption(settings)],
         client_id="giftcert",
+        **logger,  # type: ignore[arg-type]
     )

@@ -27,8 +27,12 @@ class Received:
 
 
 class Wire:
-    def __init__(self, settings: Settings) -> None:
+    """A producer for inbound topics and a group-less reader of every topic and dead-letter topic.
+    `listener`, when given, sees each record as it arrives (the demo prints them)."""
+
+    def __init__(self, settings: Settings, listener: Callable[[Received], None] | None = None) -> None:
         self.settings = settings
+        self._listener = listener
         self.received: dict[str, list[Received]] = defaultdict(list)
         self._arrived = asyncio.Condition()
         self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
@@ -58,10 +62,11 @@ class Wire:
 
     async def _collect(self) -> None:
         async for record in self._consumer:
+            received = Received(record.topic, record.key, record.value or b"", dict(record.headers))
+            if self._listener is not None:
+                self._listener(received)
             async with self._arrived:
-                self.received[record.topic].append(
-                    Received(record.topic, record.key, record.value or b"", dict(record.headers))
-                )
+                self.received[record.topic].append(received)
                 self._arrived.notify_all()
 
     async def send(

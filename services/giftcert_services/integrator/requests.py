@@ -1,4 +1,4 @@
-"""Inbound message bodies as the contract's callers send them, with sensible defaults."""
+"""Inbound request bodies as the contract's callers send them, with sensible defaults."""
 
 from datetime import UTC, datetime
 from typing import Any

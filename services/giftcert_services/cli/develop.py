@@ -1,0 +1,95 @@
+"""`giftcert dev` and `giftcert demo`: the whole stack embedded on this machine.
+
+Embedded PostgreSQL 18 and the Tansu broker (memory storage) start under a var folder, migrations are
+applied, an SMTP sink writes each email as an `.eml` file, and all services run in this process.
+Everything started is stopped on the way out, whatever the way out is (Ctrl-C, SIGTERM, an error)."""
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from giftcert.embedded.stack import EmbeddedStack
+from giftcert.mail.sink import MailFolderSink
+from giftcert.settings import Settings
+from giftcert.store.migrate import upgrade_database
+from giftcert_services.app import build_app
+from giftcert_services.integrator.walkthrough import Walkthrough, print_events
+from giftcert_services.integrator.wire import Wire
+from giftcert_services.runtime.bootstrap import bootstrap
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    settings: Settings
+    mail_dir: Path
+
+
+@contextmanager
+def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalStack]:
+    mail_dir = var_dir.resolve() / "mail"
+    with EmbeddedStack(var_dir) as stack, MailFolderSink(mail_dir) as sink:
+        upgrade_database(stack.database_url)
+        yield LocalStack(
+            Settings(
+                database_url=stack.database_url,
+                kafka_bootstrap_servers=stack.bootstrap_servers,
+                smtp_host=sink.host,
+                smtp_port=sink.port,
+                relay_poll_seconds=relay_poll_seconds,
+                topic_partitions=1,
+            ),
+            mail_dir,
+        )
+
+
+def dev(
+    var_dir: Path = typer.Option(Path("var"), help="Where the database, broker log and emails live."),
+    log_level: str = typer.Option("INFO", help="Python logging level."),
+) -> None:
+    """Run the whole stack embedded (database, broker, mail sink, all services) until Ctrl-C."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with local_stack(var_dir, relay_poll_seconds=0.05) as local:
+        typer.echo(f"broker:       {local.settings.kafka_bootstrap_servers}")
+        typer.echo(f"database URL: {local.settings.database_url}")
+        typer.echo(f"mail folder:  {local.mail_dir}")
+        typer.echo(f"SMTP sink:    {local.settings.smtp_host}:{local.settings.smtp_port}")
+        typer.echo("Ctrl-C stops everything.")
+        app = build_app(bootstrap(local.settings))
+        try:
+            asyncio.run(app.run())
+        except KeyboardInterrupt:
+            typer.echo("stopped")
+
+
+async def _walk(settings: Settings, out_dir: Path, mail_dir: Path) -> None:
+    deps = bootstrap(settings)
+    app = build_app(bootstrap(settings), access_log=False)
+    await app.start()
+    wire = Wire(settings, listener=print_events(settings, typer.echo))
+    try:
+        await wire.start()
+        await Walkthrough(deps, wire, out_dir, mail_dir, typer.echo).run()
+    finally:
+        await wire.stop()
+        await app.stop()
+        await deps.close()
+
+
+def demo(
+    var_dir: Path = typer.Option(Path("var/demo"), help="Emptied first; holds the database, PDFs and emails."),
+    log_level: str = typer.Option("WARNING", help="Python logging level of the services."),
+) -> None:
+    """Start the embedded stack, walk certificates through their life, print every event, stop."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    shutil.rmtree(var_dir, ignore_errors=True)
+    typer.echo(f"Starting embedded PostgreSQL, the Tansu broker and a mail sink under {var_dir}/ ...")
+    with local_stack(var_dir, relay_poll_seconds=0.02) as local:
+        typer.echo(f"broker {local.settings.kafka_bootstrap_servers}, database {local.settings.database_url}")
+        asyncio.run(_walk(local.settings, var_dir.resolve(), local.mail_dir))
+    typer.echo("Everything is stopped.")
