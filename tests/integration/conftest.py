@@ -1,40 +1,17 @@
-"""Integration fixtures: a fresh migrated database on a real PostgreSQL, topics with a prefix of
-their own on a real Kafka-protocol broker, a local SMTP sink, and all services running in-process.
-Each test works in workspaces of its own, so the session's services are shared."""
+"""Integration fixtures: all services running in-process on the session's database (tests/conftest.py),
+with topics of their own (a prefix) on the real broker. Each test works in a workspace of its own,
+so the session's services are shared."""
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from uuid import UUID, uuid4
+from collections.abc import AsyncIterator
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
-from giftcert.store.migrate import upgrade_database
 from giftcert_services.app import build_app
-from giftcert_services.runtime.bootstrap import bootstrap
 from giftcert_services.integrator.wire import Wire
-from tests.stack import fresh_database_url
-
-
-@pytest.fixture(scope="session")
-def database_url(postgres_server_url: str) -> str:
-    url = fresh_database_url(postgres_server_url, f"giftcert_it_{uuid4().hex[:10]}")
-    upgrade_database(url)
-    return url
-
-
-@pytest.fixture(scope="session")
-def mail_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mail")
-
-
-@pytest.fixture(scope="session")
-def mail_sink(mail_folder: Path) -> Iterator[MailFolderSink]:
-    with MailFolderSink(mail_folder) as sink:
-        yield sink
+from giftcert_services.runtime.bootstrap import bootstrap
 
 
 @pytest.fixture(scope="session")
@@ -67,25 +44,3 @@ async def wire(settings: Settings, services: None) -> AsyncIterator[Wire]:
     await wire.start()
     yield wire
     await wire.stop()
-
-
-@pytest.fixture(scope="session")
-async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(database_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def workspace() -> str:
-    return f"ws-{uuid4().hex[:12]}"
-
-
-async def code_of(db: AsyncEngine, certificate_id: str | UUID) -> str:
-    """What the recipient reads on the PDF (tests look it up as an operator would)."""
-    async with db.connect() as connection:
-        result = await connection.execute(
-            text("SELECT code FROM certificates WHERE id = :id"), {"id": str(certificate_id)}
-        )
-        return str(result.scalar_one())
-

@@ -11,7 +11,7 @@ from giftcert_contracts.outbound import EVENT_TYPE_BY_TOPIC
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Received, Wire
-from tests.integration.scenario import buy, configure
+from tests.scenario import buy, configure
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from giftcert.domain.codes import display_code
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.integration.scenario import buy, configure
+from tests.scenario import buy, configure
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.integration.scenario import configure
+from tests.scenario import configure
 
 pytestmark = pytest.mark.integration
 

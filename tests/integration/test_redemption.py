@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.integration.conftest import code_of
-from tests.integration.scenario import buy, configure
+from tests.scenario import buy, code_of, configure
 
 pytestmark = pytest.mark.integration
 

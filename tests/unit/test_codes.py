@@ -1,6 +1,13 @@
 """Redemption codes: alphabet without look-alikes, CSPRNG, matching ignores case, spaces, dashes."""
 
-from giftcert.domain.codes import ALPHABET, LENGTH, display_code, generate_code, last4, normalize_code
+from giftcert.domain.codes import (
+    ALPHABET,
+    LENGTH,
+    display_code,
+    generate_code,
+    last4,
+    normalize_code,
+)
 
 
 def test_codes_have_twelve_characters_without_look_alikes() -> None:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from giftcert.settings import Settings
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX
 from giftcert_services.runtime.backoff import backoff_seconds
-from giftcert_services.runtime.failpoints import failpoint
+from giftcert_services.runtime.failpoints import failpoint, stall_point
 from giftcert_services.runtime.faults import is_poison, is_transient
 
 log = logging.getLogger("giftcert.consumption")
@@ -75,11 +75,14 @@ class ReliableConsumption(BaseMiddleware):
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
         record: ConsumerRecord[Any, Any] = msg.raw_message
+        topic = self.settings.base_topic_by_name.get(record.topic)
+        where = None if topic is None else topic.value
+        await stall_point("stall_before_handler", where)
         attempt = 0
         while True:
             try:
                 result = await call_next(msg)
-            except Exception as error:  # noqa: BLE001 - every failure is classified below
+            except Exception as error:
                 if is_poison(error):
                     await self._dead_letter(record, error)
                     break
@@ -96,7 +99,7 @@ class ReliableConsumption(BaseMiddleware):
                 )
                 await asyncio.sleep(pause)
             else:
-                failpoint("after_db_commit")
+                failpoint("after_db_commit", where)
                 await self._commit(msg)
                 return result
         await self._commit(msg)

@@ -3,7 +3,9 @@
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.domain.workspace import WorkspaceSettings
@@ -11,7 +13,15 @@ from giftcert.store.workspaces import WorkspaceRepository
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.integration.conftest import code_of
+
+
+async def code_of(db: AsyncEngine, certificate_id: str | UUID) -> str:
+    """What the recipient reads on the PDF (tests look it up as an operator would)."""
+    async with db.connect() as connection:
+        result = await connection.execute(
+            text("SELECT code FROM certificates WHERE id = :id"), {"id": str(certificate_id)}
+        )
+        return str(result.scalar_one())
 
 
 async def configure(db: AsyncEngine, workspace: str, **changes: Any) -> WorkspaceSettings:
