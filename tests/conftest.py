@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.mail.sink import MailFolderSink
 from giftcert.store.migrate import upgrade_database
-from tests.stack import fresh_database_url
+from tests.databases import fresh_database_url
 
 pytest_plugins = ["tests.stack"]
 

@@ -2,15 +2,12 @@
 GIFTCERT_KAFKA_BOOTSTRAP_SERVERS if set; else testcontainers (PostgreSQL 18, Apache Kafka) when a
 Docker engine answers; else the embedded ones, started once per session and stopped after it."""
 
-import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from giftcert.embedded.broker import EmbeddedBroker
 from giftcert.embedded.postgres import EmbeddedPostgres
@@ -64,21 +61,3 @@ def kafka_bootstrap_servers(_stack: ExitStack, tmp_path_factory: pytest.TempPath
     servers = broker.start()
     _stack.callback(broker.stop)
     return servers
-
-
-def fresh_database_url(server_url: str, name: str) -> str:
-    """Creates database `name` on the server of `server_url` (synchronously) and returns its URL."""
-    url = make_url(server_url)
-
-    async def create() -> None:
-        connection = await asyncpg.connect(
-            user=url.username, password=url.password, host=url.query.get("host") or url.host,
-            port=url.port, database=url.database or "postgres",
-        )
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(create())
-    return url.set(database=name).render_as_string(hide_password=False)

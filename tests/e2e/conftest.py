@@ -21,7 +21,7 @@ from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.topics import ensure_topics
-from tests.stack import fresh_database_url
+from tests.databases import fresh_database_url
 
 GIFTCERT = str(Path(sys.executable).with_name("giftcert"))
 STARTED = "FastStream app started successfully"
@@ -34,7 +34,7 @@ class Worker:
         self.services = services
         self.log = log
         with log.open("wb") as sink:
-            self.process = subprocess.Popen(  # noqa: S603 - our own console script
+            self.process = subprocess.Popen(
                 [GIFTCERT, "run", *services], env=env, stdout=sink, stderr=subprocess.STDOUT,
             )
 

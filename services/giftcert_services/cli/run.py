@@ -6,7 +6,7 @@ import logging
 import typer
 
 from giftcert.settings import Settings
-from giftcert_services.app import SERVICES, build_app
+from giftcert_services.app import SERVICES, asyncapi_document, build_app
 from giftcert_services.runtime.bootstrap import bootstrap
 
 
@@ -28,6 +28,4 @@ def asyncapi(
     yaml_format: bool = typer.Option(True, "--yaml/--json", help="Output format."),
 ) -> None:
     """Print the AsyncAPI document of all services (what docs/asyncapi.yaml holds)."""
-    app = build_app(bootstrap(Settings(topic_prefix="giftcert.")))
-    specification = app.schema.to_specification()
-    typer.echo(specification.to_yaml() if yaml_format else specification.to_json(), nl=False)
+    typer.echo(asyncapi_document(yaml_format=yaml_format), nl=False)
