@@ -5,8 +5,8 @@ Every process that runs any of them creates the topics first. The relay is its o
 can be scaled and watched on its own; `giftcert run` with no names runs all five together."""
 
 import asyncio
-import json
 import contextlib
+import json
 from collections.abc import Callable, Sequence
 
 import yaml
@@ -65,9 +65,17 @@ def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_
     for name in services:
         if name in ROUTERS:
             broker.include_router(ROUTERS[name](deps))
-    relay = OutboxRelay(deps, event_publishers(broker, deps))
-    scheduler = ExpiryScheduler(deps, tick_publisher(broker, deps))
     app = FastStream(broker, specification=build_specification(broker))
+    _add_lifecycle(app, deps, services, OutboxRelay(deps, event_publishers(broker, deps)),
+                   ExpiryScheduler(deps, tick_publisher(broker, deps)))
+    return app
+
+
+def _add_lifecycle(
+    app: FastStream, deps: Dependencies, services: Sequence[str], relay: OutboxRelay, scheduler: ExpiryScheduler
+) -> None:
+    """Topics before the subscribers start; the relay and scheduler loops after; a drained relay,
+    stopped loops and a closed database pool on the way out."""
     tasks: list[asyncio.Task[None]] = []
 
     @app.on_startup
@@ -95,5 +103,3 @@ def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_
     @app.after_shutdown
     async def close_database() -> None:
         await deps.close()
-
-    return app

@@ -30,7 +30,9 @@ async def render_document(uow: UnitOfWork, workspace_id: str, certificate_id: ob
     return await asyncio.to_thread(render_certificate_pdf, certificate_document(certificate, workspace))
 
 
-async def store_certificate_pdf(event: CertificateActivated, new_uow: UnitOfWorkFactory, clock: Clock) -> PdfReady | None:
+async def store_certificate_pdf(
+    event: CertificateActivated, new_uow: UnitOfWorkFactory, clock: Clock
+) -> PdfReady | None:
     async with new_uow() as uow:
         if await uow.documents.of_certificate(event.certificate_id) is not None:
             return None

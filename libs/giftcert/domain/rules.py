@@ -64,7 +64,7 @@ _REDEEM_REFUSAL_BY_STATUS = {
 }
 
 
-def refuse_redemption(
+def refuse_redemption(  # noqa: PLR0911 - one return per refusal the contract names
     certificate: Certificate | None,
     *,
     order_total: Amount,

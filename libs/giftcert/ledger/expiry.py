@@ -23,9 +23,8 @@ CONSUMER = "expiry"
 
 async def _already_handled(uow: UnitOfWork, key: InboxKey, now: datetime) -> bool:
     async with uow:
-        handled = not await uow.inbox.claim(key, now)
+        return not await uow.inbox.claim(key, now)
         # never committed: the claim that counts is the last transaction's
-    return handled
 
 
 async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> int:

@@ -33,7 +33,7 @@ async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock
                 **fields,
                 payment_id=command.payment_id,
                 certificate_id=command.certificate_id,
-                reason=refusal.reason if refusal else "unknown_certificate",  # type: ignore[arg-type]
+                reason=refusal.reason if refusal else "unknown_certificate",
                 detail=refusal.detail if refusal else "",
             )
         else:
@@ -48,7 +48,9 @@ async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock
                 request_id=command.payment_id,
                 occurred_at=now,
             )
-            entries = [ActivityEntry(active.id, active.workspace_id, ActivityKind.PURCHASED, now, reference=command.payment_id)]
+            entries = [
+                ActivityEntry(active.id, active.workspace_id, ActivityKind.PURCHASED, now, reference=command.payment_id)
+            ]
             if active.channel == "portal":
                 entries.append(ActivityEntry(active.id, active.workspace_id, ActivityKind.ACTIVATED_FROM_PORTAL, now))
             await uow.activity.add(*entries)
@@ -59,7 +61,7 @@ async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock
                 amount=active.amount.to_money(),
                 activated_at=now,
                 expires_at=active.expires_at,
-                channel=active.channel,  # type: ignore[arg-type]
+                channel=active.channel,
                 payment_id=command.payment_id,
             )
         await uow.outbox.add(event)

@@ -47,7 +47,7 @@ async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock:
             return PurchaseRejected(
                 **fields,
                 certificate_id=command.certificate_id,
-                reason=refusal.reason,  # type: ignore[arg-type]
+                reason=refusal.reason,
                 detail=refusal.detail,
             )
         certificate = Certificate(

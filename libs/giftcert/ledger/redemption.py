@@ -43,7 +43,7 @@ async def redeem_certificate(command: RedeemCertificate, uow: UnitOfWork, clock:
                 **fields,
                 request_id=command.request_id,
                 order_id=command.order_id,
-                reason=refusal.reason,  # type: ignore[arg-type]
+                reason=refusal.reason,
                 detail=refusal.detail,
             )
         redeemed = certificate.redeemed(at=now)

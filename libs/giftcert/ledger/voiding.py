@@ -28,7 +28,7 @@ async def void_certificate(command: VoidCertificate, uow: UnitOfWork, clock: Clo
         refusal = refuse_void(certificate)
         if refusal is not None or certificate is None:
             assert refusal is not None  # noqa: S101 - refuse_void refuses a missing certificate
-            return VoidRejected(**fields, **ids, reason=refusal.reason, detail=refusal.detail)  # type: ignore[arg-type]
+            return VoidRejected(**fields, **ids, reason=refusal.reason, detail=refusal.detail)
         await uow.certificates.save(certificate.voided(at=now))
         await uow.activity.add(
             ActivityEntry(
@@ -50,7 +50,7 @@ async def reactivate_certificate(command: ReactivateCertificate, uow: UnitOfWork
         refusal = refuse_reactivation(certificate, now=now)
         if refusal is not None or certificate is None:
             assert refusal is not None  # noqa: S101 - refuse_reactivation refuses a missing one
-            return ReactivateRejected(**fields, **ids, reason=refusal.reason, detail=refusal.detail)  # type: ignore[arg-type]
+            return ReactivateRejected(**fields, **ids, reason=refusal.reason, detail=refusal.detail)
         await uow.certificates.save(certificate.reactivated())
         await uow.activity.add(
             ActivityEntry(

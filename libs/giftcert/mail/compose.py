@@ -53,8 +53,8 @@ def compose_certificate_email(
     lines = [
         f"Hello {_one_line(to_name)},",
         "",
-        f"{_one_line(purchaser_name)} has given you a gift certificate of {amount.formatted()} "
-        f"for {_one_line(workspace_name)}.",
+        (f"{_one_line(purchaser_name)} has given you a gift certificate of {amount.formatted()} "
+        f"for {_one_line(workspace_name)}."),
     ]
     if message:
         lines += ["", "Their message:", "", *(f"  {line}" for line in message.splitlines())]
@@ -86,8 +86,8 @@ def compose_reminder_email(
         "\n".join([
             f"Hello {_one_line(to_name)},",
             "",
-            f"Your {amount.formatted()} gift certificate for {_one_line(workspace_name)} expires on "
-            f"{expires_at:%d %B %Y}.",
+            (f"Your {amount.formatted()} gift certificate for {_one_line(workspace_name)} expires on "
+            f"{expires_at:%d %B %Y}."),
             f"Your code: {display_code(code)}",
         ])
     )

@@ -1,12 +1,12 @@
 """Certificates in PostgreSQL. Reads that precede a change lock the row (`FOR UPDATE`), so two
 transactions deciding about one certificate take turns; batch reads lock in primary-key order."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
@@ -21,7 +21,7 @@ _DIRECT_FIELDS = (
 )
 
 
-def _from_row(row: Mapping[str, Any]) -> Certificate:
+def _from_row(row: RowMapping) -> Certificate:
     return Certificate(
         status=Status(row["status"]),
         amount=Amount(row["amount_minor"], row["currency"]),

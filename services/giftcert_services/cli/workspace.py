@@ -2,12 +2,15 @@
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.settings import Settings
-from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
+from giftcert_contracts.fields import WorkspaceId
+from giftcert_contracts.money import CurrencyCode
 from giftcert_services.runtime.bootstrap import bootstrap
 
 app = typer.Typer(help="Workspace (tenant) settings.", no_args_is_help=True)
@@ -28,6 +31,14 @@ async def _set(workspace_id: str, changes: dict[str, object]) -> WorkspaceSettin
         await deps.close()
 
 
+def _valid(kind: Any, value: str, name: str) -> str:
+    """The value checked by the wire contract's own rule for that field."""
+    try:
+        return str(TypeAdapter(kind).validate_python(value))
+    except ValidationError as error:
+        raise typer.BadParameter(error.errors()[0]["msg"], param_hint=name) from None
+
+
 @app.command("set")
 def set_workspace(
     workspace_id: str = typer.Argument(..., metavar="WORKSPACE"),
@@ -40,10 +51,9 @@ def set_workspace(
     reminder_days: int | None = typer.Option(None, min=0, max=3650, help="Days before expiry to remind."),
 ) -> None:
     """Create or update WORKSPACE; options not given keep their value (or the default)."""
-    if not 1 <= len(workspace_id) <= 64:
-        raise typer.BadParameter("a workspace id has 1 to 64 characters")
-    if currency is not None and currency not in MINOR_UNIT_DIGITS:
-        raise typer.BadParameter(f"{currency!r} is not an ISO 4217 currency code")
+    workspace_id = _valid(WorkspaceId, workspace_id, "WORKSPACE")
+    if currency is not None:
+        currency = _valid(CurrencyCode, currency, "--currency")
     options = {
         "name": name, "portal_enabled": portal, "currency": currency, "min_minor": min_minor,
         "max_minor": max_minor, "expiry_days": expiry_days, "reminder_days": reminder_days,

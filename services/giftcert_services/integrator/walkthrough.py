@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from giftcert.domain.certificate import Certificate
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.settings import Settings
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
@@ -46,6 +47,10 @@ def print_events(settings: Settings, say: Callable[[str], None]) -> Callable[[Re
             say(describe(record))
 
     return listener
+
+
+class WalkthroughFailedError(RuntimeError):
+    """The services did something the walk-through did not expect."""
 
 
 @dataclass
@@ -95,29 +100,31 @@ class Walkthrough:
         await self.expect(Topic.CERTIFICATE_CREATED, certificate_id)
         await self.send(Topic.PAYMENT_COMPLETED, requests.payment(WORKSPACE, certificate_id, amount=request["amount"]))
         await self.expect(Topic.CERTIFICATE_ACTIVATED, certificate_id)
-        return certificate_id
+        return str(certificate_id)
 
     async def deliver(self, certificate_id: str) -> None:
         await self.expect(Topic.PDF_READY, certificate_id)
         await self.expect(Topic.CERTIFICATE_SENT, certificate_id)
         async with self.deps.new_uow() as uow:
             document = await uow.documents.of_certificate(UUID(certificate_id))
-        assert document is not None  # noqa: S101 - pdf-ready is published only after the PDF is stored
+        if document is None:
+            raise WalkthroughFailedError(f"pdf-ready was published but certificate {certificate_id} has no PDF")
         pdf = self.out_dir / f"certificate-{certificate_id}.pdf"
         pdf.write_bytes(document.content)
         emails = sorted(self.mail_dir.glob(f"*certificate-{certificate_id}*.eml"))
         self.say(f"   PDF:   {pdf}")
         self.say(f"   email: {emails[-1] if emails else '(not found in ' + str(self.mail_dir) + ')'}")
 
-    async def code_of(self, certificate_id: str) -> str:
-        """The recipient reads the code on the PDF; the demo looks it up as an operator would."""
+    async def certificate(self, certificate_id: str) -> Certificate:
+        """Looked up as an operator would (the recipient reads the code on the PDF)."""
         async with self.deps.new_uow() as uow:
             certificate = await uow.certificates.get(WORKSPACE, UUID(certificate_id))
-        assert certificate is not None  # noqa: S101
-        return certificate.code
+        if certificate is None:
+            raise WalkthroughFailedError(f"certificate {certificate_id} is not in the store")
+        return certificate
 
     async def redeem(self, certificate_id: str) -> None:
-        code = await self.code_of(certificate_id)
+        code = (await self.certificate(certificate_id)).code
         spelled = f"{code[:4]}-{code[4:8]}-{code[8:]}".lower()
         self.say(f"\n== Checkout with code {spelled} (any case, dashes ignored) ==")
         too_small = requests.redeem(WORKSPACE, spelled, order_total={"minor": 3000, "currency": "EUR"})
@@ -133,10 +140,10 @@ class Walkthrough:
         await self.expect(Topic.CERTIFICATE_VOIDED, certificate_id)
         await self.send(Topic.REACTIVATE, requests.reactivate(WORKSPACE, certificate_id))
         await self.expect(Topic.CERTIFICATE_REACTIVATED, certificate_id)
-        async with self.deps.new_uow() as uow:
-            certificate = await uow.certificates.get(WORKSPACE, UUID(certificate_id))
-        assert certificate is not None and certificate.expires_at is not None  # noqa: S101
-        later = certificate.expires_at + timedelta(days=1)
+        expires_at = (await self.certificate(certificate_id)).expires_at
+        if expires_at is None:
+            raise WalkthroughFailedError(f"certificate {certificate_id} is active but has no expiry date")
+        later = expires_at + timedelta(days=1)
         self.say(f"\n== An expiry tick from a cron that believes it is {later:%Y-%m-%d} ==")
         await self.send(Topic.EXPIRY_TICK, requests.tick(WORKSPACE, later.isoformat()))
         await self.expect(Topic.CERTIFICATE_EXPIRED, certificate_id)

@@ -23,7 +23,8 @@ class Received:
 
     @property
     def body(self) -> dict[str, Any]:
-        return json.loads(self.value)
+        body: dict[str, Any] = json.loads(self.value)
+        return body
 
 
 class Wire:

@@ -6,6 +6,7 @@ rows and commits. Killed before the commit, it publishes the same rows again aft
 event may arrive twice, always with the same `event_id`, and never without its committed change."""
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -69,7 +70,9 @@ class OutboxRelay:
                 if not is_transient(error):
                     log.exception("outbox relay failed; retrying")
                 failures += 1
-                pause = backoff_seconds(failures, initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds)
+                pause = backoff_seconds(
+                    failures, initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
+                )
                 log.warning("outbox relay: %r, retrying in %.1fs", error, pause)
                 await self._pause(pause)
                 continue
@@ -78,10 +81,8 @@ class OutboxRelay:
                 await self._pause(settings.relay_poll_seconds)
 
     async def _pause(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def drain_and_stop(self) -> None:
         """Stop polling, after one last batch so a graceful stop leaves little behind."""

@@ -33,7 +33,7 @@ def build_broker(settings: Settings, *, access_log: bool = True) -> KafkaBroker:
     logger = {} if access_log else {"logger": logging.getLogger("giftcert.broker")}
     return ConcurrentlyStartedKafkaBroker(
         settings.kafka_bootstrap_servers,
-        acks=settings.kafka_acks,  # type: ignore[arg-type]
+        acks=settings.kafka_acks,
         enable_idempotence=False,
         graceful_timeout=settings.graceful_timeout_seconds,
         middlewares=[reliable_consumption(settings)],

@@ -129,7 +129,9 @@ class ReliableConsumption(BaseMiddleware):
                 attempt += 1
                 log.warning("dead-letter publish failed (%r), retrying", publish_error)
                 await asyncio.sleep(
-                    backoff_seconds(attempt, initial=self.settings.retry_initial_seconds, maximum=self.settings.retry_max_seconds)
+                    backoff_seconds(
+                        attempt, initial=self.settings.retry_initial_seconds, maximum=self.settings.retry_max_seconds
+                    )
                 )
             else:
                 log.warning(

@@ -1,6 +1,7 @@
 """Creates every topic the service reads or writes, with its dead-letter topic, when it starts.
 Topics that exist already are left as they are."""
 
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -32,10 +33,8 @@ async def ensure_topics(settings: Settings) -> None:
             NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
             for name in missing
         ]
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another replica created them first
             await admin.create_topics(new)
-        except TopicAlreadyExistsError:
-            pass  # another replica created them first
         log.info("created topics: %s", ", ".join(missing))
     finally:
         await admin.close()

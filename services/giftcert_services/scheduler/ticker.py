@@ -24,7 +24,9 @@ ADVISORY_LOCK_KEY = 0x6769667463657274  # "giftcert"
 
 
 def tick_publisher(broker: KafkaBroker, deps: Dependencies) -> DefaultPublisher:
-    return broker.publisher(deps.settings.topic(Topic.EXPIRY_TICK), title="scheduler: expiry-tick", schema=CheckExpiries)
+    return broker.publisher(
+        deps.settings.topic(Topic.EXPIRY_TICK), title="scheduler: expiry-tick", schema=CheckExpiries
+    )
 
 
 class ExpiryScheduler:

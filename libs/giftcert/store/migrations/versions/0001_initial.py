@@ -4,6 +4,8 @@ Revision ID: 0001
 Revises:
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -14,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _ts(name: str, *, nullable: bool = True) -> sa.Column:
+def _ts(name: str, *, nullable: bool = True) -> "sa.Column[Any]":
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
