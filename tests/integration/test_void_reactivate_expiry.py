@@ -65,6 +65,35 @@ async def test_void_of_an_unknown_or_redeemed_certificate_is_rejected(
         assert rejected.body["detail"]
 
 
+async def _void_refusal(wire: Wire, request: dict) -> str:
+    await wire.send(Topic.VOID, request)
+    (rejected,) = await wire.wait_for(Topic.VOID_REJECTED, lambda b: b["request_id"] == request["request_id"])
+    assert rejected.body["detail"]
+    return str(rejected.body["reason"])
+
+
+async def test_void_of_a_voided_certificate_is_rejected_as_already_voided(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    first = messages.void(workspace, bought.certificate_id)
+    await wire.send(Topic.VOID, first)
+    await wire.wait_for(Topic.CERTIFICATE_VOIDED, lambda b: b["request_id"] == first["request_id"])
+    assert await _void_refusal(wire, messages.void(workspace, bought.certificate_id)) == "already_voided"
+
+
+async def test_void_of_an_unpaid_certificate_is_rejected_as_not_active(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    request = messages.purchase(workspace)
+    await wire.send(Topic.PURCHASE_REQUESTED, request)
+    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    assert await _void_refusal(wire, messages.void(workspace, request["certificate_id"])) == "not_active"
+    assert await _status(db, request["certificate_id"]) == "pending"
+
+
 async def test_reactivation_restores_a_voided_certificate_that_can_then_be_redeemed(
     wire: Wire, db: AsyncEngine, workspace: str
 ) -> None:
@@ -109,7 +138,7 @@ async def test_reactivation_is_refused_unless_voided_and_before_expiry(
     assert rejected.body["reason"] == "expired"
 
 
-async def test_tick_expires_active_certificates_past_expiry_once(
+async def test_tick_expires_active_certificates_past_expiry_once_and_they_can_no_longer_be_used(
     wire: Wire, db: AsyncEngine, workspace: str
 ) -> None:
     await configure(db, workspace, expiry_days=30)
@@ -128,6 +157,7 @@ async def test_tick_expires_active_certificates_past_expiry_once(
     await wire.send(Topic.BOOKING_REDEEM_REQUEST, redeem)
     (refused,) = await wire.wait_for(Topic.REDEMPTION_REJECTED, lambda b: b["request_id"] == redeem["request_id"])
     assert refused.body["reason"] == "expired"
+    assert await _void_refusal(wire, messages.void(workspace, bought.certificate_id)) == "expired"
 
 
 async def test_expiring_soon_is_published_once_when_a_tick_finds_it_in_the_reminder_window(
