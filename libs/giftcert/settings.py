@@ -5,12 +5,14 @@ name, unless `GIFTCERT_TOPIC_NAMES__<BASE_NAME>` (e.g. `GIFTCERT_TOPIC_NAMES__PA
 names the topic outright, so an operator can point the service at the payment system's own topic.
 """
 
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from giftcert.domain.guessing import GuessingLimit
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX, Topic
 
 
@@ -35,11 +37,17 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 0.05
     relay_batch_size: int = 500
     expiry_batch_size: int = 1000
+    redeem_failure_limit: int = Field(default=5, ge=1)
+    redeem_failure_window_seconds: float = Field(default=600.0, gt=0)
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 10.0
     handler_max_attempts: int = 5
     graceful_timeout_seconds: float = 30.0
     var_dir: Path = Path("var")
+
+    @property
+    def guessing_limit(self) -> GuessingLimit:
+        return GuessingLimit(self.redeem_failure_limit, timedelta(seconds=self.redeem_failure_window_seconds))
 
     def topic(self, base: Topic) -> str:
         override = self.topic_names.get(base.name.lower()) or self.topic_names.get(base.name)

@@ -144,3 +144,42 @@ async def test_a_certificate_bought_for_a_segment_is_refused_to_other_segments(
     inside = messages.redeem(workspace, bought.code, segment="b2b")
     await wire.send(Topic.BOOKING_REDEEM_REQUEST, inside)
     assert (await _decision(wire, inside))[0] == "redeemed"
+
+
+async def test_an_order_that_tried_five_unknown_codes_is_refused_as_too_many_attempts_even_with_a_valid_code(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    guesses = [messages.redeem(workspace, f"ABCD-EFGH-JK{n:02d}", order_id="order-guesser") for n in range(5)]
+    for guess in guesses:
+        await wire.send(Topic.BOOKING_REDEEM_REQUEST, guess)
+        assert (await _decision(wire, guess))[1]["reason"] == "not_found"
+
+    real = messages.redeem(workspace, bought.code, order_id="order-guesser")
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, real)
+    outcome, body = await _decision(wire, real)
+    assert (outcome, body["reason"]) == ("rejected", "too_many_attempts")
+    assert "certificate_id" not in body
+    async with db.connect() as connection:
+        status = (await connection.execute(
+            text("SELECT status FROM certificates WHERE id = :id"), {"id": bought.certificate_id}
+        )).scalar_one()
+    assert status == "active"
+
+    honest = messages.redeem(workspace, bought.code)  # another order of the same workspace
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, honest)
+    assert (await _decision(wire, honest))[0] == "redeemed"
+
+
+async def test_refusals_for_a_real_code_do_not_count_as_guesses(wire: Wire, db: AsyncEngine, workspace: str) -> None:
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    small = {"minor": 1000, "currency": "EUR"}
+    for _ in range(6):
+        refused = messages.redeem(workspace, bought.code, order_id="order-small", order_total=small)
+        await wire.send(Topic.BOOKING_REDEEM_REQUEST, refused)
+        assert (await _decision(wire, refused))[1]["reason"] == "exceeds_order_total"
+    enough = messages.redeem(workspace, bought.code, order_id="order-small")
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, enough)
+    assert (await _decision(wire, enough))[0] == "redeemed"

@@ -1,13 +1,17 @@
 """booking-redeem-request -> certificate-redeemed or redemption-rejected.
 
 The certificate row is locked for the decision, so of any number of concurrent requests for one
-code exactly one finds it active; the ledger's unique (certificate, request) is the backstop."""
+code exactly one finds it active; the ledger's unique (certificate, request) is the backstop.
+An order that has tried too many unknown codes is refused before any certificate is looked up
+(domain/guessing.py)."""
 
+import logging
 from datetime import datetime
 
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.codes import normalize_code
+from giftcert.domain.guessing import GuessingLimit
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
 from giftcert.ledger.replies import decide_once, new_event_fields
@@ -19,11 +23,27 @@ from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
 
 CONSUMER = "redeem"
+log = logging.getLogger("giftcert.redemption")
 
 
-async def redeem_certificate(command: RedeemCertificate, uow: UnitOfWork, clock: Clock) -> Event:
+async def redeem_certificate(
+    command: RedeemCertificate, uow: UnitOfWork, clock: Clock, guessing: GuessingLimit | None = None
+) -> Event:
+    limit = guessing or GuessingLimit()
+
     async def decide(uow: UnitOfWork, now: datetime) -> Event:
         fields = new_event_fields(command.workspace_id, now)
+        failures = uow.redemption_failures
+        since = limit.window_start(now)
+        if limit.reached_by(await failures.count_since(command.workspace_id, command.order_id, since)):
+            log.warning(
+                "redemption refused: too many unknown codes for order %r in workspace %r",
+                command.order_id, command.workspace_id,
+            )
+            return RedemptionRejected(
+                **fields, request_id=command.request_id, order_id=command.order_id, reason="too_many_attempts",
+                detail=f"{limit.failures} unknown codes for this order within {limit.window}; try again later",
+            )
         code = normalize_code(command.code)
         certificate = (
             None
@@ -39,6 +59,8 @@ async def redeem_certificate(command: RedeemCertificate, uow: UnitOfWork, clock:
         )
         if refusal is not None or certificate is None:
             refusal = refusal or Refusal("not_found", "no certificate matches this code")
+            if refusal.reason == "not_found":
+                await failures.record(command.workspace_id, command.order_id, now, forget_before=since)
             return RedemptionRejected(
                 **fields,
                 request_id=command.request_id,

@@ -139,6 +139,16 @@ documents = Table(
     _timestamp("created_at", nullable=False),
 )
 
+redemption_failures = Table(
+    "redemption_failures",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("order_id", String(128), nullable=False),
+    _timestamp("failed_at", nullable=False),
+    Index("redemption_failures_order_idx", "workspace_id", "order_id", "failed_at"),
+)
+
 OUTBOX_CHANNEL = "giftcert_outbox"
 """NOTIFY channel the outbox trigger signals on; a wake-up for the relay, never its correctness."""
 

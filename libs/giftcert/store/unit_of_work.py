@@ -12,6 +12,7 @@ from giftcert.store.activity import ActivityRepository
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
 from giftcert.store.ledger import LedgerRepository
+from giftcert.store.redemption_failures import RedemptionFailureRepository
 from giftcert.store.workspaces import WorkspaceRepository
 
 
@@ -21,6 +22,7 @@ class UnitOfWork:
     activity: ActivityRepository
     ledger: LedgerRepository
     documents: DocumentRepository
+    redemption_failures: RedemptionFailureRepository
     inbox: InboxRepository
     outbox: OutboxWriter
 
@@ -38,6 +40,7 @@ class UnitOfWork:
         self.activity = ActivityRepository(connection)
         self.ledger = LedgerRepository(connection)
         self.documents = DocumentRepository(connection)
+        self.redemption_failures = RedemptionFailureRepository(connection)
         self.inbox = InboxRepository(connection)
         self.outbox = OutboxWriter(connection, source=self._event_source)
         return self

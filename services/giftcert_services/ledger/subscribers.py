@@ -36,7 +36,7 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
 
     @subscribe(router, settings, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request")
     async def on_booking_redeem_request(body: RedeemCertificate) -> None:
-        await redeem_certificate(body, new_uow(), clock)
+        await redeem_certificate(body, new_uow(), clock, settings.guessing_limit)
 
     @subscribe(router, settings, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:
