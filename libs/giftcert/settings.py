@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 0.05
     relay_batch_size: int = 500
     expiry_batch_size: int = 1000
+    payment_grace_seconds: float = Field(default=600.0, ge=0)
     redeem_failure_limit: int = Field(default=5, ge=1)
     redeem_failure_window_seconds: float = Field(default=600.0, gt=0)
     retry_initial_seconds: float = 0.2

@@ -1,6 +1,7 @@
 """Composes the chosen services into one FastStream application (one process).
 
-`ledger`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler` ticks.
+`ledger`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler` ticks
+and settles payments whose purchase request did not come within the grace period.
 Every process that runs any of them creates the topics first. The relay is its own service so it
 can be scaled and watched on its own; `giftcert run` with no names runs all five together."""
 
@@ -22,6 +23,7 @@ from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.broker import build_broker
 from giftcert_services.runtime.topics import ensure_topics
+from giftcert_services.scheduler.overdue_payments import OverduePaymentSweeper
 from giftcert_services.scheduler.ticker import ExpiryScheduler, tick_publisher
 
 ROUTERS: dict[str, Callable[[Dependencies], KafkaRouter]] = {
@@ -88,6 +90,7 @@ def _add_lifecycle(
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         if "scheduler" in services:
             tasks.append(asyncio.create_task(scheduler.run(), name="expiry-scheduler"))
+            tasks.append(asyncio.create_task(OverduePaymentSweeper(deps).run(), name="overdue-payments"))
 
     @app.on_shutdown
     async def stop_loops() -> None:

@@ -13,6 +13,8 @@ from giftcert_services.app import build_app
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
 
+PAYMENT_GRACE_SECONDS = 3.0
+
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, kafka_bootstrap_servers: str, mail_sink: MailFolderSink) -> Settings:
@@ -25,6 +27,7 @@ def settings(database_url: str, kafka_bootstrap_servers: str, mail_sink: MailFol
         retry_initial_seconds=0.05,
         retry_max_seconds=1.0,
         expiry_tick_seconds=3600,
+        payment_grace_seconds=PAYMENT_GRACE_SECONDS,
         topic_partitions=2,
     )
 

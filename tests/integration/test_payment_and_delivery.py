@@ -1,11 +1,14 @@
 """payment-completed: activation, then the PDF and the email; a payment that does not fit is
-rejected (the payment system refunds); a repeated payment changes and publishes nothing."""
+rejected (the payment system refunds); a repeated payment changes and publishes nothing; a payment
+that comes before its purchase request waits for it, for the grace period."""
 
+import asyncio
 import email
 import email.policy
 import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import text
@@ -15,6 +18,7 @@ from giftcert.domain.codes import display_code
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
+from tests.integration.conftest import PAYMENT_GRACE_SECONDS
 from tests.scenario import buy, configure
 
 pytestmark = pytest.mark.integration
@@ -107,11 +111,70 @@ async def test_payment_that_does_not_match_the_certificate_is_rejected(
     assert rejected.key == cid.encode()
 
 
-async def test_payment_for_an_unknown_certificate_is_rejected(wire: Wire, workspace: str) -> None:
-    paid = messages.payment(workspace, "6f1d3c9e-2b1a-4c55-9a57-0a4b1f3c2d10")
+async def _parked(db: AsyncEngine, payment_id: str) -> bool:
+    async with db.connect() as connection:
+        found = await connection.execute(
+            text("SELECT 1 FROM parked_payments WHERE payment_id = :id"), {"id": payment_id}
+        )
+        return found.first() is not None
+
+
+async def _wait_until_parked(db: AsyncEngine, payment_id: str) -> None:
+    for _ in range(100):
+        if await _parked(db, payment_id):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"payment {payment_id} was not parked")
+
+
+async def test_payment_for_a_certificate_that_never_comes_is_rejected_after_the_grace_period(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    paid = messages.payment(workspace, str(uuid4()))
     await wire.send(Topic.PAYMENT_COMPLETED, paid)
+    await _wait_until_parked(db, paid["payment_id"])
+    assert not [r for r in wire.on(Topic.PAYMENT_REJECTED) if r.body["payment_id"] == paid["payment_id"]]
     (rejected,) = await wire.wait_for(Topic.PAYMENT_REJECTED, lambda b: b["payment_id"] == paid["payment_id"])
     assert rejected.body["reason"] == "unknown_certificate"
+    waited = datetime.fromisoformat(rejected.body["occurred_at"]) - datetime.fromisoformat(paid["completed_at"])
+    assert waited >= timedelta(seconds=PAYMENT_GRACE_SECONDS)
+    assert not await _parked(db, paid["payment_id"])
+
+
+async def test_a_payment_that_comes_before_its_purchase_request_activates_the_certificate_once(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace)
+    request = messages.purchase(workspace)
+    cid = request["certificate_id"]
+    paid = messages.payment(workspace, cid, amount=request["amount"])
+    await wire.send(Topic.PAYMENT_COMPLETED, paid)
+    await _wait_until_parked(db, paid["payment_id"])
+    await wire.send(Topic.PURCHASE_REQUESTED, request)
+    (activated,) = await wire.wait_for(Topic.CERTIFICATE_ACTIVATED, lambda b: b["certificate_id"] == cid)
+    assert activated.body["payment_id"] == paid["payment_id"]
+    await wire.wait_for(Topic.CERTIFICATE_SENT, lambda b: b["certificate_id"] == cid)
+    await wire.quiet(PAYMENT_GRACE_SECONDS + 1)
+    assert len([r for r in wire.on(Topic.CERTIFICATE_ACTIVATED) if r.body["certificate_id"] == cid]) == 1
+    assert not [r for r in wire.on(Topic.PAYMENT_REJECTED) if r.body["certificate_id"] == cid]
+
+
+async def test_a_payment_waiting_for_a_purchase_that_is_refused_is_refused_with_it(
+    wire: Wire, db: AsyncEngine, workspace: str
+) -> None:
+    await configure(db, workspace, portal_enabled=False)
+    request = messages.purchase(workspace)
+    paid = messages.payment(workspace, request["certificate_id"], amount=request["amount"])
+    await wire.send(Topic.PAYMENT_COMPLETED, paid)
+    await _wait_until_parked(db, paid["payment_id"])
+    await wire.send(Topic.PURCHASE_REQUESTED, request)
+    cid = request["certificate_id"]
+    (refused,) = await wire.wait_for(Topic.PURCHASE_REJECTED, lambda b: b["certificate_id"] == cid)
+    (rejected,) = await wire.wait_for(Topic.PAYMENT_REJECTED, lambda b: b["payment_id"] == paid["payment_id"])
+    assert refused.body["reason"] == "portal_disabled"
+    assert rejected.body["reason"] == "unknown_certificate"
+    waited = datetime.fromisoformat(rejected.body["occurred_at"]) - datetime.fromisoformat(paid["completed_at"])
+    assert waited < timedelta(seconds=PAYMENT_GRACE_SECONDS)
 
 
 async def test_second_payment_for_an_active_certificate_is_rejected_as_not_pending(

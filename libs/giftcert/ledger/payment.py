@@ -1,69 +1,112 @@
 """payment-completed -> the pending certificate becomes active (certificate-activated), or the
 payment does not fit (payment-rejected: the payment system refunds). A repeated payment_id
-changes and publishes nothing."""
+changes and publishes nothing.
+
+Messages may arrive out of order: a payment for a certificate id that exists nowhere yet is parked
+(store/parked_payments.py) instead of refused. The purchase request settles it when it comes
+(purchase.py); after the grace period it is refused as `unknown_certificate` (overdue_payments.py)."""
+
+import logging
+from datetime import datetime
 
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
+from giftcert.domain.certificate import Certificate
 from giftcert.domain.money import Amount
-from giftcert.domain.rules import refuse_payment
+from giftcert.domain.rules import Refusal, refuse_payment
 from giftcert.ledger.replies import new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind
+from giftcert.store.parked_payments import Payment
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
 from giftcert_contracts.outbound import CertificateActivated, Event, PaymentRejected
 
 CONSUMER = "payment"
+log = logging.getLogger("giftcert.payment")
 
 
 async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock: Clock) -> Event | None:
+    """Returns the event published, or None for a repeat or a parked payment."""
+    payment = Payment(
+        command.workspace_id, command.payment_id, command.certificate_id, Amount.of(command.amount),
+        command.completed_at,
+    )
     async with uow:
         now = clock.now()
-        key = InboxKey(CONSUMER, command.workspace_id, command.payment_id)
-        if not await uow.inbox.claim(key, now):
+        if not await uow.inbox.claim(InboxKey(CONSUMER, command.workspace_id, command.payment_id), now):
             await uow.commit()
             return None
-        fields = new_event_fields(command.workspace_id, now)
-        certificate = await uow.certificates.get(command.workspace_id, command.certificate_id, lock=True)
-        refusal = refuse_payment(certificate, amount=Amount.of(command.amount))
-        event: Event
-        if refusal is not None or certificate is None:
-            event = PaymentRejected(
-                **fields,
-                payment_id=command.payment_id,
-                certificate_id=command.certificate_id,
-                reason=refusal.reason if refusal else "unknown_certificate",
-                detail=refusal.detail if refusal else "",
-            )
-        else:
-            active = certificate.activated(at=now, payment_id=command.payment_id)
-            assert active.expires_at is not None  # noqa: S101 - set by activated()
-            await uow.certificates.save(active)
-            await uow.ledger.record(
-                certificate_id=active.id,
-                workspace_id=active.workspace_id,
-                kind=EntryKind.ISSUED,
-                amount=active.amount,
-                request_id=command.payment_id,
-                occurred_at=now,
-            )
-            entries = [
-                ActivityEntry(active.id, active.workspace_id, ActivityKind.PURCHASED, now, reference=command.payment_id)
-            ]
-            if active.channel == "portal":
-                entries.append(ActivityEntry(active.id, active.workspace_id, ActivityKind.ACTIVATED_FROM_PORTAL, now))
-            await uow.activity.add(*entries)
-            event = CertificateActivated(
-                **fields,
-                certificate_id=active.id,
-                code_last4=active.code_last4,
-                amount=active.amount.to_money(),
-                activated_at=now,
-                expires_at=active.expires_at,
-                channel=active.channel,
-                payment_id=command.payment_id,
-            )
-        await uow.outbox.add(event)
+        await uow.parked_payments.lock_certificate_id(command.certificate_id)
+        if not await uow.certificates.exists_anywhere(command.certificate_id):
+            await uow.parked_payments.park(payment, now)
+            await uow.commit()
+            log.info("payment %r parked: certificate %s is not known yet", command.payment_id, command.certificate_id)
+            return None
+        event = await settle_payment(uow, payment, now)
         await uow.commit()
     return event
+
+
+def reject_as_unknown(payment: Payment, now: datetime, detail: str) -> PaymentRejected:
+    return PaymentRejected(
+        **new_event_fields(payment.workspace_id, now),
+        payment_id=payment.payment_id,
+        certificate_id=payment.certificate_id,
+        reason="unknown_certificate",
+        detail=detail,
+    )
+
+
+async def settle_payment(uow: UnitOfWork, payment: Payment, now: datetime) -> Event:
+    """Activates the certificate with this payment, or refuses the payment; writes the event to the
+    outbox, in the caller's transaction."""
+    certificate = await uow.certificates.get(payment.workspace_id, payment.certificate_id, lock=True)
+    refusal = refuse_payment(certificate, amount=payment.amount)
+    event: Event
+    if refusal is not None or certificate is None:
+        refusal = refusal or Refusal("unknown_certificate", "no certificate with this id in this workspace")
+        event = PaymentRejected(
+            **new_event_fields(payment.workspace_id, now),
+            payment_id=payment.payment_id,
+            certificate_id=payment.certificate_id,
+            reason=refusal.reason,
+            detail=refusal.detail,
+        )
+    else:
+        event = await _activate(uow, certificate, payment, now)
+    await uow.outbox.add(event)
+    return event
+
+
+async def _activate(uow: UnitOfWork, certificate: Certificate, payment: Payment, now: datetime) -> CertificateActivated:
+    active = certificate.activated(at=now, payment_id=payment.payment_id)
+    if active.expires_at is None:
+        raise RuntimeError(f"certificate {active.id} was activated without an expiry date")
+    await uow.certificates.save(active)
+    await uow.ledger.record(
+        certificate_id=active.id,
+        workspace_id=active.workspace_id,
+        kind=EntryKind.ISSUED,
+        amount=active.amount,
+        request_id=payment.payment_id,
+        occurred_at=now,
+    )
+    purchased = ActivityEntry(active.id, active.workspace_id, ActivityKind.PURCHASED, now, reference=payment.payment_id)
+    if active.channel == "portal":
+        await uow.activity.add(
+            purchased, ActivityEntry(active.id, active.workspace_id, ActivityKind.ACTIVATED_FROM_PORTAL, now)
+        )
+    else:
+        await uow.activity.add(purchased)
+    return CertificateActivated(
+        **new_event_fields(payment.workspace_id, now),
+        certificate_id=active.id,
+        code_last4=active.code_last4,
+        amount=active.amount.to_money(),
+        activated_at=now,
+        expires_at=active.expires_at,
+        channel=active.channel,
+        payment_id=payment.payment_id,
+    )

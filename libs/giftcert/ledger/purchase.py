@@ -9,6 +9,7 @@ from giftcert.domain.codes import generate_code
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import refuse_purchase
 from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.ledger.payment import reject_as_unknown, settle_payment
 from giftcert.ledger.replies import decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
@@ -29,6 +30,7 @@ async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock:
     async def decide(uow: UnitOfWork, now: datetime) -> Event:
         fields = new_event_fields(command.workspace_id, now)
         amount = Amount.of(command.amount)
+        await uow.parked_payments.lock_certificate_id(command.certificate_id)
         if await uow.certificates.exists_anywhere(command.certificate_id):
             return PurchaseRejected(
                 **fields,
@@ -81,5 +83,15 @@ async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock:
             expires_in_days=workspace.expiry_days,
         )
 
+    async def settle_parked_payments(uow: UnitOfWork, now: datetime, reply: Event) -> None:
+        """Payments that came before this request: the first may activate the new certificate,
+        the others are refused as the certificate is no longer pending; all are refused when the
+        purchase was."""
+        for payment in await uow.parked_payments.take_for(command.workspace_id, command.certificate_id):
+            if isinstance(reply, CertificateCreated):
+                await settle_payment(uow, payment, now)
+            else:
+                await uow.outbox.add(reject_as_unknown(payment, now, "the purchase request was rejected"))
+
     key = InboxKey(CONSUMER, command.workspace_id, str(command.certificate_id))
-    return await decide_once(uow, key, clock, decide)
+    return await decide_once(uow, key, clock, decide, settle_parked_payments)

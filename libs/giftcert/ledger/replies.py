@@ -11,20 +11,28 @@ from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.outbound import Event
 
 Decide = Callable[[UnitOfWork, datetime], Awaitable[Event]]
+FollowUp = Callable[[UnitOfWork, datetime, Event], Awaitable[None]]
 
 
-async def decide_once(uow: UnitOfWork, key: InboxKey, clock: Clock, decide: Decide) -> Event:
+async def decide_once(
+    uow: UnitOfWork, key: InboxKey, clock: Clock, decide: Decide, follow_up: FollowUp | None = None
+) -> Event:
+    """`follow_up`, when given, runs once after the first decision's reply is in the outbox, in the
+    same transaction (its events follow the reply); a repeat only republishes the reply."""
     async with uow:
         now = clock.now()
         if await uow.inbox.claim(key, now):
             reply = await decide(uow, now)
             await uow.inbox.remember_reply(key, reply)
+            await uow.outbox.add(reply)
+            if follow_up is not None:
+                await follow_up(uow, now, reply)
         else:
             stored = await uow.inbox.stored_reply(key, event_id=uuid4(), occurred_at=now)
             if stored is None:
                 raise RuntimeError(f"inbox key {key} was handled but has no stored reply")
             reply = stored
-        await uow.outbox.add(reply)
+            await uow.outbox.add(reply)
         await uow.commit()
     return reply
 

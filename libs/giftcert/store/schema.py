@@ -149,6 +149,20 @@ redemption_failures = Table(
     Index("redemption_failures_order_idx", "workspace_id", "order_id", "failed_at"),
 )
 
+parked_payments = Table(
+    "parked_payments",
+    metadata,
+    Column("workspace_id", String(64), primary_key=True),
+    Column("payment_id", String(128), primary_key=True),
+    Column("certificate_id", Uuid, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    _timestamp("completed_at", nullable=False),
+    _timestamp("parked_at", nullable=False),
+    Index("parked_payments_certificate_idx", "workspace_id", "certificate_id"),
+    Index("parked_payments_parked_at_idx", "parked_at"),
+)
+
 OUTBOX_CHANNEL = "giftcert_outbox"
 """NOTIFY channel the outbox trigger signals on; a wake-up for the relay, never its correctness."""
 

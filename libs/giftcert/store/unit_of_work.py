@@ -12,6 +12,7 @@ from giftcert.store.activity import ActivityRepository
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
 from giftcert.store.ledger import LedgerRepository
+from giftcert.store.parked_payments import ParkedPaymentRepository
 from giftcert.store.redemption_failures import RedemptionFailureRepository
 from giftcert.store.workspaces import WorkspaceRepository
 
@@ -23,6 +24,7 @@ class UnitOfWork:
     ledger: LedgerRepository
     documents: DocumentRepository
     redemption_failures: RedemptionFailureRepository
+    parked_payments: ParkedPaymentRepository
     inbox: InboxRepository
     outbox: OutboxWriter
 
@@ -41,6 +43,7 @@ class UnitOfWork:
         self.ledger = LedgerRepository(connection)
         self.documents = DocumentRepository(connection)
         self.redemption_failures = RedemptionFailureRepository(connection)
+        self.parked_payments = ParkedPaymentRepository(connection)
         self.inbox = InboxRepository(connection)
         self.outbox = OutboxWriter(connection, source=self._event_source)
         return self
