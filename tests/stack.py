@@ -3,6 +3,8 @@ GIFTCERT_KAFKA_BOOTSTRAP_SERVERS if set; else testcontainers (PostgreSQL 18, Apa
 Docker engine answers; else the embedded ones, started once per session and stopped after it."""
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -25,13 +27,13 @@ def _docker_answers() -> bool:
 
 
 @pytest.fixture(scope="session")
-def _stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExitStack]:
+def _stack() -> Iterator[ExitStack]:
     with ExitStack() as stack:
         yield stack
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(_stack: ExitStack, tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_server_url(_stack: ExitStack) -> str:
     if url := os.environ.get("GIFTCERT_DATABASE_URL"):
         return url
     if _docker_answers():
@@ -39,12 +41,17 @@ def postgres_server_url(_stack: ExitStack, tmp_path_factory: pytest.TempPathFact
 
         container = _stack.enter_context(PostgresContainer("postgres:18", driver="asyncpg"))
         return str(container.get_connection_url())
+    # not under pytest's basetemp: pytest prunes old basetemps, and a concurrent session could
+    # remove the data folder of a server that is still running
+    folder = Path(tempfile.mkdtemp(prefix="giftcert-test-pg-"))
+    _stack.callback(shutil.rmtree, folder, ignore_errors=True)
     server = EmbeddedPostgres()
-    url = server.start(Path(tmp_path_factory.mktemp("pg")) / "data")
-    _stack.callback(server.stop)
+    url = server.start(folder / "data")
     assert server.pgdata is not None
-    _, pipe = start_reaper(server.pgdata, [])
+    assert server.pid is not None
+    _, pipe = start_reaper(server.pgdata, [server.pid])
     _stack.callback(os.close, pipe)
+    _stack.callback(server.stop)
     return url
 
 

@@ -1,11 +1,25 @@
 """Field types shared by inbound and outbound messages, with the limits the contract sets."""
 
+import re
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
-_NO_CONTROL = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"  # tab allowed; CR, LF and other controls are not
-_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+# C0 and C1 controls and Unicode's own line and paragraph separators (which email headers and
+# many renderers treat as line breaks); `_NO_CONTROL` allows the tab.
+_NO_CONTROL = r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]*$"
+_ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+_RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc_3339_text(value: object) -> object:
+    """Times arrive as RFC 3339 text with an offset, never as numbers: pydantic alone would read
+    1763892000 as a Unix time, and guess seconds or milliseconds by its size."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC_3339.match(value)):
+        return value
+    raise ValueError("a time is RFC 3339 text with an offset, like 2026-11-23T10:00:00Z")
+
 
 WorkspaceId = Annotated[str, Field(min_length=1, max_length=64, pattern=_ONE_LINE)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_ONE_LINE)]
@@ -16,7 +30,7 @@ Segment = Annotated[str, Field(min_length=1, max_length=64, pattern=_ONE_LINE)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ONE_LINE)]
 CodeLast4 = Annotated[str, Field(min_length=4, max_length=4)]
 Detail = Annotated[str, Field(max_length=1000)]
-Timestamp = AwareDatetime
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc_3339_text)]
 
 
 class Person(BaseModel):

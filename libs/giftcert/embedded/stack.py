@@ -36,7 +36,8 @@ class EmbeddedStack:
             self.bootstrap_servers = self.broker.start()
             assert self.broker.process is not None  # noqa: S101
             assert self.postgres.pgdata is not None  # noqa: S101
-            _, self._reaper_pipe = start_reaper(self.postgres.pgdata, [self.broker.process.pid])
+            assert self.postgres.pid is not None  # noqa: S101
+            _, self._reaper_pipe = start_reaper(self.postgres.pgdata, [self.broker.process.pid, self.postgres.pid])
         except BaseException:
             self.close()
             raise

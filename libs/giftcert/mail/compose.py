@@ -14,7 +14,7 @@ from uuid import UUID
 from giftcert.domain.codes import display_code, last4
 from giftcert.domain.money import Amount
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # what mail headers would take as a break
 
 
 def _one_line(text: str) -> str:

@@ -5,13 +5,14 @@ message prints literally. The QR code is drawn from segno's module matrix as mer
 much cheaper than reportlab's own QR widget."""
 
 import io
-import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 
 import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.codes import display_code
@@ -21,6 +22,7 @@ INK = HexColor("#1d2b3a")
 ACCENT = HexColor("#c0623b")
 MUTED = HexColor("#5b6b7b")
 PAPER = HexColor("#fbf7f0")
+MESSAGE_FONT = "Helvetica-Oblique"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,40 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
     canvas.drawPath(path, stroke=0, fill=1)
 
 
+def _size_to_fit(text: str, font: str, size: float, width: float) -> float:
+    """The font size, at most `size`, at which `text` fits on one line of `width`."""
+    natural = stringWidth(text, font, size)
+    return size if natural <= width else max(6.0, size * width / natural)
+
+
+def _message_lines(message: str, size: float, width: float) -> tuple[list[str], list[str]]:
+    """The message wrapped keeping its line breaks, and wrapped as one paragraph."""
+    paragraphs = [_printable(p.replace("\t", " ")) for p in message.splitlines()]
+    kept = [line for p in paragraphs for line in (simpleSplit(p, MESSAGE_FONT, size, width) or [""])]
+    joined = simpleSplit(" ".join(p.strip() for p in paragraphs if p.strip()), MESSAGE_FONT, size, width)
+    return kept, joined
+
+
+def _draw_message(canvas: Canvas, message: str, center: float, *, top: float, bottom: float, width: float) -> None:
+    """The whole message between `top` and `bottom`: at the largest size that fits with its line
+    breaks, else as one paragraph; a message within the contract's 500 characters always fits."""
+    lines: list[str] = []
+    size = 12.0
+    while size >= 6.0:  # noqa: PLR2004
+        kept, joined = _message_lines(message, size, width)
+        room = int((top - bottom) / (size * 1.3)) + 1
+        if len(kept) <= room or len(joined) <= room:
+            lines = kept if len(kept) <= room else joined
+            break
+        size -= 0.5
+    else:
+        lines = joined  # only for text far beyond the contract's limit: drawn, possibly over the code
+    canvas.setFont(MESSAGE_FONT, size)
+    canvas.setFillColor(MUTED)
+    for index, line in enumerate(lines):
+        canvas.drawCentredString(center, top - index * size * 1.3, line)
+
+
 def render_certificate_pdf(document: CertificateDocument) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
@@ -86,33 +122,26 @@ def render_certificate_pdf(document: CertificateDocument) -> bytes:
     canvas.drawCentredString(center, height - 240, _printable(document.amount.formatted()))
 
     canvas.setFillColor(INK)
-    canvas.setFont("Helvetica", 15)
-    canvas.drawCentredString(center, height - 295, f"To  {_printable(document.recipient_name)[:90]}")
-    canvas.drawCentredString(center, height - 318, f"From  {_printable(document.purchaser_name)[:90]}")
+    text_width = width - 2 * margin - 48
+    people = ((f"To  {document.recipient_name}", height - 295), (f"From  {document.purchaser_name}", height - 318))
+    for text, y in people:
+        line = _printable(text)
+        canvas.setFont("Helvetica", _size_to_fit(line, "Helvetica", 15, text_width))
+        canvas.drawCentredString(center, y, line)
 
-    y = height - 365
+    qr_size, qr_bottom = 140, 240
     if document.message:
-        canvas.setFont("Helvetica-Oblique", 12)
-        canvas.setFillColor(MUTED)
-        lines = [
-            wrapped
-            for paragraph in document.message.replace("\t", " ").splitlines()
-            for wrapped in (textwrap.wrap(_printable(paragraph), 70) or [""])
-        ]
-        for line in lines[:12]:
-            canvas.drawCentredString(center, y, line)
-            y -= 16
-
-    qr_size = 150
-    _draw_qr(canvas, document.code, center - qr_size / 2, 250, qr_size)
+        _draw_message(canvas, document.message, center, top=height - 360, bottom=qr_bottom + qr_size + 14,
+                      width=text_width)
+    _draw_qr(canvas, document.code, center - qr_size / 2, qr_bottom, qr_size)
     canvas.setFillColor(INK)
     canvas.setFont("Helvetica", 11)
-    canvas.drawCentredString(center, 222, "Your redemption code")
+    canvas.drawCentredString(center, 216, "Your redemption code")
     canvas.setFont("Courier-Bold", 30)
-    canvas.drawCentredString(center, 190, display_code(document.code))
+    canvas.drawCentredString(center, 184, display_code(document.code))
     canvas.setFont("Helvetica", 12)
     canvas.setFillColor(MUTED)
-    canvas.drawCentredString(center, 150, f"Valid until {document.expires_at:%d %B %Y}")
+    canvas.drawCentredString(center, 146, f"Valid until {document.expires_at:%d %B %Y}")
     canvas.setFont("Helvetica", 9)
     canvas.drawCentredString(
         center, 100, "Enter the code at checkout when you book. It is used in full on one booking."

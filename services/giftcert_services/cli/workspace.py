@@ -9,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.settings import Settings
-from giftcert_contracts.fields import WorkspaceId
+from giftcert_contracts.fields import Name, WorkspaceId
 from giftcert_contracts.money import CurrencyCode
 from giftcert_services.runtime.bootstrap import bootstrap
 
@@ -52,6 +52,8 @@ def set_workspace(
 ) -> None:
     """Create or update WORKSPACE; options not given keep their value (or the default)."""
     workspace_id = _valid(WorkspaceId, workspace_id, "WORKSPACE")
+    if name is not None:
+        name = _valid(Name, name, "--name")
     if currency is not None:
         currency = _valid(CurrencyCode, currency, "--currency")
     options = {

@@ -1,0 +1,293 @@
+"""Certificate and reminder emails as composed, and a real SMTP round trip through the local sink."""
+
+import re
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from giftcert.domain.money import Amount
+from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
+from giftcert.mail.sink import MailFolderSink
+from giftcert.mail.smtp import MailRejected, MailServerUnavailable, send_email
+
+CODE = "ABCDEFGHJKMN"
+SHOWN_CODE = "ABCD-EFGH-JKMN"
+CERTIFICATE_ID = UUID("7b0c6f2e-3a4d-4c1e-9f5a-2d8e6b1c0a93")
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" + bytes(range(256)) + b"\n%%EOF\n"
+EXPIRES = datetime(2027, 3, 5, 23, 59, tzinfo=UTC)
+
+
+def _certificate_email(**changes: Any) -> EmailMessage:
+    arguments: dict[str, Any] = {
+        "mail_from": "Alpine Tours <gifts@alpine-tours.example>",
+        "to_name": "Rita Recipient",
+        "to_email": "rita@example.com",
+        "purchaser_name": "Paul Purchaser",
+        "workspace_name": "Alpine Tours",
+        "amount": Amount(5000, "EUR"),
+        "code": CODE,
+        "expires_at": EXPIRES,
+        "message": "Happy birthday!\nEnjoy the mountains.",
+        "pdf": PDF,
+        "certificate_id": CERTIFICATE_ID,
+    }
+    return compose_certificate_email(**(arguments | changes))
+
+
+def _reminder_email(**changes: Any) -> EmailMessage:
+    arguments: dict[str, Any] = {
+        "mail_from": "Alpine Tours <gifts@alpine-tours.example>",
+        "to_name": "Rita Recipient",
+        "to_email": "rita@example.com",
+        "workspace_name": "Alpine Tours",
+        "amount": Amount(5000, "EUR"),
+        "code": CODE,
+        "expires_at": EXPIRES,
+        "certificate_id": CERTIFICATE_ID,
+    }
+    return compose_reminder_email(**(arguments | changes))
+
+
+def _received(email: EmailMessage) -> EmailMessage:
+    """The message as a mail client reads it: from its wire bytes."""
+    parsed = message_from_bytes(email.as_bytes(), policy=default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _text(email: EmailMessage) -> str:
+    body = email.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+def _header_block(email: EmailMessage) -> str:
+    return email.as_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
+
+
+# --- the certificate email ----------------------------------------------------------------------
+
+
+def test_the_certificate_email_goes_to_the_recipient() -> None:
+    email = _received(_certificate_email())
+    (to,) = email["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Rita Recipient", "rita@example.com")
+    (sender,) = email["From"].addresses
+    assert sender.addr_spec == "gifts@alpine-tours.example"
+
+
+def test_the_certificate_email_has_a_subject_naming_the_workspace() -> None:
+    assert _received(_certificate_email())["Subject"] == "Your gift certificate from Alpine Tours"
+
+
+def test_the_certificate_email_tells_who_gave_what_and_until_when() -> None:
+    text = _text(_received(_certificate_email()))
+    assert "Hello Rita Recipient," in text
+    assert "Paul Purchaser has given you a gift certificate of EUR 50.00" in text
+    assert "Valid until: 05 March 2027" in text
+    assert "  Happy birthday!\n  Enjoy the mountains." in text
+
+
+def test_the_pdf_is_attached_as_application_pdf_with_the_same_bytes() -> None:
+    email = _received(_certificate_email())
+    (attachment,) = list(email.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_content() == PDF
+    filename = attachment.get_filename()
+    assert filename is not None
+    assert filename.endswith(".pdf")
+    assert CODE not in filename
+
+
+def test_the_message_id_is_stable_per_certificate() -> None:
+    first, again = _received(_certificate_email()), _received(_certificate_email(message=None))
+    assert first["Message-ID"] == again["Message-ID"]
+    assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", str(first["Message-ID"]).strip())
+    assert str(CERTIFICATE_ID) in first["Message-ID"]
+    other = _received(_certificate_email(certificate_id=UUID("00000000-0000-4000-8000-000000000001")))
+    assert other["Message-ID"] != first["Message-ID"]
+
+
+def test_the_reminder_has_its_own_stable_message_id() -> None:
+    reminder = _received(_reminder_email())
+    assert reminder["Message-ID"] == _received(_reminder_email())["Message-ID"]
+    assert reminder["Message-ID"] != _received(_certificate_email())["Message-ID"]
+
+
+def test_the_code_appears_once_in_the_body_in_groups_of_four_and_nowhere_else() -> None:
+    email = _received(_certificate_email())
+    text = _text(email)
+    assert [line for line in text.splitlines() if SHOWN_CODE in line] == [f"Your code: {SHOWN_CODE}"]
+    assert text.count(SHOWN_CODE) == 1
+    assert CODE not in text
+    header_block = _header_block(_certificate_email())
+    assert CODE not in header_block
+    assert SHOWN_CODE not in header_block
+    (attachment,) = list(email.iter_attachments())
+    for name, value in attachment.items():
+        assert CODE not in value, name
+        assert SHOWN_CODE not in value, name
+
+
+def test_the_reminder_shows_the_code_once_and_not_in_its_headers() -> None:
+    reminder = _reminder_email()
+    assert [line for line in _text(_received(reminder)).splitlines() if SHOWN_CODE in line] == [
+        f"Your code: {SHOWN_CODE}"
+    ]
+    assert CODE not in _header_block(reminder)
+    assert SHOWN_CODE not in _header_block(reminder)
+
+
+INJECTIONS = [
+    "Rita\r\nBcc: eve@attacker.example",
+    "Rita\nBcc: eve@attacker.example",
+    "Rita\rBcc: eve@attacker.example",
+    "Rita\r\n\r\nInjected body",
+    "Rita\x00\x0bBcc: eve@attacker.example",
+    "Rita\tBcc: eve@attacker.example",
+]
+UNICODE_LINE_BREAKS = ["Rita\x85Bcc: eve@attacker.example", "Rita\u2028Bcc: eve@attacker.example", "Rita\u2029Bcc: x"]
+
+
+def _header_names(email: EmailMessage) -> list[str]:
+    return [line.split(":", 1)[0] for line in _header_block(email).split("\r\n") if not line[:1].isspace()]
+
+
+def _assert_no_extra_header(email: EmailMessage, baseline: EmailMessage) -> None:
+    assert _header_names(email) == _header_names(baseline), _header_block(email)
+    received = _received(email)
+    assert list(received.keys()) == list(_received(baseline).keys())
+    assert "Bcc" not in received
+    assert [part.get_content_type() for part in received.walk()] == [
+        part.get_content_type() for part in _received(baseline).walk()
+    ]
+
+
+@pytest.mark.parametrize("field", ["to_name", "purchaser_name", "workspace_name"])
+@pytest.mark.parametrize("text", INJECTIONS, ids=repr)
+def test_line_breaks_in_names_never_add_a_header_to_the_certificate_email(field: str, text: str) -> None:
+    email = _certificate_email(**{field: text})
+    _assert_no_extra_header(email, _certificate_email())
+    (to,) = _received(email)["To"].addresses
+    assert to.addr_spec == "rita@example.com"
+
+
+@pytest.mark.parametrize("field", ["to_name", "workspace_name"])
+@pytest.mark.parametrize("text", INJECTIONS, ids=repr)
+def test_line_breaks_in_names_never_add_a_header_to_the_reminder(field: str, text: str) -> None:
+    _assert_no_extra_header(_reminder_email(**{field: text}), _reminder_email())
+
+
+@pytest.mark.parametrize("field", ["to_name", "purchaser_name", "workspace_name"])
+@pytest.mark.parametrize("text", UNICODE_LINE_BREAKS, ids=repr)
+def test_a_name_with_a_unicode_line_break_still_gives_an_email_without_extra_headers(field: str, text: str) -> None:
+    # Name (fields.py) lets U+0085, U+2028 and U+2029 through, and the workspace name is not checked at all.
+    email = _certificate_email(**{field: text})
+    _assert_no_extra_header(email, _certificate_email())
+
+
+def test_a_name_with_line_breaks_is_shown_on_one_line() -> None:
+    email = _received(_certificate_email(to_name="Rita\r\nBcc: eve@attacker.example", workspace_name="Alpine\nTours"))
+    (to,) = email["To"].addresses
+    assert "\n" not in to.display_name
+    assert "\r" not in to.display_name
+    assert "\n" not in email["Subject"]
+    assert email["Subject"].endswith("Alpine Tours")
+    assert to.addr_spec == "rita@example.com"
+
+
+# --- SMTP: the sink and the sender --------------------------------------------------------------
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[MailFolderSink]:
+    with MailFolderSink(tmp_path / "mail") as running:
+        yield running
+
+
+async def test_a_sent_email_arrives_in_the_sink_folder_as_an_eml_file(sink: MailFolderSink) -> None:
+    await send_email(_certificate_email(), host=sink.host, port=sink.port, timeout=10)
+
+    (eml,) = sink.folder.glob("*.eml")
+    assert not [p for p in sink.folder.iterdir() if p.name.startswith(".")], "a partial file was left behind"
+    received = message_from_bytes(eml.read_bytes(), policy=default)
+    assert isinstance(received, EmailMessage)
+    assert str(received["Message-ID"]).strip() == f"<certificate-{CERTIFICATE_ID}@giftcert.invalid>"
+    assert [a.addr_spec for a in received["To"].addresses] == ["rita@example.com"]
+    assert received["Subject"] == "Your gift certificate from Alpine Tours"
+    assert f"Your code: {SHOWN_CODE}" in _text(received)
+    (attachment,) = list(received.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == PDF
+
+
+async def test_every_sent_email_becomes_its_own_file(sink: MailFolderSink) -> None:
+    await send_email(_certificate_email(), host=sink.host, port=sink.port, timeout=10)
+    await send_email(_reminder_email(), host=sink.host, port=sink.port, timeout=10)
+    files = sorted(sink.folder.glob("*.eml"))
+    assert len(files) == 2
+    ids = {str(message_from_bytes(f.read_bytes(), policy=default)["Message-ID"]).strip() for f in files}
+    assert ids == {f"<certificate-{CERTIFICATE_ID}@giftcert.invalid>", f"<reminder-{CERTIFICATE_ID}@giftcert.invalid>"}
+
+
+async def test_a_refused_connection_is_mail_server_unavailable() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))  # bound but not listening: connecting is refused
+        port = closed.getsockname()[1]
+        with pytest.raises(MailServerUnavailable):
+            await send_email(_certificate_email(), host="127.0.0.1", port=port, timeout=5)
+
+
+class _Refusing:
+    def __init__(self, stage: str, reply: str) -> None:
+        self.stage = stage
+        self.reply = reply
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        del server, session, options
+        if self.stage == "RCPT":
+            return self.reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        del server, session, envelope
+        return self.reply if self.stage == "DATA" else "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("stage", "reply", "error"),
+    [
+        ("RCPT", "550 5.1.1 No such user", MailRejected),
+        ("RCPT", "451 4.3.0 Try again later", MailServerUnavailable),
+        ("DATA", "554 5.7.1 Rejected as spam", MailRejected),
+        ("DATA", "452 4.3.1 Insufficient storage", MailServerUnavailable),
+    ],
+)
+async def test_a_5xx_refusal_is_permanent_and_a_4xx_refusal_is_transient(
+    stage: str, reply: str, error: type[Exception]
+) -> None:
+    controller = Controller(_Refusing(stage, reply), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        with pytest.raises(error) as raised:
+            await send_email(_certificate_email(), host="127.0.0.1", port=controller.port, timeout=10)
+    finally:
+        controller.stop()
+    assert reply.split(maxsplit=1)[0] in str(raised.value)
