@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Emai
 # many renderers treat as line breaks); `_NO_CONTROL` allows the tab.
 _NO_CONTROL = r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]*$"
 _ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # text of several lines: tab, CR and LF allowed
 _RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -25,7 +26,7 @@ WorkspaceId = Annotated[str, Field(min_length=1, max_length=64, pattern=_ONE_LIN
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=_ONE_LINE)]
 Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=_NO_CONTROL)]
 Actor = Annotated[str, Field(min_length=1, max_length=200, pattern=_ONE_LINE)]
-PersonalMessage = Annotated[str, Field(max_length=500)]
+PersonalMessage = Annotated[str, Field(max_length=500, pattern=_LINES)]
 Segment = Annotated[str, Field(min_length=1, max_length=64, pattern=_ONE_LINE)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ONE_LINE)]
 CodeLast4 = Annotated[str, Field(min_length=4, max_length=4)]

@@ -295,6 +295,11 @@ def test_a_personal_message_may_span_several_lines() -> None:
     assert accepted.message == "Dear Rita,\nhave fun!\n\tPaul"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f", "\x85"], ids=repr)
+def test_a_personal_message_with_control_characters_other_than_line_breaks_and_tabs_is_refused(control: str) -> None:
+    _refused(PurchaseRequested, _with(PURCHASE, ("message",), f"have fun{control}!"))
+
+
 @pytest.mark.parametrize(
     "email",
     ["", "rita", "rita@", "@example.com", "rita@example", "rita example@example.com", "rita@@example.com",
