@@ -39,12 +39,18 @@ class Bought:
     activated: dict[str, Any]
 
 
-async def buy(wire: Wire, db: AsyncEngine, workspace: str, **purchase: Any) -> Bought:
-    """A portal purchase and its payment, up to certificate-activated."""
+async def request_purchase(wire: Wire, workspace: str, **purchase: Any) -> dict[str, Any]:
+    """A purchase request, sent and answered with certificate-created; returns the request."""
     request = messages.purchase(workspace, **purchase)
     await wire.send(Topic.PURCHASE_REQUESTED, request)
+    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    return request
+
+
+async def buy(wire: Wire, db: AsyncEngine, workspace: str, **purchase: Any) -> Bought:
+    """A portal purchase and its payment, up to certificate-activated."""
+    request = await request_purchase(wire, workspace, **purchase)
     cid = request["certificate_id"]
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
     await wire.send(
         Topic.PAYMENT_COMPLETED, messages.payment(workspace, cid, amount=request["amount"])
     )

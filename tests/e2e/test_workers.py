@@ -17,7 +17,7 @@ from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Received, Wire
 from giftcert_services.runtime.failpoints import EXIT_CODE
 from tests.e2e.conftest import Launcher
-from tests.scenario import buy, configure
+from tests.scenario import buy, configure, request_purchase
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -63,10 +63,8 @@ async def test_a_ledger_killed_between_its_database_commit_and_its_offset_commit
     await configure(db, workspace)
     await launch("documents", "mailer", "relay").wait_until_started()
     doomed = await launch("ledger", failpoints="after_db_commit@payment-completed").wait_until_started()
-    purchase = requests.purchase(workspace)
+    purchase = await request_purchase(wire, workspace)
     cid = purchase["certificate_id"]
-    await wire.send(Topic.PURCHASE_REQUESTED, purchase)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
     await wire.send(Topic.PAYMENT_COMPLETED, requests.payment(workspace, cid, amount=purchase["amount"]))
     assert await doomed.wait_for_exit() == EXIT_CODE
 

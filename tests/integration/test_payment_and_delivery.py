@@ -19,7 +19,7 @@ from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from tests.integration.conftest import PAYMENT_GRACE_SECONDS
-from tests.scenario import buy, configure
+from tests.scenario import buy, configure, request_purchase
 
 pytestmark = pytest.mark.integration
 
@@ -72,10 +72,8 @@ async def test_repeated_payment_activates_once_and_sends_one_pdf_and_one_email(
     wire: Wire, db: AsyncEngine, workspace: str, mail_folder: Path
 ) -> None:
     await configure(db, workspace)
-    request = messages.purchase(workspace)
+    request = await request_purchase(wire, workspace)
     cid = request["certificate_id"]
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
     paid = messages.payment(workspace, cid)
     await wire.send(Topic.PAYMENT_COMPLETED, paid)
     await wire.send(Topic.PAYMENT_COMPLETED, paid)
@@ -100,10 +98,8 @@ async def test_payment_that_does_not_match_the_certificate_is_rejected(
     wire: Wire, db: AsyncEngine, workspace: str, payment_changes: dict, reason: str
 ) -> None:
     await configure(db, workspace)
-    request = messages.purchase(workspace)
+    request = await request_purchase(wire, workspace)
     cid = request["certificate_id"]
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
     paid = messages.payment(workspace, cid, **payment_changes)
     await wire.send(Topic.PAYMENT_COMPLETED, paid)
     (rejected,) = await wire.wait_for(Topic.PAYMENT_REJECTED, lambda b: b["payment_id"] == paid["payment_id"])
@@ -192,10 +188,8 @@ async def test_payment_from_another_workspace_cannot_activate_a_certificate(
     wire: Wire, db: AsyncEngine, workspace: str
 ) -> None:
     await configure(db, workspace)
-    request = messages.purchase(workspace)
+    request = await request_purchase(wire, workspace)
     cid = request["certificate_id"]
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
     paid = messages.payment(f"{workspace}-intruder", cid)
     await wire.send(Topic.PAYMENT_COMPLETED, paid)
     (rejected,) = await wire.wait_for(Topic.PAYMENT_REJECTED, lambda b: b["payment_id"] == paid["payment_id"])

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.scenario import configure
+from tests.scenario import configure, request_purchase
 
 pytestmark = pytest.mark.integration
 
@@ -75,9 +75,7 @@ async def test_repeated_purchase_request_republishes_the_same_decision_with_a_ne
     wire: Wire, db: AsyncEngine, workspace: str
 ) -> None:
     await configure(db, workspace)
-    request = messages.purchase(workspace)
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    request = await request_purchase(wire, workspace)
     await wire.send(Topic.PURCHASE_REQUESTED, request)
     first, second = await wire.wait_for(
         Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"], count=2
@@ -97,9 +95,7 @@ async def test_a_certificate_id_already_used_in_another_workspace_is_rejected_as
 ) -> None:
     await configure(db, workspace)
     await configure(db, f"{workspace}-other")
-    request = messages.purchase(workspace)
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    request = await request_purchase(wire, workspace)
     await wire.send(Topic.PURCHASE_REQUESTED, request | {"workspace_id": f"{workspace}-other"})
     (rejected,) = await wire.wait_for(
         Topic.PURCHASE_REJECTED, lambda b: b["certificate_id"] == request["certificate_id"]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.scenario import buy, code_of, configure
+from tests.scenario import buy, code_of, configure, request_purchase
 
 pytestmark = pytest.mark.integration
 
@@ -124,9 +124,7 @@ async def test_unknown_code_and_a_code_of_another_workspace_are_not_found(
 
 async def test_a_pending_certificate_is_not_active(wire: Wire, db: AsyncEngine, workspace: str) -> None:
     await configure(db, workspace)
-    request = messages.purchase(workspace)
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    request = await request_purchase(wire, workspace)
     redeem = messages.redeem(workspace, await code_of(db, request["certificate_id"]))
     await wire.send(Topic.BOOKING_REDEEM_REQUEST, redeem)
     outcome, body = await _decision(wire, redeem)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.scenario import buy, configure
+from tests.scenario import buy, configure, request_purchase
 
 pytestmark = pytest.mark.integration
 
@@ -87,9 +87,7 @@ async def test_void_of_an_unpaid_certificate_is_rejected_as_not_active(
     wire: Wire, db: AsyncEngine, workspace: str
 ) -> None:
     await configure(db, workspace)
-    request = messages.purchase(workspace)
-    await wire.send(Topic.PURCHASE_REQUESTED, request)
-    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == request["certificate_id"])
+    request = await request_purchase(wire, workspace)
     assert await _void_refusal(wire, messages.void(workspace, request["certificate_id"])) == "not_active"
     assert await _status(db, request["certificate_id"]) == "pending"
 
