@@ -19,7 +19,7 @@ from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
 from giftcert_services.app import build_app
-from giftcert_services.integrator.walkthrough import Walkthrough, print_events
+from giftcert_services.integrator.walkthrough import EventPrinter, Walkthrough
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
 
@@ -71,12 +71,16 @@ async def _walk(settings: Settings, out_dir: Path, mail_dir: Path) -> None:
     deps = bootstrap(settings)
     app = build_app(bootstrap(settings), access_log=False)
     await app.start()
-    wire = Wire(settings, listener=print_events(settings, typer.echo))
+    printer = EventPrinter(settings, typer.echo)
+    wire = Wire(settings, listener=printer)
+    printing = asyncio.create_task(printer.run())
     try:
         await wire.start()
-        await Walkthrough(deps, wire, out_dir, mail_dir, typer.echo).run()
+        await Walkthrough(deps, wire, out_dir, mail_dir, printer.say).run()
     finally:
+        printing.cancel()
         await wire.stop()
+        printer.flush()
         await app.stop()
         await deps.close()
 

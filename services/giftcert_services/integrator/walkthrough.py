@@ -5,7 +5,11 @@ Certificate A is bought on the portal, paid, rendered and emailed, refused once 
 is smaller than the certificate) and then redeemed. Certificate B is voided, reactivated, and expires
 at an expiry tick whose `now` lies past its expiry date."""
 
+import asyncio
+import heapq
+import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -39,14 +43,35 @@ def describe(record: Received) -> str:
     return f"  <- {record.topic}  " + "  ".join(f"{k}={v}" for k, v in shown.items())
 
 
-def print_events(settings: Settings, say: Callable[[str], None]) -> Callable[[Received], None]:
-    """A Wire listener that prints what the service publishes (and anything dead-lettered)."""
+class EventPrinter:
+    """A Wire listener that prints what the service publishes (and anything dead-lettered) in the
+    order it was published. Records of several topics can come in one fetch in any order, so each
+    waits `settle` seconds and they are printed by their timestamps; `say` prints every event
+    received so far before its own line."""
 
-    def listener(record: Received) -> None:
-        if settings.base_topic_by_name.get(record.topic) not in INBOUND_TOPICS:
-            say(describe(record))
+    def __init__(self, settings: Settings, out: Callable[[str], None], settle: float = 0.3) -> None:
+        self._settings = settings
+        self._out = out
+        self._settle = settle
+        self._waiting: list[tuple[int, int, float, Received]] = []
+        self._sequence = itertools.count()
 
-    return listener
+    def __call__(self, record: Received) -> None:
+        if self._settings.base_topic_by_name.get(record.topic) not in INBOUND_TOPICS:
+            heapq.heappush(self._waiting, (record.timestamp_ms, next(self._sequence), time.monotonic(), record))
+
+    def flush(self, *, settled_only: bool = False) -> None:
+        while self._waiting and (not settled_only or time.monotonic() - self._waiting[0][2] >= self._settle):
+            self._out(describe(heapq.heappop(self._waiting)[3]))
+
+    def say(self, text: str) -> None:
+        self.flush()
+        self._out(text)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._settle / 3)
+            self.flush(settled_only=True)
 
 
 class WalkthroughFailedError(RuntimeError):

@@ -20,6 +20,7 @@ class Received:
     key: bytes | None
     value: bytes
     headers: dict[str, bytes]
+    timestamp_ms: int = 0
 
     @property
     def body(self) -> dict[str, Any]:
@@ -63,7 +64,9 @@ class Wire:
 
     async def _collect(self) -> None:
         async for record in self._consumer:
-            received = Received(record.topic, record.key, record.value or b"", dict(record.headers))
+            received = Received(
+                record.topic, record.key, record.value or b"", dict(record.headers), record.timestamp
+            )
             if self._listener is not None:
                 self._listener(received)
             async with self._arrived:
