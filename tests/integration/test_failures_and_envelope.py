@@ -60,7 +60,7 @@ async def _dead_letters_with(wire: Wire, topic: Topic, marker: bytes) -> list[Re
         {"requested_at": "2026-11-23T10:00:00"},
     ],
 )
-async def test_invalid_purchase_fields_are_dead_lettered_and_the_next_message_is_handled(
+async def test_an_invalid_purchase_is_dead_lettered_and_answered_as_invalid_and_the_next_one_is_handled(
     wire: Wire, db: AsyncEngine, workspace: str, mutation: dict
 ) -> None:
     await configure(db, workspace)
@@ -69,6 +69,9 @@ async def test_invalid_purchase_fields_are_dead_lettered_and_the_next_message_is
     await wire.send(Topic.PURCHASE_REQUESTED, bad, headers=[("x-test", marker)])
     (dead,) = await _dead_letters_with(wire, Topic.PURCHASE_REQUESTED, marker)
     assert dead.headers["error_type"] == b"validation_error"
+    (answer,) = await wire.wait_for(Topic.PURCHASE_REJECTED, lambda b: b["certificate_id"] == bad["certificate_id"])
+    assert answer.body["reason"] == "invalid"
+    assert answer.body["detail"] == dead.headers["error_detail"].decode()
     good = messages.purchase(workspace)
     await wire.send(Topic.PURCHASE_REQUESTED, good)
     await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == good["certificate_id"])

@@ -1,6 +1,13 @@
-"""purchase-requested -> a pending certificate (certificate-created) or purchase-rejected."""
+"""purchase-requested -> a pending certificate (certificate-created) or purchase-rejected.
+
+A request that breaks the contract's field rules is dead-lettered like any invalid message; if its
+workspace and certificate id can still be read, the portal also gets `purchase-rejected` with reason
+`invalid` and the problems in `detail`, so it need not wait for an answer that never comes."""
 
 from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
 
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
@@ -14,6 +21,7 @@ from giftcert.ledger.replies import decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.unit_of_work import UnitOfWork
+from giftcert_contracts.fields import WorkspaceId
 from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_contracts.outbound import CertificateCreated, Event, PurchaseRejected
 
@@ -95,3 +103,31 @@ async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock:
 
     key = InboxKey(CONSUMER, command.workspace_id, str(command.certificate_id))
     return await decide_once(uow, key, clock, decide, settle_parked_payments)
+
+
+class _PurchaseIdentity(BaseModel):
+    workspace_id: WorkspaceId
+    certificate_id: UUID
+
+
+async def reject_invalid_purchase(body: bytes, problems: str, uow: UnitOfWork, clock: Clock) -> Event | None:
+    """`purchase-rejected` (`invalid`) for a request whose workspace and certificate id are readable
+    and whose certificate does not exist; None (nothing to answer) otherwise. Not recorded in the
+    inbox: a corrected request with the same certificate id is decided as new."""
+    try:
+        identity = _PurchaseIdentity.model_validate_json(body)
+    except ValidationError:
+        return None
+    async with uow:
+        if await uow.certificates.exists_anywhere(identity.certificate_id):
+            return None
+        now = clock.now()
+        reply = PurchaseRejected(
+            **new_event_fields(identity.workspace_id, now),
+            certificate_id=identity.certificate_id,
+            reason="invalid",
+            detail=problems[:1000],
+        )
+        await uow.outbox.add(reply)
+        await uow.commit()
+    return reply

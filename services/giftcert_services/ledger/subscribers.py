@@ -16,6 +16,7 @@ from giftcert_contracts.inbound import (
     VoidCertificate,
 )
 from giftcert_contracts.topics import Topic
+from giftcert_services.ledger.invalid_purchases import answer_invalid_purchases
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.subscription import subscribe
 
@@ -26,9 +27,13 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     settings, new_uow, clock = deps.settings, deps.new_uow, deps.clock
 
-    @subscribe(router, settings, SERVICE, Topic.PURCHASE_REQUESTED, title="purchase-requested")
+    purchases = KafkaRouter()  # its own router, for the middleware that answers invalid requests
+
+    @subscribe(purchases, settings, SERVICE, Topic.PURCHASE_REQUESTED, title="purchase-requested")
     async def on_purchase_requested(body: PurchaseRequested) -> None:
         await create_certificate(body, new_uow(), clock)
+
+    router.include_router(purchases, middlewares=[answer_invalid_purchases(deps)])
 
     @subscribe(router, settings, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed")
     async def on_payment_completed(body: PaymentCompleted) -> None:

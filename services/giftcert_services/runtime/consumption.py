@@ -57,7 +57,8 @@ async def decode_json(message: StreamMessage[Any], original: Any) -> Any:
         return message.body
 
 
-def _describe(error: BaseException, body: bytes) -> tuple[str, str]:
+def describe_failure(error: BaseException, body: bytes) -> tuple[str, str]:
+    """The `error_type` and `error_detail` a dead letter carries."""
     if isinstance(error, ValidationError):
         try:
             json.loads(body)
@@ -112,7 +113,7 @@ class ReliableConsumption(BaseMiddleware):
             log.warning("offset commit failed (%r); the message will come again and the inbox absorbs it", error)
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
-        error_type, detail = _describe(error, record.value or b"")
+        error_type, detail = describe_failure(error, record.value or b"")
         headers = {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers}
         headers |= {"error_type": error_type, "error_detail": detail.replace("\r", " ").replace("\n", " ")}
         broker: KafkaBroker = self.context.get("broker")
