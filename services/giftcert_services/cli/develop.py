@@ -14,7 +14,6 @@ from pathlib import Path
 
 import typer
 
-from giftcert.embedded.stack import EmbeddedStack
 from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
@@ -32,6 +31,8 @@ class LocalStack:
 
 @contextmanager
 def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalStack]:
+    from giftcert.embedded.stack import EmbeddedStack  # noqa: PLC0415 - production commands never load it
+
     mail_dir = var_dir.resolve() / "mail"
     with EmbeddedStack(var_dir) as stack, MailFolderSink(mail_dir) as sink:
         upgrade_database(stack.database_url)

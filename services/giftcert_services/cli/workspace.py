@@ -21,9 +21,10 @@ async def _set(workspace_id: str, changes: dict[str, object]) -> WorkspaceSettin
     try:
         async with deps.new_uow() as uow:
             current = await uow.workspaces.get_or_default(workspace_id)
-            updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
-            if updated.min_minor > updated.max_minor:
-                raise typer.BadParameter(f"--min-minor {updated.min_minor} is above --max-minor {updated.max_minor}")
+            try:
+                updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+            except ValueError as error:
+                raise typer.BadParameter(str(error)) from None
             await uow.workspaces.put(updated, deps.clock.now())
             await uow.commit()
         return updated
@@ -36,7 +37,10 @@ def _valid(kind: Any, value: str, name: str) -> str:
     try:
         return str(TypeAdapter(kind).validate_python(value))
     except ValidationError as error:
-        raise typer.BadParameter(error.errors()[0]["msg"], param_hint=name) from None
+        problem = error.errors()[0]
+        pattern_broken = problem["type"] == "string_pattern_mismatch"
+        message = "one line of text, without control characters" if pattern_broken else problem["msg"]
+        raise typer.BadParameter(message, param_hint=name) from None
 
 
 @app.command("set")
