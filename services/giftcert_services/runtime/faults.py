@@ -40,7 +40,8 @@ def is_transient(error: BaseException) -> bool:
 def _is_transient_driver_error(error: BaseException | None) -> bool:
     if error is None:
         return False
-    if isinstance(error, asyncpg.PostgresConnectionStatusError | asyncpg.InterfaceError):
+    # SQLSTATE class 08 (connection exception), or a connection that is closed or gone
+    if isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
         return True
     if isinstance(error, asyncpg.PostgresError) and getattr(error, "sqlstate", None) in _TRANSIENT_PG_STATES:
         return True

