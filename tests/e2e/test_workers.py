@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from giftcert.domain.codes import display_code
 from giftcert.settings import Settings
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests
@@ -30,7 +31,7 @@ def _processed(topic: Topic) -> str:
     return rf"\.{topic.value} .*- Processed"
 
 
-async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_processes(
+async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_processes_and_no_log_shows_the_code(
     launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str
 ) -> None:
     await configure(db, workspace)
@@ -55,6 +56,9 @@ async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_p
     assert {redeemed[0].body["request_id"], *(r.body["request_id"] for r in refused)} == asked
     for worker in (first, second):
         assert re.search(_processed(Topic.BOOKING_REDEEM_REQUEST), worker.output), "a worker handled none"
+    spellings = {bought.code, display_code(bought.code), display_code(bought.code).lower()}
+    for worker in launch.workers:  # a code is a bearer secret: never in a log line
+        assert not [spelling for spelling in spellings if spelling in worker.output]
 
 
 async def test_a_ledger_killed_between_its_database_commit_and_its_offset_commit_changes_nothing_twice(
