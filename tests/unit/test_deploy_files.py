@@ -2,80 +2,164 @@
 CLI on Apache Kafka (KRaft) and PostgreSQL after the migrations, with settings the code knows, from the
 one image deploy/Dockerfile builds."""
 
+import json
+import re
+import shlex
+import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
 
 from giftcert.settings import Settings
 from giftcert_services.app import SERVICES
 
 ROOT = Path(__file__).parents[2]
-COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES_IN_COMPOSE: dict[str, Any] = COMPOSE["services"]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)["services"]
 DOCKERFILE = (ROOT / "deploy" / "Dockerfile").read_text()
-WORKERS = {name: spec for name, spec in SERVICES_IN_COMPOSE.items() if spec.get("image") == "giftcert:latest"}
+GIFTCERT_CONTAINERS = ("migrate", *SERVICES)
+
+
+def command_line(name: str) -> str:
+    spec = COMPOSE[name]
+    command = spec["command"] if isinstance(spec["command"], list) else shlex.split(spec["command"])
+    return " ".join([*spec.get("entrypoint", ["giftcert"]), *command])
+
+
+def seconds(duration: str) -> float:
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
+    assert "".join(number + unit for number, unit in parts) == duration, f"not a duration: {duration}"
+    return sum(float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit] for number, unit in parts)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(KEYWORD, arguments) per instruction, continuation lines joined, comments dropped."""
+    instructions = []
+    for line in DOCKERFILE.replace("\\\n", " ").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            keyword, _, argument = line.strip().partition(" ")
+            instructions.append((keyword.upper(), argument.strip()))
+    return instructions
 
 
 def test_every_service_of_the_cli_runs_in_compose() -> None:
-    commands = {tuple(spec["command"]) for spec in WORKERS.values()}
-    assert {("run", name) for name in SERVICES} <= commands
-    assert ("db", "upgrade") in commands
+    assert command_line("migrate") == "giftcert db upgrade"
+    for name in SERVICES:
+        assert command_line(name) == f"giftcert run {name}"
+
+
+def test_every_giftcert_container_runs_the_one_image_built_from_deploy_dockerfile() -> None:
+    images = {COMPOSE[name]["image"] for name in GIFTCERT_CONTAINERS}
+    assert len(images) == 1
+    for name in GIFTCERT_CONTAINERS:
+        assert COMPOSE[name]["build"] == {"context": ".", "dockerfile": "deploy/Dockerfile"}
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_workers_start_after_the_migrations_and_a_healthy_broker(name: str) -> None:
-    depends = SERVICES_IN_COMPOSE[name]["depends_on"]
+def test_workers_wait_for_migrations_and_healthy_backends(name: str) -> None:
+    depends = COMPOSE[name]["depends_on"]
     assert depends["migrate"] == {"condition": "service_completed_successfully"}
     assert depends["kafka"] == {"condition": "service_healthy"}
-    assert SERVICES_IN_COMPOSE["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert depends["postgres"] == {"condition": "service_healthy"}
+    assert COMPOSE["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert "pg_isready" in str(COMPOSE["postgres"]["healthcheck"]["test"])
+    assert "kafka-broker-api-versions" in str(COMPOSE["kafka"]["healthcheck"]["test"])
 
 
-def test_kafka_is_the_official_apache_image_in_kraft_mode_without_topic_auto_creation() -> None:
-    kafka = SERVICES_IN_COMPOSE["kafka"]
-    assert kafka["image"].startswith("apache/kafka:")
-    assert set(kafka["environment"]["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+@pytest.mark.parametrize("name", SERVICES)
+def test_workers_restart_and_outlive_their_graceful_timeout_when_stopped(name: str) -> None:
+    spec = COMPOSE[name]
+    assert spec["restart"] == "unless-stopped"
+    graceful = float(spec["environment"]["GIFTCERT_GRACEFUL_TIMEOUT_SECONDS"])
+    assert seconds(spec.get("stop_grace_period", "10s")) > graceful  # 10s: compose's default
+
+
+def test_the_migration_runs_once() -> None:
+    assert COMPOSE["migrate"]["restart"] == "no"
+    assert "deploy" not in COMPOSE["migrate"]
+
+
+def test_kafka_runs_in_kraft_mode_from_the_official_image() -> None:
+    kafka = COMPOSE["kafka"]
+    env = kafka["environment"]
+    assert kafka["image"] == "apache/kafka:4.1.1"
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert "ZOOKEEPER" not in str(kafka).upper()
-    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # the services create theirs
-    assert "healthcheck" in kafka
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # the services create theirs
+    bootstrap = COMPOSE["ledger"]["environment"]["GIFTCERT_KAFKA_BOOTSTRAP_SERVERS"]
+    assert f"PLAINTEXT://{bootstrap}" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert f"kafka-data:{env['KAFKA_LOG_DIRS']}" in kafka["volumes"]  # the image's default dir is under /tmp
 
 
-def test_postgres_and_mailpit_are_there() -> None:
-    assert SERVICES_IN_COMPOSE["postgres"]["image"].startswith("postgres:18")
-    assert "healthcheck" in SERVICES_IN_COMPOSE["postgres"]
-    assert SERVICES_IN_COMPOSE["mailpit"]["image"].startswith("axllent/mailpit:")
+def test_postgres_18_keeps_its_data_on_a_volume() -> None:
+    assert COMPOSE["postgres"]["image"] == "postgres:18"
+    assert "postgres-data:/var/lib/postgresql" in COMPOSE["postgres"]["volumes"]  # 18's layout, not .../data
 
 
-def test_the_ledger_runs_two_replicas() -> None:
-    assert SERVICES_IN_COMPOSE["ledger"]["deploy"]["replicas"] == 2
+def test_mail_goes_to_mailpit() -> None:
+    env = COMPOSE["mailer"]["environment"]
+    assert COMPOSE["mailpit"]["image"].startswith("axllent/mailpit")
+    assert (env["GIFTCERT_SMTP_HOST"], env["GIFTCERT_SMTP_PORT"]) == ("mailpit", "1025")
 
 
-def test_every_giftcert_variable_in_compose_is_a_setting_and_the_database_url_uses_asyncpg() -> None:
-    for spec in WORKERS.values():
-        env = spec["environment"]
-        for key in env:
-            assert key.startswith("GIFTCERT_"), key
-            assert key.removeprefix("GIFTCERT_").split("__")[0].lower() in Settings.model_fields, key
-        Settings(**{k.removeprefix("GIFTCERT_").lower(): v for k, v in env.items()})  # every value parses
-        assert env["GIFTCERT_DATABASE_URL"].startswith("postgresql+asyncpg://")
-        assert env["GIFTCERT_KAFKA_ACKS"] == "all"
+def test_ledger_runs_two_replicas() -> None:
+    assert COMPOSE["ledger"]["deploy"]["replicas"] == 2
 
 
-def test_a_stopping_worker_has_longer_than_its_grace_period() -> None:
-    for spec in WORKERS.values():
-        grace = float(spec["environment"]["GIFTCERT_GRACEFUL_TIMEOUT_SECONDS"])
-        assert float(spec["stop_grace_period"].removesuffix("s")) > grace
+@pytest.mark.parametrize("name", GIFTCERT_CONTAINERS)
+def test_every_giftcert_setting_in_compose_is_a_real_setting(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = COMPOSE[name]["environment"]
+    for key, value in env.items():
+        field, *nested = key.removeprefix("GIFTCERT_").lower().split("__")
+        assert key.startswith("GIFTCERT_"), key
+        assert field in Settings.model_fields, key
+        assert not nested or get_origin(Settings.model_fields[field].annotation) is dict, key
+        monkeypatch.setenv(key, str(value))
+    Settings()  # and every value parses
+    assert env["GIFTCERT_KAFKA_ACKS"] == "all"
 
 
-def test_the_image_runs_the_giftcert_command_as_a_user_that_is_not_root() -> None:
-    final_stage = DOCKERFILE.rsplit("\nFROM ", 1)[1]
-    users = [line.split()[1] for line in final_stage.splitlines() if line.startswith("USER ")]
-    assert users
+@pytest.mark.parametrize("name", GIFTCERT_CONTAINERS)
+def test_database_url_uses_the_asyncpg_driver(name: str) -> None:
+    url = make_url(COMPOSE[name]["environment"]["GIFTCERT_DATABASE_URL"])
+    postgres = COMPOSE["postgres"]["environment"]
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.host, url.port) == ("postgres", 5432)
+    assert (url.username, url.password, url.database) == (
+        postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"]
+    )
+
+
+def test_the_image_runs_as_a_non_root_user_with_the_giftcert_entrypoint() -> None:
+    instructions = dockerfile_instructions()
+    final_stage = instructions[max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM") :]
+    assert final_stage[0][1].split()[0] == "python:3.11-slim"
+    users = [argument.split(":")[0] for keyword, argument in final_stage if keyword == "USER"]
+    assert users, "the final stage never leaves root"
     assert users[-1] not in {"root", "0"}
-    assert 'ENTRYPOINT ["giftcert"]' in final_stage
+    last = dict(final_stage)  # the last of each instruction is the one that counts
+    assert json.loads(last["ENTRYPOINT"]) == ["giftcert"]
+    assert json.loads(last["CMD"]) == ["run"]
+    assert "giftcert" in PYPROJECT["project"]["scripts"]
+
+
+def test_the_image_is_built_from_every_packaged_directory_and_the_migrations_ship_in_it() -> None:
+    packages = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    copied = {source.rstrip("/") for keyword, argument in dockerfile_instructions() if keyword == "COPY"
+              for source in argument.split()[:-1] if not source.startswith("--")}
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    for package in packages:
+        top = package.split("/")[0]
+        assert top in copied, f"{top} is not copied into the image"
+        assert top not in ignored, f"{top} is left out of the build context"
+    assert any((ROOT / package / "store" / "migrations" / "env.py").is_file() for package in packages)
+    assert PYPROJECT["project"]["readme"] in copied - ignored  # hatchling needs it to build
 
 
 def test_nothing_turns_off_synchronous_commit() -> None:
-    for text in ((ROOT / "docker-compose.yml").read_text(), DOCKERFILE):
+    for text in (COMPOSE_TEXT, DOCKERFILE):
         assert "synchronous_commit" not in text
