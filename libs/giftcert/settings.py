@@ -9,10 +9,11 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from giftcert.domain.guessing import GuessingLimit
+from giftcert.mail.smtp import SmtpSecurity
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX, Topic
 
 
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
+    smtp_security: SmtpSecurity = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
     mail_from: str = "Gift certificates <giftcerts@example.com>"
 
     expiry_tick_seconds: float = 3600.0

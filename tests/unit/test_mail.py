@@ -291,3 +291,23 @@ async def test_a_5xx_refusal_is_permanent_and_a_4xx_refusal_is_transient(
     finally:
         controller.stop()
     assert reply.split(maxsplit=1)[0] in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("security", "use_tls", "start_tls"), [("none", False, False), ("starttls", False, True), ("tls", True, False)]
+)
+async def test_the_smtp_security_setting_chooses_plain_starttls_or_tls_and_passes_the_login(
+    monkeypatch: pytest.MonkeyPatch, security: str, use_tls: bool, start_tls: bool
+) -> None:
+    seen: dict[str, object] = {}
+
+    async def record(message: object, **options: object) -> None:
+        seen.update(options)
+
+    monkeypatch.setattr("giftcert.mail.smtp.aiosmtplib.send", record)
+    await send_email(
+        _certificate_email(), host="mail.example", port=587, security=security,  # type: ignore[arg-type]
+        username="giftcert", password="s3cret",  # noqa: S106 - a test value
+    )
+    assert (seen["use_tls"], seen["start_tls"]) == (use_tls, start_tls)
+    assert (seen["username"], seen["password"]) == ("giftcert", "s3cret")

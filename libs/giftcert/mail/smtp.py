@@ -2,6 +2,7 @@
 (transient: the caller retries with backoff); a 5xx refusal is `MailRejected` (permanent)."""
 
 from email.message import EmailMessage
+from typing import Literal
 
 import aiosmtplib
 
@@ -23,14 +24,19 @@ def _classify(code: int, text: str) -> Exception:
     return MailServerUnavailable(f"{code} {text}")
 
 
+SmtpSecurity = Literal["none", "starttls", "tls"]
+
+
 async def send_email(
-    message: EmailMessage, *, host: str, port: int, timeout: float = 30.0, use_tls: bool = False,
+    message: EmailMessage, *, host: str, port: int, timeout: float = 30.0, security: SmtpSecurity = "none",
     username: str | None = None, password: str | None = None,
 ) -> None:
+    """`security`: "none" (plain, as a local sink or Mailpit speak), "starttls" (upgrade a plain
+    connection, usually port 587) or "tls" (TLS from the start, usually port 465)."""
     try:
         await aiosmtplib.send(
-            message, hostname=host, port=port, timeout=timeout, use_tls=use_tls,
-            start_tls=False if not use_tls else None, username=username, password=password,
+            message, hostname=host, port=port, timeout=timeout, use_tls=security == "tls",
+            start_tls=security == "starttls", username=username, password=password,
         )
     except aiosmtplib.SMTPRecipientsRefused as error:
         (code, text), *_ = [(r.code, r.message) for r in error.recipients] or [(550, str(error))]

@@ -20,7 +20,11 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
     settings = deps.settings
 
     async def send(message: EmailMessage) -> None:
-        await send_email(message, host=settings.smtp_host, port=settings.smtp_port)
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        await send_email(
+            message, host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+            username=settings.smtp_username, password=password,
+        )
 
     deliver = partial(send_certificate_email, send=send, mail_from=settings.mail_from)
 
