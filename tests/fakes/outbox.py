@@ -1,0 +1,24 @@
+"""The outbox in memory (giftcert.messaging.outbox.OutboxWriter): keeps each event with its topic,
+Kafka key and CloudEvents headers, in the order written."""
+
+from giftcert.messaging.outbox import kafka_key
+from giftcert_contracts.cloudevents import cloudevent_headers
+from giftcert_contracts.outbound import Event
+from tests.fakes.state import OutboxRecord, Transaction
+
+
+class FakeOutboxWriter:
+    def __init__(self, tx: Transaction, *, source: str) -> None:
+        self._tx = tx
+        self._source = source
+
+    async def add(self, *events: Event, key: str | None = None) -> None:
+        self._tx.state.outbox.extend(
+            OutboxRecord(
+                topic=event.topic,
+                key=kafka_key(event, key or str(getattr(event, "request_id", event.event_id))),
+                headers=cloudevent_headers(event, source=self._source),
+                event=event,
+            )
+            for event in events
+        )

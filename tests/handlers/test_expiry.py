@@ -1,0 +1,118 @@
+"""expiry-tick: expiry and reminders, driven by the tick's own `now`."""
+
+
+from datetime import timedelta
+
+from giftcert.domain.activity import ActivityKind
+from giftcert.domain.certificate import Status
+from giftcert.ledger.expiry import check_expiries
+from giftcert_contracts.outbound import (
+    CertificateExpired,
+    CertificateExpiringSoon,
+)
+from tests.fakes import FixedClock
+from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.steps import (
+    REMINDER_DAYS,
+    active,
+    activity_of,
+    pending,
+    stored_certificate,
+    tick,
+    voided,
+)
+
+
+async def test_a_tick_expires_the_active_certificates_past_their_expiry_and_nothing_else(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    due = await active(new_uow, clock, shop)
+    still_pending = (await pending(new_uow, clock, shop)).certificate_id
+    was_voided = (await voided(new_uow, clock, shop)).id
+    clock.advance(timedelta(days=1))
+    not_yet = await active(new_uow, clock, shop)
+    assert due.expires_at is not None
+    now = due.expires_at + timedelta(hours=1)
+    await outbox.fresh(shop)
+    assert await check_expiries(tick(shop, now), new_uow, batch_size=10) == 1
+    expired_event, *reminders = await outbox.fresh(shop)
+    assert expired_event == CertificateExpired(
+        workspace_id=shop, event_id=expired_event.event_id, occurred_at=now,
+        certificate_id=due.id, code_last4=due.code[-4:], expired_at=now,
+    )
+    assert [r.certificate_id for r in reminders if isinstance(r, CertificateExpiringSoon)] == [not_yet.id]
+    after = await stored_certificate(new_uow, shop, due.id)
+    assert (after.status, after.expired_at) == (Status.EXPIRED, now)
+    assert (await activity_of(new_uow, due.id))[-1] == ActivityKind.EXPIRED
+    assert (await stored_certificate(new_uow, shop, still_pending)).status is Status.PENDING
+    assert (await stored_certificate(new_uow, shop, was_voided)).status is Status.VOIDED
+    assert (await stored_certificate(new_uow, shop, not_yet.id)).status is Status.ACTIVE
+
+
+async def test_expiry_uses_the_ticks_now(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    certificate = await active(new_uow, clock, shop)
+    assert certificate.expires_at is not None
+    clock.advance(timedelta(days=400))  # the clock is long past the expiry; the tick is not
+    assert await check_expiries(tick(shop, certificate.expires_at - timedelta(seconds=1)), new_uow, batch_size=10) == 0
+    assert (await stored_certificate(new_uow, shop, certificate.id)).status is Status.ACTIVE
+    await outbox.fresh(shop)
+    assert await check_expiries(tick(shop, certificate.expires_at), new_uow, batch_size=10) == 1
+    (event,) = await outbox.fresh(shop)
+    assert isinstance(event, CertificateExpired)
+    assert event.expired_at == event.occurred_at == certificate.expires_at
+
+
+async def test_a_repeated_tick_publishes_nothing_new(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    certificate = await active(new_uow, clock, shop)
+    assert certificate.expires_at is not None
+    early = tick(shop, certificate.expires_at - timedelta(days=1))
+    assert await check_expiries(early, new_uow, batch_size=10) == 0
+    await outbox.fresh(shop)
+    late = early.model_copy(update={"now": certificate.expires_at})  # same tick_id, whatever its now
+    assert await check_expiries(late, new_uow, batch_size=10) == 0
+    assert await outbox.fresh(shop) == []
+    assert (await stored_certificate(new_uow, shop, certificate.id)).status is Status.ACTIVE
+
+
+async def test_a_tick_reminds_once_of_a_certificate_entering_the_reminder_window(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    certificate = await active(new_uow, clock, shop)
+    assert certificate.expires_at is not None
+    await outbox.fresh(shop)
+    before_window = certificate.expires_at - timedelta(days=REMINDER_DAYS, seconds=1)
+    assert await check_expiries(tick(shop, before_window), new_uow, batch_size=10) == 0
+    assert await outbox.fresh(shop) == []
+    in_window = certificate.expires_at - timedelta(days=REMINDER_DAYS)
+    await check_expiries(tick(shop, in_window), new_uow, batch_size=10)
+    (reminder,) = await outbox.fresh(shop)
+    assert isinstance(reminder, CertificateExpiringSoon)
+    assert (reminder.certificate_id, reminder.expires_at, reminder.recipient_email) == (
+        certificate.id, certificate.expires_at, certificate.recipient_email,
+    )
+    assert (await stored_certificate(new_uow, shop, certificate.id)).expiring_soon_notified_at == in_window
+    await check_expiries(tick(shop, in_window + timedelta(days=1)), new_uow, batch_size=10)
+    assert await outbox.fresh(shop) == []
+
+
+async def test_a_tick_goes_through_more_certificates_than_one_batch(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    first = [await active(new_uow, clock, shop) for _ in range(5)]
+    clock.advance(timedelta(days=REMINDER_DAYS))
+    second = [await active(new_uow, clock, shop) for _ in range(3)]
+    assert first[0].expires_at is not None
+    await outbox.fresh(shop)
+    assert await check_expiries(tick(shop, first[0].expires_at), new_uow, batch_size=2) == 5
+    events = await outbox.fresh(shop)
+    assert sorted(e.certificate_id for e in events if isinstance(e, CertificateExpired)) == sorted(
+        c.id for c in first
+    )
+    assert sorted(e.certificate_id for e in events if isinstance(e, CertificateExpiringSoon)) == sorted(
+        c.id for c in second
+    )
+
