@@ -9,17 +9,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.mail.sink import MailFolderSink
-from giftcert.store.migrate import upgrade_database
-from tests.databases import fresh_database_url
+from tests.databases import migrated_database_url
 
 pytest_plugins = ["tests.stack"]
 
 
 @pytest.fixture(scope="session")
 def database_url(postgres_server_url: str) -> str:
-    url = fresh_database_url(postgres_server_url, f"giftcert_it_{uuid4().hex[:10]}")
-    upgrade_database(url)
-    return url
+    return migrated_database_url(postgres_server_url, "it")
 
 
 @pytest.fixture(scope="session")

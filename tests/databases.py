@@ -1,9 +1,19 @@
 """Databases of their own for tests that need one, on the session's PostgreSQL server."""
 
 import asyncio
+from uuid import uuid4
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from giftcert.store.migrate import upgrade_database
+
+
+def migrated_database_url(server_url: str, purpose: str) -> str:
+    """A new database named after its purpose, with the schema at the latest migration."""
+    url = fresh_database_url(server_url, f"giftcert_{purpose}_{uuid4().hex[:10]}")
+    upgrade_database(url)
+    return url
 
 
 def fresh_database_url(server_url: str, name: str) -> str:

@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
-from giftcert.store.migrate import upgrade_database
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.topics import ensure_topics
-from tests.databases import fresh_database_url
+from tests.databases import migrated_database_url
 
 GIFTCERT = str(Path(sys.executable).with_name("giftcert"))
 STARTED = "FastStream app started successfully"
@@ -77,9 +76,7 @@ class Worker:
 def database_url(postgres_server_url: str) -> str:
     """A database per test: an outbox belongs to one deployment, and the integration tests' relay
     (running in this session too) would publish this test's events to its own topics."""
-    url = fresh_database_url(postgres_server_url, f"giftcert_e2e_{uuid4().hex[:10]}")
-    upgrade_database(url)
-    return url
+    return migrated_database_url(postgres_server_url, "e2e")
 
 
 @pytest.fixture

@@ -5,18 +5,16 @@ outbox). Tests share it, so each works in a workspace of its own and reads only 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import cast
-from uuid import uuid4
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from giftcert.store.migrate import upgrade_database
 from giftcert.store.schema import outbox as outbox_table
 from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from giftcert_contracts.outbound import EVENT_TYPE_BY_TOPIC, Event
 from giftcert_contracts.topics import Topic
-from tests.databases import fresh_database_url
+from tests.databases import migrated_database_url
 from tests.fakes import FakeUnitOfWorkFactory, FixedClock, OutboxRecord
 
 EVENT_SOURCE = "urn:test"
@@ -27,9 +25,7 @@ NewUnitOfWork = Callable[[], UnitOfWork]
 
 @pytest.fixture(scope="session")
 def handlers_database_url(postgres_server_url: str) -> str:
-    url = fresh_database_url(postgres_server_url, f"giftcert_handlers_{uuid4().hex[:10]}")
-    upgrade_database(url)
-    return url
+    return migrated_database_url(postgres_server_url, "handlers")
 
 
 @pytest.fixture(scope="session")
