@@ -62,7 +62,7 @@ def own_postgres(tmp_path: Path) -> Iterator[OwnPostgres]:
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     broker = EmbeddedBroker(tmp_path / "broker")
-    broker.servers = broker.start()  # type: ignore[attr-defined]
+    broker.start()
     yield broker
     assert broker.process is not None
     os.kill(broker.process.pid, signal.SIGCONT)  # never leave it frozen
@@ -90,8 +90,7 @@ async def stack(own_postgres: OwnPostgres, kafka_bootstrap_servers: str, mail_si
 async def stack_on_own_broker(
     database_url: str, own_broker: EmbeddedBroker, mail_sink: MailFolderSink, tmp_path: Path
 ) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
-    servers: str = own_broker.servers  # type: ignore[attr-defined]
-    async for parts in _running(_settings(database_url, servers, mail_sink), tmp_path):
+    async for parts in _running(_settings(database_url, own_broker.bootstrap_servers, mail_sink), tmp_path):
         yield parts
 
 

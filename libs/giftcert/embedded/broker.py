@@ -27,6 +27,7 @@ class EmbeddedBroker:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.process: subprocess.Popen[bytes] | None = None
+        self.bootstrap_servers = ""
 
     def start(self, port: int | None = None, *, timeout: float = 20.0) -> str:
         port = port or free_port()
@@ -47,7 +48,8 @@ class EmbeddedBroker:
                 raise RuntimeError(f"the broker exited at start; see {self.log_dir / 'broker.log'}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return f"127.0.0.1:{port}"
+                    self.bootstrap_servers = f"127.0.0.1:{port}"
+                    return self.bootstrap_servers
             except OSError:
                 time.sleep(0.05)
         self.stop()
