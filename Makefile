@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo dev test test-unit test-integration lint typecheck asyncapi clean
+.PHONY: install demo dev test test-unit test-integration reliability lint typecheck asyncapi openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ dev: $(STAMP)  ## the whole stack embedded, running until Ctrl-C
 test: $(STAMP)  ## every test: unit, integration (real PostgreSQL and broker), end to end
 	$(BIN)/pytest
 
+reliability: $(STAMP)  ## the faults and attacks only, ending with the reliability report (part of `make test` too)
+	$(BIN)/pytest -m reliability
+
 test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
@@ -32,6 +35,9 @@ lint: $(STAMP)
 
 asyncapi: $(STAMP)  ## regenerate docs/asyncapi.yaml from the FastStream apps
 	$(BIN)/giftcert asyncapi > docs/asyncapi.yaml
+
+openapi: $(STAMP)  ## regenerate docs/openapi.json from the HTTP API
+	$(BIN)/giftcert openapi > docs/openapi.json
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

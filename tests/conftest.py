@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from giftcert.mail.sink import MailFolderSink
 from tests.databases import migrated_database_url
 
-pytest_plugins = ["tests.stack"]
+pytest_plugins = ["tests.stack", "tests.reliability"]
 
 
 @pytest.fixture(scope="session")

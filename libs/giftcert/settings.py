@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "Gift certificates <giftcerts@example.com>"
 
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+
     expiry_tick_seconds: float = 3600.0
     relay_poll_seconds: float = 0.05
     relay_batch_size: int = 500

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,12 @@ from tests.databases import migrated_database_url
 
 GIFTCERT = str(Path(sys.executable).with_name("giftcert"))
 STARTED = "FastStream app started successfully"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class Worker:

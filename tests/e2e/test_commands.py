@@ -8,9 +8,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import GIFTCERT
+from tests.e2e.conftest import GIFTCERT, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -55,9 +56,22 @@ def test_demo_walks_certificates_through_their_life_and_stops_everything(tmp_pat
     assert not _wait_until_gone(str(var))
 
 
-def _start_dev(var: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _answers(url: str, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(url, timeout=5).status_code == httpx.codes.OK
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return False
+
+
+def _start_dev(var: Path, log: Path, api_port: int) -> tuple[subprocess.Popen[bytes], str]:
+    env = os.environ | {"GIFTCERT_API_PORT": str(api_port)}
     with log.open("wb") as sink:
-        dev = subprocess.Popen([GIFTCERT, "dev", "--var-dir", str(var)], stdout=sink, stderr=subprocess.STDOUT)
+        dev = subprocess.Popen(
+            [GIFTCERT, "dev", "--var-dir", str(var)], stdout=sink, stderr=subprocess.STDOUT, env=env
+        )
     deadline = time.monotonic() + 120
     while "Ctrl-C stops everything" not in (printed := log.read_text(errors="replace")):
         if dev.poll() is not None or time.monotonic() > deadline:
@@ -66,6 +80,7 @@ def _start_dev(var: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.2)
     assert "database URL: postgresql+asyncpg://" in printed, printed
     assert f"mail folder:  {var.resolve() / 'mail'}" in printed, printed
+    assert f"HTTP API:     http://127.0.0.1:{api_port}/docs" in printed, printed
     broker = re.search(r"broker:\s+(\S+)", printed)
     assert broker, printed
     return dev, broker[1]
@@ -74,9 +89,11 @@ def _start_dev(var: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "kill"])
 def test_dev_runs_the_stack_until_stopped_and_leaves_nothing_running(tmp_path: Path, stop: signal.Signals) -> None:
     var = tmp_path / "var"
-    dev, broker = _start_dev(var, tmp_path / "dev.log")
+    api_port = free_port()
+    dev, broker = _start_dev(var, tmp_path / "dev.log", api_port)
     try:
         port = broker.rsplit(":", 1)[1]
+        assert _answers(f"http://127.0.0.1:{api_port}/openapi.json"), "the HTTP API does not answer"
         assert [c for c in _processes_mentioning(str(var)) if "postgres -D" in c], "PostgreSQL is not running"
         assert _processes_mentioning(f"127.0.0.1:{port}"), "the broker is not running"
         dev.send_signal(stop)

@@ -1,5 +1,5 @@
 """A transient fault is retried, never dropped: with the database stopped, or the broker frozen,
-for several seconds while requests keep coming, every request is still answered exactly once and
+for 15 seconds while requests keep coming, every request is still answered exactly once and
 nothing goes to a dead-letter topic. Each test runs its own server so that stopping it disturbs no
 other test."""
 
@@ -24,10 +24,14 @@ from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.topics import ensure_topics
 from tests.e2e.conftest import Launcher
+from tests.reliability import Recorder
 from tests.scenario import buy, configure
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
-OUTAGE_SECONDS = 8
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(300)]
+OUTAGE_SECONDS = 15
+
+
+INVARIANTS = ["every request answered exactly once", "nothing dead-lettered", "no worker died"]
 
 
 class OwnPostgres:
@@ -131,7 +135,7 @@ async def _all_answered_once(wire: Wire, certificate_ids: list[str], request_id:
 
 
 async def test_requests_sent_while_the_database_is_down_are_all_handled_once_it_is_back(
-    stack: tuple[Launcher, Wire, AsyncEngine], own_postgres: OwnPostgres, workspace: str
+    stack: tuple[Launcher, Wire, AsyncEngine], own_postgres: OwnPostgres, workspace: str, reliability: Recorder
 ) -> None:
     launcher, wire, db = stack
     await configure(db, workspace)
@@ -145,10 +149,12 @@ async def test_requests_sent_while_the_database_is_down_are_all_handled_once_it_
 
     await _all_answered_once(wire, certificate_ids, request_id)
     assert all(worker.process.poll() is None for worker in launcher.workers), "a worker died during the outage"
+    reliability.record(f"PostgreSQL stopped for {OUTAGE_SECONDS} s mid-stream", injected=1, invariants=INVARIANTS)
 
 
 async def test_requests_sent_around_a_frozen_broker_are_all_handled_once_it_wakes(
-    stack_on_own_broker: tuple[Launcher, Wire, AsyncEngine], own_broker: EmbeddedBroker, workspace: str
+    stack_on_own_broker: tuple[Launcher, Wire, AsyncEngine], own_broker: EmbeddedBroker, workspace: str,
+    reliability: Recorder,
 ) -> None:
     launcher, wire, db = stack_on_own_broker
     await configure(db, workspace)
@@ -162,3 +168,4 @@ async def test_requests_sent_around_a_frozen_broker_are_all_handled_once_it_wake
 
     await _all_answered_once(wire, certificate_ids, request_id)
     assert all(worker.process.poll() is None for worker in launcher.workers), "a worker died while the broker slept"
+    reliability.record(f"broker frozen (SIGSTOP) for {OUTAGE_SECONDS} s mid-stream", injected=1, invariants=INVARIANTS)

@@ -18,9 +18,10 @@ from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Received, Wire
 from giftcert_services.runtime.failpoints import EXIT_CODE
 from tests.e2e.conftest import Launcher
+from tests.reliability import Recorder
 from tests.scenario import buy, configure, request_purchase
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(300)]
 
 
 def _about(records: list[Received], certificate_id: str) -> list[Received]:
@@ -32,7 +33,7 @@ def _processed(topic: Topic) -> str:
 
 
 async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_processes_and_no_log_shows_the_code(
-    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str
+    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, reliability: Recorder
 ) -> None:
     await configure(db, workspace)
     first = await launch("ledger").wait_until_started()
@@ -59,10 +60,14 @@ async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_p
     spellings = {bought.code, display_code(bought.code), display_code(bought.code).lower()}
     for worker in launch.workers:  # a code is a bearer secret: never in a log line
         assert not [spelling for spelling in spellings if spelling in worker.output]
+    reliability.record(
+        "20 concurrent redeems of one code over two ledger processes", injected=20,
+        invariants=["exactly one redemption", "19 already_redeemed", "no code in any log"],
+    )
 
 
 async def test_a_ledger_killed_between_its_database_commit_and_its_offset_commit_changes_nothing_twice(
-    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, mail_folder: Path
+    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, mail_folder: Path, reliability: Recorder
 ) -> None:
     await configure(db, workspace)
     await launch("documents", "mailer", "relay").wait_until_started()
@@ -86,10 +91,14 @@ async def test_a_ledger_killed_between_its_database_commit_and_its_offset_commit
             text("SELECT kind FROM certificate_activity WHERE certificate_id = :id ORDER BY id"), {"id": cid}
         )).scalars().all()
     assert kinds == ["created", "purchased_from_portal", "purchased", "activated_from_portal", "sent"]
+    reliability.record(
+        "ledger killed between its database commit and its offset commit", injected=1,
+        invariants=["one activation, PDF and email", "activity log once", "no payment refused"],
+    )
 
 
 async def test_an_event_whose_relay_died_before_publishing_is_published_after_restart(
-    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str
+    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, reliability: Recorder
 ) -> None:
     await configure(db, workspace)
     await launch("ledger").wait_until_started()
@@ -105,6 +114,9 @@ async def test_an_event_whose_relay_died_before_publishing_is_published_after_re
     await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] == cid)
     await wire.quiet(2)
     assert len(_about(wire.on(Topic.CERTIFICATE_CREATED), cid)) == 1
+    reliability.record(
+        "relay killed before publishing", injected=1, invariants=["the event published after restart, once"]
+    )
 
 
 async def _committed_offsets(settings: Settings, service: str, topic: Topic) -> list[int | None]:
@@ -123,7 +135,7 @@ async def _committed_offsets(settings: Settings, service: str, topic: Topic) -> 
 
 
 async def test_a_worker_stopped_while_a_handler_is_busy_leaves_that_message_uncommitted(
-    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, settings: Settings
+    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, settings: Settings, reliability: Recorder
 ) -> None:
     await configure(db, workspace)
     await launch("relay").wait_until_started()
@@ -141,3 +153,7 @@ async def test_a_worker_stopped_while_a_handler_is_busy_leaves_that_message_unco
     await launch("ledger").wait_until_started()
     (voided,) = await wire.wait_for(Topic.CERTIFICATE_VOIDED, lambda b: b["request_id"] == void["request_id"])
     assert voided.body["certificate_id"] == bought.certificate_id
+    reliability.record(
+        "SIGTERM while a handler is busy", injected=1,
+        invariants=["the unfinished message's offset not committed", "handled after restart"],
+    )

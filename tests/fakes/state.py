@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 
 from giftcert.domain.certificate import Certificate
+from giftcert.domain.product import Product
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
@@ -77,6 +78,7 @@ class OutboxRecord:
 class State:
     workspaces: dict[str, tuple[WorkspaceSettings, datetime, datetime]] = field(default_factory=dict)
     certificates: dict[UUID, Certificate] = field(default_factory=dict)
+    products: dict[UUID, Product] = field(default_factory=dict)
     activity: list[ActivityEntry] = field(default_factory=list)
     ledger: list[LedgerRow] = field(default_factory=list)
     documents: dict[UUID, StoredDocument] = field(default_factory=dict)
@@ -90,6 +92,7 @@ class State:
             self,
             workspaces=dict(self.workspaces),
             certificates=dict(self.certificates),
+            products=dict(self.products),
             activity=list(self.activity),
             ledger=list(self.ledger),
             documents=dict(self.documents),

@@ -21,6 +21,7 @@ from tests.fakes.inbox import FakeInboxRepository
 from tests.fakes.ledger import FakeLedgerRepository
 from tests.fakes.outbox import FakeOutboxWriter
 from tests.fakes.parked_payments import FakeParkedPaymentRepository
+from tests.fakes.products import FakeProductRepository
 from tests.fakes.redemption_failures import FakeRedemptionFailureRepository
 from tests.fakes.state import FakeStore, State, Transaction
 from tests.fakes.workspaces import FakeWorkspaceRepository
@@ -37,6 +38,7 @@ class FakeUnitOfWork:
         self._began_from: State | None = None
         self.certificates = FakeCertificateRepository(self._tx)
         self.workspaces = FakeWorkspaceRepository(self._tx)
+        self.products = FakeProductRepository(self._tx)
         self.activity = FakeActivityRepository(self._tx)
         self.ledger = FakeLedgerRepository(self._tx)
         self.documents = FakeDocumentRepository(self._tx)

@@ -21,7 +21,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)["services"]
 DOCKERFILE = (ROOT / "deploy" / "Dockerfile").read_text()
-GIFTCERT_CONTAINERS = ("migrate", *SERVICES)
+GIFTCERT_CONTAINERS = ("migrate", *SERVICES, "api")
 
 
 def command_line(name: str) -> str:
@@ -48,8 +48,15 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 def test_every_service_of_the_cli_runs_in_compose() -> None:
     assert command_line("migrate") == "giftcert db upgrade"
-    for name in SERVICES:
+    for name in (*SERVICES, "api"):
         assert command_line(name) == f"giftcert run {name}"
+
+
+def test_the_api_listens_on_all_interfaces_inside_its_container_and_publishes_its_port() -> None:
+    api = COMPOSE["api"]
+    assert api["environment"]["GIFTCERT_API_HOST"] == "0.0.0.0"  # noqa: S104 - inside the container
+    assert api["environment"]["GIFTCERT_DATABASE_URL"] == COMPOSE["ledger"]["environment"]["GIFTCERT_DATABASE_URL"]
+    assert api["ports"] == [f"{api['environment']['GIFTCERT_API_PORT']}:8080"]
 
 
 def test_every_giftcert_container_runs_the_one_image_built_from_deploy_dockerfile() -> None:

@@ -311,3 +311,35 @@ async def test_the_smtp_security_setting_chooses_plain_starttls_or_tls_and_passe
     )
     assert (seen["use_tls"], seen["start_tls"]) == (use_tls, start_tls)
     assert (seen["username"], seen["password"]) == ("giftcert", "s3cret")
+
+
+# --- the reminder's content and an operator's resend ---------------------------------------------
+
+
+def test_the_reminder_tells_the_amount_the_workspace_and_the_expiry_date_and_has_no_attachment() -> None:
+    reminder = _received(_reminder_email())
+    assert reminder["Subject"] == "Your gift certificate expires on 05 March 2027"
+    (to,) = reminder["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Rita Recipient", "rita@example.com")
+    text = _text(reminder)
+    assert "Hello Rita Recipient," in text
+    assert "Your EUR 50.00 gift certificate for Alpine Tours expires on 05 March 2027." in text
+    assert not list(reminder.iter_attachments())
+
+
+def test_a_name_with_line_breaks_is_shown_on_one_line_in_the_reminder() -> None:
+    reminder = _received(_reminder_email(to_name="Rita\r\nBcc: eve@attacker.example", workspace_name="Alpine\nTours"))
+    (to,) = reminder["To"].addresses
+    assert "\n" not in to.display_name
+    assert to.addr_spec == "rita@example.com"
+    assert "for Alpine Tours expires" in _text(reminder)
+
+
+def test_a_resend_has_a_message_id_of_its_own_naming_the_certificate() -> None:
+    first = _received(_certificate_email())
+    resend_id = UUID("00000000-0000-4000-8000-0000000000aa")
+    resent = _received(_certificate_email(resend_id=resend_id))
+    again = _received(_certificate_email(resend_id=UUID("00000000-0000-4000-8000-0000000000bb")))
+    assert len({first["Message-ID"], resent["Message-ID"], again["Message-ID"]}) == 3
+    assert str(resent["Message-ID"]).strip() == f"<certificate-{CERTIFICATE_ID}-resend-{resend_id}@giftcert.invalid>"
+    assert _text(resent) == _text(first)

@@ -13,9 +13,12 @@ from giftcert.domain.certificate import (
     Status,
 )
 from giftcert.domain.money import Amount
+from giftcert.domain.product import Product, offered_products
 from giftcert.domain.rules import (
+    Refusal,
+    Sale,
+    decide_purchase,
     refuse_payment,
-    refuse_purchase,
     refuse_reactivation,
     refuse_redemption,
     refuse_void,
@@ -94,11 +97,71 @@ def test_a_segment_certificate_is_redeemable_only_in_its_segment() -> None:
 def test_purchase_respects_portal_currency_and_amount_range() -> None:
     ws = WorkspaceSettings("w", "W", portal_enabled=False, min_minor=1000, max_minor=100000)
     kw: dict = {"channel": "portal", "segment": None}
-    assert refuse_purchase(ws, amount=EUR50, **kw).reason == "portal_disabled"  # type: ignore[union-attr]
+    assert decide_purchase(ws, amount=EUR50, **kw).reason == "portal_disabled"  # type: ignore[union-attr]
     ws = replace(ws, portal_enabled=True)
-    assert refuse_purchase(ws, amount=EUR50, **kw) is None
-    assert refuse_purchase(ws, amount=Amount(999, "EUR"), **kw).reason == "amount_out_of_range"  # type: ignore[union-attr]
-    assert refuse_purchase(ws, amount=Amount(5000, "GBP"), **kw).reason == "currency_not_supported"  # type: ignore[union-attr]
+    assert isinstance(decide_purchase(ws, amount=EUR50, **kw), Sale)
+    assert decide_purchase(ws, amount=Amount(999, "EUR"), **kw).reason == "amount_out_of_range"  # type: ignore[union-attr]
+    assert decide_purchase(ws, amount=Amount(5000, "GBP"), **kw).reason == "currency_not_supported"  # type: ignore[union-attr]
+
+
+SHOP = WorkspaceSettings("w", "W", portal_enabled=True, min_minor=1000, max_minor=100000)
+
+
+def _product(name: str, **fields: object) -> Product:
+    return Product(id=uuid4(), workspace_id="w", name=name, **fields)  # type: ignore[arg-type]
+
+
+def _sell(products: list[Product], minor: int, segment: str | None) -> Refusal | Sale:
+    return decide_purchase(SHOP, amount=Amount(minor, "EUR"), channel="portal", segment=segment, products=products)
+
+
+def test_without_products_any_amount_in_range_sells_and_redeems_only_in_the_buyers_segment() -> None:
+    assert _sell([], 5000, "b2b") == Sale(product=None, redeemable_segment="b2b")
+
+
+def test_with_products_a_purchase_must_fit_a_products_amounts() -> None:
+    fixed = _product("Fixed", fixed_amounts=(5000, 10000))
+    ranged = _product("Ranged", min_minor=20000, max_minor=30000)
+    assert _sell([fixed, ranged], 10000, None) == Sale(product=fixed, redeemable_segment=None)
+    assert _sell([fixed, ranged], 25000, None) == Sale(product=ranged, redeemable_segment=None)
+    refusal = _sell([fixed, ranged], 7000, None)
+    assert isinstance(refusal, Refusal)
+    assert refusal.reason == "amount_out_of_range"
+
+
+def test_a_product_offered_to_segments_refuses_other_buyers_as_segment_not_allowed() -> None:
+    b2b = _product("Business", fixed_amounts=(5000,), segments=("b2b",), segment_restricted_redemption=True)
+    for segment in ("b2c", None):
+        refusal = _sell([b2b], 5000, segment)
+        assert isinstance(refusal, Refusal)
+        assert refusal.reason == "segment_not_allowed"
+    assert _sell([b2b], 5000, "b2b") == Sale(product=b2b, redeemable_segment="b2b")
+
+
+def test_an_unrestricted_product_redeems_in_any_segment_and_inactive_products_sell_nothing() -> None:
+    open_to_segment = _product("Tours", fixed_amounts=(5000,), segments=("b2c",))
+    assert _sell([open_to_segment], 5000, "b2c") == Sale(product=open_to_segment, redeemable_segment=None)
+    retired = _product("Old", fixed_amounts=(5000,), segments=("b2c",), active=False)
+    assert _sell([retired], 5000, "b2b") == Sale(product=None, redeemable_segment="b2b")
+
+
+def test_the_purchase_form_offers_active_products_of_the_segment_in_name_order() -> None:
+    tours = _product("Tours", fixed_amounts=(5000,))
+    b2b = _product("Business", fixed_amounts=(5000,), segments=("b2b",))
+    retired = _product("Archive", fixed_amounts=(5000,), active=False)
+    assert offered_products([tours, b2b, retired], "b2b") == [b2b, tours]
+    assert offered_products([tours, b2b, retired], None) == [tours]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"fixed_amounts": (5000,), "min_minor": 1, "max_minor": 2}, {"fixed_amounts": (0,)},
+     {"min_minor": 500, "max_minor": 100}, {"fixed_amounts": (5000,), "segment_restricted_redemption": True}],
+    ids=["neither", "both", "zero_amount", "inverted_range", "restricted_without_segments"],
+)
+def test_a_product_refuses_inconsistent_amounts_and_segments(fields: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"product|amounts|redemption"):
+        _product("P", **fields)
 
 
 def test_payment_must_match_a_pending_certificate() -> None:

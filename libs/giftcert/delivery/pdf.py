@@ -1,4 +1,5 @@
-"""certificate-activated -> the certificate's PDF stored in the database -> pdf-ready.
+"""certificate-activated -> the certificate's PDF stored in the database -> pdf-ready; and the PDF
+for an operator to download.
 
 Rendering happens in a worker thread outside any transaction; the document row and its pdf-ready
 outbox row are then written together. A certificate has one document: a repeat finds it and
@@ -6,10 +7,12 @@ publishes nothing new."""
 
 import asyncio
 import hashlib
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from giftcert.clock import Clock
+from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.certificate_document import certificate_document, document_id_of
+from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.rendering.certificate_pdf import render_certificate_pdf
 from giftcert.store.documents import StoredDocument
 from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -20,14 +23,50 @@ class UnknownCertificateError(LookupError):
     pass
 
 
-async def render_document(uow: UnitOfWork, workspace_id: str, certificate_id: object) -> bytes:
+class DocumentNotAvailableError(Exception):
+    """The certificate exists, but there is no PDF to give for it."""
+
+
+class CertificateNotPaidError(DocumentNotAvailableError):
+    """A pending certificate: its code is not valid until paid, so it is never printed."""
+
+    def __init__(self, certificate_id: UUID) -> None:
+        super().__init__(f"certificate {certificate_id} is not paid yet: it has no PDF")
+
+
+async def _certificate_and_workspace(
+    uow: UnitOfWork, workspace_id: str, certificate_id: UUID
+) -> tuple[Certificate, WorkspaceSettings]:
+    """Within an open unit of work."""
+    certificate = await uow.certificates.get(workspace_id, certificate_id)
+    if certificate is None:
+        raise UnknownCertificateError(f"no certificate {certificate_id} in workspace {workspace_id}")
+    return certificate, await uow.workspaces.get_or_default(workspace_id)
+
+
+async def _rendered(certificate: Certificate, workspace: WorkspaceSettings) -> bytes:
+    return await asyncio.to_thread(render_certificate_pdf, certificate_document(certificate, workspace))
+
+
+async def render_document(uow: UnitOfWork, workspace_id: str, certificate_id: UUID) -> bytes:
     """The PDF of a certificate, rendered anew from the store (same bytes every time)."""
     async with uow:
-        certificate = await uow.certificates.get(workspace_id, certificate_id)  # type: ignore[arg-type]
-        if certificate is None:
-            raise UnknownCertificateError(f"no certificate {certificate_id} in workspace {workspace_id}")
-        workspace = await uow.workspaces.get_or_default(workspace_id)
-    return await asyncio.to_thread(render_certificate_pdf, certificate_document(certificate, workspace))
+        certificate, workspace = await _certificate_and_workspace(uow, workspace_id, certificate_id)
+    return await _rendered(certificate, workspace)
+
+
+async def certificate_pdf(new_uow: UnitOfWorkFactory, workspace_id: str, certificate_id: UUID) -> bytes:
+    """The PDF an operator downloads: the stored one, or, before the documents worker stored it, the
+    same bytes rendered anew. Never stored from here: the documents worker publishes pdf-ready only
+    when it stores the document itself, and without pdf-ready the email would never go."""
+    async with new_uow() as uow:
+        certificate, workspace = await _certificate_and_workspace(uow, workspace_id, certificate_id)
+        if certificate.status is Status.PENDING or certificate.expires_at is None:
+            raise CertificateNotPaidError(certificate_id)
+        document = await uow.documents.of_certificate(certificate_id)
+    if document is not None:
+        return document.content
+    return await _rendered(certificate, workspace)
 
 
 async def store_certificate_pdf(

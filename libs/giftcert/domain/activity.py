@@ -14,3 +14,4 @@ class ActivityKind(StrEnum):
     SENT = "sent"
     EXPIRED = "expired"
     EXPIRING_SOON = "expiring_soon"
+    REMINDER_SENT = "reminder_sent"

@@ -59,6 +59,7 @@ class Certificate:
     voided_at: datetime | None = None
     expired_at: datetime | None = None
     expiring_soon_notified_at: datetime | None = None
+    product_id: UUID | None = None
 
     @property
     def code_last4(self) -> str:

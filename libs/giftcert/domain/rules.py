@@ -5,11 +5,13 @@ detail for people). Nothing here reads a clock or a store: the caller passes wha
 Details never contain a redemption code.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
+from giftcert.domain.product import Product, offered_products
 from giftcert.domain.workspace import WorkspaceSettings
 
 
@@ -19,10 +21,26 @@ class Refusal:
     detail: str
 
 
-def refuse_purchase(
-    workspace: WorkspaceSettings, *, amount: Amount, channel: str, segment: str | None
-) -> Refusal | None:
-    del segment  # segment-restricted products come with the operator surface
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """What an accepted purchase is sold as: its product (None when the workspace has no products)
+    and the segment its redemption is restricted to (None: any segment)."""
+
+    product: Product | None
+    redeemable_segment: str | None
+
+
+def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract names
+    workspace: WorkspaceSettings,
+    *,
+    amount: Amount,
+    channel: str,
+    segment: str | None,
+    products: Sequence[Product] = (),
+) -> Refusal | Sale:
+    """A workspace without active products sells any amount in its range, and a certificate bought in
+    a segment redeems only in it. With products, the purchase must fit one offered to the buyer's
+    segment; the product says whether redemption is restricted to that segment."""
     if channel == "portal" and not workspace.portal_enabled:
         return Refusal("portal_disabled", "the public portal is disabled for this workspace")
     if amount.currency != workspace.currency:
@@ -35,7 +53,23 @@ def refuse_purchase(
             "amount_out_of_range",
             f"the amount must be between {workspace.min_minor} and {workspace.max_minor} minor units",
         )
-    return None
+    selling = [p for p in products if p.active]
+    if not selling:
+        return Sale(product=None, redeemable_segment=segment)
+    fitting = [p for p in selling if p.offers_amount(amount.minor)]
+    if not fitting:
+        return Refusal(
+            "amount_out_of_range", f"no certificate product of this workspace is sold at {amount.minor} minor units"
+        )
+    offered = offered_products(fitting, segment)
+    if not offered:
+        return Refusal(
+            "segment_not_allowed",
+            "certificates of this amount are not offered to this customer segment"
+            if segment is not None else "certificates of this amount are offered to customer segments only",
+        )
+    product = offered[0]
+    return Sale(product=product, redeemable_segment=segment if product.segment_restricted_redemption else None)
 
 
 def refuse_payment(certificate: Certificate | None, *, amount: Amount) -> Refusal | None:

@@ -13,6 +13,8 @@ class WorkspaceSettings:
     max_minor: int = 100000
     expiry_days: int = 365
     reminder_days: int = 30
+    send_activation_email: bool = True
+    """Whether activation emails the certificate to its recipient (else operators send it)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_minor <= self.max_minor:

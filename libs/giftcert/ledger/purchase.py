@@ -14,10 +14,10 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.codes import generate_code
 from giftcert.domain.money import Amount
-from giftcert.domain.rules import refuse_purchase
+from giftcert.domain.rules import Refusal, decide_purchase
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.ledger.payment import reject_as_unknown, settle_payment
-from giftcert.ledger.replies import decide_once, new_event_fields
+from giftcert.ledger.replies import Decided, decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.unit_of_work import UnitOfWork
@@ -35,6 +35,12 @@ async def _unused_code(uow: UnitOfWork, workspace_id: str) -> str:
 
 
 async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock: Clock) -> Event:
+    return (await decide_purchase_request(command, uow, clock)).reply
+
+
+async def decide_purchase_request(command: PurchaseRequested, uow: UnitOfWork, clock: Clock) -> Decided:
+    """The decision on a purchase request, and whether it was made now or is a repeat's."""
+
     async def decide(uow: UnitOfWork, now: datetime) -> Event:
         fields = new_event_fields(command.workspace_id, now)
         amount = Amount.of(command.amount)
@@ -50,15 +56,19 @@ async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock:
         if workspace is None:  # first sight of a workspace: it sells under the defaults
             workspace = WorkspaceSettings.defaults(command.workspace_id)
             await uow.workspaces.put(workspace, now, overwrite=False)
-        refusal = refuse_purchase(
-            workspace, amount=amount, channel=command.channel, segment=command.segment
+        sale = decide_purchase(
+            workspace,
+            amount=amount,
+            channel=command.channel,
+            segment=command.segment,
+            products=await uow.products.of_workspace(command.workspace_id),
         )
-        if refusal is not None:
+        if isinstance(sale, Refusal):
             return PurchaseRejected(
                 **fields,
                 certificate_id=command.certificate_id,
-                reason=refusal.reason,
-                detail=refusal.detail,
+                reason=sale.reason,
+                detail=sale.detail,
             )
         certificate = Certificate(
             id=command.certificate_id,
@@ -67,7 +77,8 @@ async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock:
             amount=amount,
             code=await _unused_code(uow, command.workspace_id),
             channel=command.channel,
-            segment=command.segment,
+            segment=sale.redeemable_segment,
+            product_id=None if sale.product is None else sale.product.id,
             purchaser_name=command.purchaser.name,
             purchaser_email=command.purchaser.email,
             recipient_name=command.recipient.name,

@@ -93,4 +93,4 @@ async def redeem_certificate(
         )
 
     key = InboxKey(CONSUMER, command.workspace_id, str(command.request_id))
-    return await decide_once(uow, key, clock, decide)
+    return (await decide_once(uow, key, clock, decide)).reply

@@ -2,6 +2,7 @@
 with the inbox row; every repeat publishes that same reply again under a new event id."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
@@ -14,14 +15,22 @@ Decide = Callable[[UnitOfWork, datetime], Awaitable[Event]]
 FollowUp = Callable[[UnitOfWork, datetime, Event], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Decided:
+    reply: Event
+    first: bool
+    """False when the key had been decided before and `reply` is that decision again."""
+
+
 async def decide_once(
     uow: UnitOfWork, key: InboxKey, clock: Clock, decide: Decide, follow_up: FollowUp | None = None
-) -> Event:
+) -> Decided:
     """`follow_up`, when given, runs once after the first decision's reply is in the outbox, in the
     same transaction (its events follow the reply); a repeat only republishes the reply."""
     async with uow:
         now = clock.now()
-        if await uow.inbox.claim(key, now):
+        first = await uow.inbox.claim(key, now)
+        if first:
             reply = await decide(uow, now)
             await uow.inbox.remember_reply(key, reply)
             await uow.outbox.add(reply)
@@ -34,7 +43,7 @@ async def decide_once(
             reply = stored
             await uow.outbox.add(reply)
         await uow.commit()
-    return reply
+    return Decided(reply, first)
 
 
 def new_event_fields(workspace_id: str, now: datetime) -> dict[str, object]:

@@ -39,7 +39,7 @@ async def void_certificate(command: VoidCertificate, uow: UnitOfWork, clock: Clo
         return CertificateVoided(**fields, **ids, reason=command.reason, actor=command.actor)
 
     key = InboxKey("void", command.workspace_id, str(command.request_id))
-    return await decide_once(uow, key, clock, decide)
+    return (await decide_once(uow, key, clock, decide)).reply
 
 
 async def reactivate_certificate(command: ReactivateCertificate, uow: UnitOfWork, clock: Clock) -> Event:
@@ -61,4 +61,4 @@ async def reactivate_certificate(command: ReactivateCertificate, uow: UnitOfWork
         return CertificateReactivated(**fields, **ids, reason=command.reason, actor=command.actor)
 
     key = InboxKey("reactivate", command.workspace_id, str(command.request_id))
-    return await decide_once(uow, key, clock, decide)
+    return (await decide_once(uow, key, clock, decide)).reply

@@ -1,7 +1,9 @@
 """Emails to recipients. Names and other customer text reach headers only through
 `email.headerregistry.Address` after control characters (CR, LF, ...) became spaces, so no text
-can add a header. The Message-ID is derived from the certificate, so a re-sent copy can be
-recognised as the same message."""
+can add a header; every email here starts from `_new_message`, so each gets that treatment. The
+Message-ID is derived from the certificate, so a copy sent again after a crash can be recognised as
+the same message; an operator's resend is a message of its own (`resend_id`), so that no mail
+system drops it as a duplicate of the first."""
 
 import re
 from datetime import datetime
@@ -40,19 +42,32 @@ def _new_message(*, mail_from: str, to_name: str, to_email: str, subject: str, m
     return message
 
 
+_HOW_TO_USE = "Enter the code at checkout when you book; it is used in full on one booking."
+
+
+def _greeting(to_name: str) -> list[str]:
+    return [f"Hello {_one_line(to_name)},", ""]
+
+
+def _code_line(code: str) -> str:
+    """The one place the full code is written, in groups of four as printed on the PDF."""
+    return f"Your code: {display_code(code)}"
+
+
 def compose_certificate_email(
     *, mail_from: str, to_name: str, to_email: str, purchaser_name: str, workspace_name: str,
     amount: Amount, code: str, expires_at: datetime, message: str | None, pdf: bytes,
-    certificate_id: UUID,
+    certificate_id: UUID, resend_id: UUID | None = None,
 ) -> EmailMessage:
+    """`resend_id` marks an operator's resend: it gets a Message-ID of its own."""
+    copy = "" if resend_id is None else f"-resend-{resend_id}"
     email = _new_message(
         mail_from=mail_from, to_name=to_name, to_email=to_email,
         subject=f"Your gift certificate from {workspace_name}",
-        message_id=f"<certificate-{certificate_id}@giftcert.invalid>",
+        message_id=f"<certificate-{certificate_id}{copy}@giftcert.invalid>",
     )
     lines = [
-        f"Hello {_one_line(to_name)},",
-        "",
+        *_greeting(to_name),
         (f"{_one_line(purchaser_name)} has given you a gift certificate of {amount.formatted()} "
         f"for {_one_line(workspace_name)}."),
     ]
@@ -60,10 +75,10 @@ def compose_certificate_email(
         lines += ["", "Their message:", "", *(f"  {line}" for line in message.splitlines())]
     lines += [
         "",
-        f"Your code: {display_code(code)}",
+        _code_line(code),
         f"Valid until: {expires_at:%d %B %Y}",
         "",
-        "Enter the code at checkout when you book; it is used in full on one booking.",
+        _HOW_TO_USE,
         "The certificate is attached as a PDF.",
     ]
     email.set_content("\n".join(lines))
@@ -77,6 +92,8 @@ def compose_reminder_email(
     *, mail_from: str, to_name: str, to_email: str, workspace_name: str, amount: Amount,
     code: str, expires_at: datetime, certificate_id: UUID,
 ) -> EmailMessage:
+    """The reminder that a certificate is about to expire; its code, so the recipient need not look
+    for the first email, and no PDF."""
     email = _new_message(
         mail_from=mail_from, to_name=to_name, to_email=to_email,
         subject=f"Your gift certificate expires on {expires_at:%d %B %Y}",
@@ -84,11 +101,13 @@ def compose_reminder_email(
     )
     email.set_content(
         "\n".join([
-            f"Hello {_one_line(to_name)},",
-            "",
+            *_greeting(to_name),
             (f"Your {amount.formatted()} gift certificate for {_one_line(workspace_name)} expires on "
             f"{expires_at:%d %B %Y}."),
-            f"Your code: {display_code(code)}",
+            "",
+            _code_line(code),
+            "",
+            _HOW_TO_USE,
         ])
     )
     return email

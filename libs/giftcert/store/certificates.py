@@ -17,11 +17,11 @@ _DIRECT_FIELDS = (
     "id", "workspace_id", "code", "channel", "segment", "purchaser_name", "purchaser_email",
     "recipient_name", "recipient_email", "message", "expiry_days", "payment_id", "created_at",
     "activated_at", "expires_at", "redeemed_at", "voided_at", "expired_at",
-    "expiring_soon_notified_at",
+    "expiring_soon_notified_at", "product_id",
 )
 
 
-def _from_row(row: RowMapping) -> Certificate:
+def certificate_from_row(row: RowMapping) -> Certificate:
     return Certificate(
         status=Status(row["status"]),
         amount=Amount(row["amount_minor"], row["currency"]),
@@ -58,7 +58,7 @@ class CertificateRepository:
         if lock:
             query = query.with_for_update()
         row = (await self._connection.execute(query)).mappings().first()
-        return None if row is None else _from_row(row)
+        return None if row is None else certificate_from_row(row)
 
     async def exists_anywhere(self, certificate_id: UUID) -> bool:
         query = select(certificates.c.id).where(certificates.c.id == certificate_id)
@@ -77,7 +77,7 @@ class CertificateRepository:
         if lock:
             query = query.with_for_update()
         row = (await self._connection.execute(query)).mappings().first()
-        return None if row is None else _from_row(row)
+        return None if row is None else certificate_from_row(row)
 
     async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:
         """Active certificates whose expiry has passed, oldest id first, locked; skips rows
@@ -93,7 +93,7 @@ class CertificateRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+        return [certificate_from_row(r) for r in (await self._connection.execute(query)).mappings()]
 
     async def lock_expiring_soon(
         self, workspace_id: str, now: datetime, horizon: datetime, limit: int
@@ -112,4 +112,4 @@ class CertificateRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+        return [certificate_from_row(r) for r in (await self._connection.execute(query)).mappings()]

@@ -22,8 +22,9 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     text,
+    true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -43,6 +44,7 @@ workspaces = Table(
     Column("max_minor", BigInteger, nullable=False),
     Column("expiry_days", Integer, nullable=False),
     Column("reminder_days", Integer, nullable=False),
+    Column("send_activation_email", Boolean, nullable=False, server_default=true()),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
 )
@@ -72,8 +74,13 @@ certificates = Table(
     _timestamp("voided_at"),
     _timestamp("expired_at"),
     _timestamp("expiring_soon_notified_at"),
+    Column("product_id", Uuid),
     UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
     Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
+    Index("certificates_created_idx", "workspace_id", "created_at", "id"),
+    Index("certificates_purchaser_email_idx", "workspace_id", text("lower(purchaser_email)")),
+    Index("certificates_recipient_email_idx", "workspace_id", text("lower(recipient_email)")),
+    Index("certificates_activated_idx", "workspace_id", "activated_at"),
 )
 
 certificate_activity = Table(
@@ -161,6 +168,35 @@ parked_payments = Table(
     _timestamp("parked_at", nullable=False),
     Index("parked_payments_certificate_idx", "workspace_id", "certificate_id"),
     Index("parked_payments_parked_at_idx", "parked_at"),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("fixed_amounts", ARRAY(BigInteger), nullable=False),
+    Column("min_minor", BigInteger),
+    Column("max_minor", BigInteger),
+    Column("segments", ARRAY(String(64)), nullable=False),
+    Column("segment_restricted_redemption", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    _timestamp("created_at", nullable=False),
+    _timestamp("updated_at", nullable=False),
+    Index("products_workspace_idx", "workspace_id", "name"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    _timestamp("created_at", nullable=False),
+    _timestamp("revoked_at"),
 )
 
 OUTBOX_CHANNEL = "giftcert_outbox"

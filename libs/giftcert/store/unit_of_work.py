@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from giftcert.messaging.inbox import InboxRepository
 from giftcert.messaging.outbox import OutboxWriter
 from giftcert.store.activity import ActivityRepository
+from giftcert.store.api_keys import ApiKeyRepository
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
 from giftcert.store.ledger import LedgerRepository
 from giftcert.store.parked_payments import ParkedPaymentRepository
+from giftcert.store.products import ProductRepository
 from giftcert.store.redemption_failures import RedemptionFailureRepository
 from giftcert.store.workspaces import WorkspaceRepository
 
@@ -20,6 +22,8 @@ from giftcert.store.workspaces import WorkspaceRepository
 class UnitOfWork:
     certificates: CertificateRepository
     workspaces: WorkspaceRepository
+    products: ProductRepository
+    api_keys: ApiKeyRepository
     activity: ActivityRepository
     ledger: LedgerRepository
     documents: DocumentRepository
@@ -39,6 +43,8 @@ class UnitOfWork:
         self._transaction = await connection.begin()
         self.certificates = CertificateRepository(connection)
         self.workspaces = WorkspaceRepository(connection)
+        self.products = ProductRepository(connection)
+        self.api_keys = ApiKeyRepository(connection)
         self.activity = ActivityRepository(connection)
         self.ledger = LedgerRepository(connection)
         self.documents = DocumentRepository(connection)

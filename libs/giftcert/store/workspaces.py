@@ -29,6 +29,7 @@ class WorkspaceRepository:
             max_minor=row["max_minor"],
             expiry_days=row["expiry_days"],
             reminder_days=row["reminder_days"],
+            send_activation_email=row["send_activation_email"],
         )
 
     async def get_or_default(self, workspace_id: str) -> WorkspaceSettings:

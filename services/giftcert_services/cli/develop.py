@@ -16,7 +16,8 @@ import typer
 
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
-from giftcert_services.app import build_app
+from giftcert_services.app import SERVICES, build_app
+from giftcert_services.cli.run import API, run_services
 from giftcert_services.integrator.walkthrough import EventPrinter, Walkthrough
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
@@ -65,10 +66,10 @@ def dev(
         typer.echo(f"database URL: {local.settings.database_url}")
         typer.echo(f"mail folder:  {local.mail_dir}")
         typer.echo(f"SMTP sink:    {local.settings.smtp_host}:{local.settings.smtp_port}")
+        typer.echo(f"HTTP API:     http://{local.settings.api_host}:{local.settings.api_port}/docs")
         typer.echo("Ctrl-C stops everything.")
-        app = build_app(bootstrap(local.settings))
         try:
-            asyncio.run(app.run())
+            asyncio.run(run_services(local.settings, (*SERVICES, API)))
         except KeyboardInterrupt:
             typer.echo("stopped")
 

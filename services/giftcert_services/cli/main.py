@@ -2,7 +2,7 @@
 
 import typer
 
-from giftcert_services.cli import certificates, database, develop, run, workspace
+from giftcert_services.cli import api_keys, certificates, database, develop, report, run, workspace
 
 app = typer.Typer(
     name="giftcert",
@@ -13,7 +13,10 @@ app = typer.Typer(
 app.add_typer(database.app, name="db")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(certificates.app, name="certificates")
+app.add_typer(api_keys.app, name="apikey")
+app.add_typer(report.app, name="report")
 app.command("run")(run.run)
 app.command("dev")(develop.dev)
 app.command("demo")(develop.demo)
 app.command("asyncapi")(run.asyncapi)
+app.command("openapi")(run.openapi)

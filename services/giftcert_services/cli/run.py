@@ -1,27 +1,53 @@
-"""`giftcert run [SERVICE ...]` and `giftcert asyncapi`."""
+"""`giftcert run [SERVICE ...]`, `giftcert asyncapi` and `giftcert openapi`."""
 
 import asyncio
 import logging
 
 import typer
+import uvicorn
 
 from giftcert.settings import Settings
+from giftcert_services.api.app import build_api, openapi_document
 from giftcert_services.app import SERVICES, asyncapi_document, build_app
 from giftcert_services.runtime.bootstrap import bootstrap
 
+API = "api"
+
+
+def api_server(settings: Settings) -> uvicorn.Server:
+    """The HTTP API under uvicorn on GIFTCERT_API_HOST:GIFTCERT_API_PORT; it stops on SIGTERM/SIGINT."""
+    config = uvicorn.Config(
+        build_api(settings), host=settings.api_host, port=settings.api_port, log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_seconds), proxy_headers=False,
+    )
+    return uvicorn.Server(config)
+
+
+async def run_services(settings: Settings, chosen: tuple[str, ...]) -> None:
+    """The chosen workers (one FastStream app) and, when asked for, the HTTP API, side by side."""
+    workers = tuple(name for name in chosen if name != API)
+    runs = []
+    if workers:
+        runs.append(build_app(bootstrap(settings), workers).run())
+    if API in chosen:
+        runs.append(api_server(settings).serve())
+    await asyncio.gather(*runs)
+
 
 def run(
-    services: list[str] | None = typer.Argument(None, help=f"Any of: {', '.join(SERVICES)} (all when none)."),
+    services: list[str] | None = typer.Argument(
+        None, help=f"Any of: {', '.join((*SERVICES, API))} (all workers when none; the API only when named)."
+    ),
     log_level: str = typer.Option("INFO", help="Python logging level."),
 ) -> None:
     """Run services against the configured broker, database and SMTP server (GIFTCERT_* settings)."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     chosen = tuple(services or SERVICES)
-    unknown = set(chosen) - set(SERVICES)
+    unknown = set(chosen) - {*SERVICES, API}
     if unknown:
-        raise typer.BadParameter(f"unknown service(s) {', '.join(sorted(unknown))}; choose from {', '.join(SERVICES)}")
-    app = build_app(bootstrap(Settings()), chosen)
-    asyncio.run(app.run())
+        known = ", ".join((*SERVICES, API))
+        raise typer.BadParameter(f"unknown service(s) {', '.join(sorted(unknown))}; choose from {known}")
+    asyncio.run(run_services(Settings(), chosen))
 
 
 def asyncapi(
@@ -29,3 +55,8 @@ def asyncapi(
 ) -> None:
     """Print the AsyncAPI document of all services (what docs/asyncapi.yaml holds)."""
     typer.echo(asyncapi_document(yaml_format=yaml_format), nl=False)
+
+
+def openapi() -> None:
+    """Print the OpenAPI document of the HTTP API (what docs/openapi.json holds)."""
+    typer.echo(openapi_document(), nl=False)

@@ -1,6 +1,5 @@
 """`giftcert workspace set`: create or update a workspace's settings."""
 
-import asyncio
 import dataclasses
 from typing import Any
 
@@ -8,28 +7,24 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.settings import Settings
 from giftcert_contracts.fields import Name, WorkspaceId
 from giftcert_contracts.money import CurrencyCode
-from giftcert_services.runtime.bootstrap import bootstrap
+from giftcert_services.cli.database_access import run_with_database
+from giftcert_services.runtime.bootstrap import Dependencies
 
 app = typer.Typer(help="Workspace (tenant) settings.", no_args_is_help=True)
 
 
-async def _set(workspace_id: str, changes: dict[str, object]) -> WorkspaceSettings:
-    deps = bootstrap(Settings())
-    try:
-        async with deps.new_uow() as uow:
-            current = await uow.workspaces.get_or_default(workspace_id)
-            try:
-                updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
-            except ValueError as error:
-                raise typer.BadParameter(str(error)) from None
-            await uow.workspaces.put(updated, deps.clock.now())
-            await uow.commit()
-        return updated
-    finally:
-        await deps.close()
+async def _set(deps: Dependencies, workspace_id: str, changes: dict[str, object]) -> WorkspaceSettings:
+    async with deps.new_uow() as uow:
+        current = await uow.workspaces.get_or_default(workspace_id)
+        try:
+            updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        await uow.workspaces.put(updated, deps.clock.now())
+        await uow.commit()
+    return updated
 
 
 def _valid(kind: Any, value: str, name: str) -> str:
@@ -53,6 +48,10 @@ def set_workspace(
     max_minor: int | None = typer.Option(None, min=1, max=1_000_000_000, help="Largest amount, in minor units."),
     expiry_days: int | None = typer.Option(None, min=1, max=3650, help="Days from activation to expiry."),
     reminder_days: int | None = typer.Option(None, min=0, max=3650, help="Days before expiry to remind."),
+    activation_email: bool | None = typer.Option(
+        None, "--activation-email/--no-activation-email",
+        help="Email each certificate to its recipient once paid; off when operators deliver it (then `resend`).",
+    ),
 ) -> None:
     """Create or update WORKSPACE; options not given keep their value (or the default)."""
     workspace_id = _valid(WorkspaceId, workspace_id, "WORKSPACE")
@@ -63,7 +62,10 @@ def set_workspace(
     options = {
         "name": name, "portal_enabled": portal, "currency": currency, "min_minor": min_minor,
         "max_minor": max_minor, "expiry_days": expiry_days, "reminder_days": reminder_days,
+        "send_activation_email": activation_email,
     }
-    updated = asyncio.run(_set(workspace_id, {k: v for k, v in options.items() if v is not None}))
+    updated = run_with_database(
+        lambda deps: _set(deps, workspace_id, {k: v for k, v in options.items() if v is not None})
+    )
     for field in dataclasses.fields(updated):
         typer.echo(f"{field.name}: {getattr(updated, field.name)}")

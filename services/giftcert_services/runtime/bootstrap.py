@@ -22,8 +22,11 @@ class Dependencies:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """`hide_parameters`: a database error's message (logged, and a dead letter's error_detail) names
+    the statement but never its values, which may be a redemption code or a customer's address."""
     return create_async_engine(
         settings.database_url,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,

@@ -1,0 +1,1 @@
+"""The HTTP door (FastAPI): the public portal and operators' tools, versioned under /v1."""

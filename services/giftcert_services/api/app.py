@@ -1,0 +1,50 @@
+"""Builds the HTTP API: the portal's and operators' routes over the same operations the CLI uses.
+
+`build_api(settings)` opens its database pool when the server starts and closes it when it stops;
+tests may pass `deps` (and a `send_email`) of their own instead."""
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from giftcert.mail.sender import SendEmail, smtp_sender
+from giftcert.settings import Settings
+from giftcert_services.api import certificates, portal, reports, workspace_settings
+from giftcert_services.api.problems import install_problem_handlers
+from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
+
+TITLE = "giftcert HTTP API"
+DESCRIPTION = (
+    "The public portal (scope `portal`) and operators' tools (scope `admin`) of the gift-certificate "
+    "service. Authenticate with `Authorization: Bearer <API key>`; keys are made with "
+    "`giftcert apikey create WORKSPACE --scope admin|portal`. Every refusal is a JSON body "
+    '`{"error": {"code": ..., "detail": ...}}`.'
+)
+VERSION = "1.0.0"
+
+
+def build_api(settings: Settings, *, deps: Dependencies | None = None, send_email: SendEmail | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = deps is None
+        app.state.deps = deps or bootstrap(settings)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.deps.close()
+
+    app = FastAPI(title=TITLE, description=DESCRIPTION, version=VERSION, lifespan=lifespan)
+    app.state.deps = deps
+    app.state.send_email = send_email or smtp_sender(settings)
+    install_problem_handlers(app)
+    for router in (portal.router, certificates.router, workspace_settings.router, reports.router):
+        app.include_router(router)
+    return app
+
+
+def openapi_document() -> str:
+    """The OpenAPI document (what docs/openapi.json holds; `make openapi` regenerates it)."""
+    return json.dumps(build_api(Settings()).openapi(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,53 @@
+"""`giftcert run api` as an operator starts it: a key made by `giftcert apikey create` opens the
+API of its workspace, a workspace it does not belong to stays closed, and SIGTERM stops the server."""
+
+import asyncio
+import re
+import signal
+import subprocess
+
+import httpx
+import pytest
+
+from giftcert.settings import Settings
+from tests.e2e.conftest import GIFTCERT, Launcher, environment, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+async def _until_answering(url: str, timeout: float = 30.0) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(int(timeout / 0.1)):
+            try:
+                await client.get(url)
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+            else:
+                return
+    raise AssertionError(f"{url} did not answer")
+
+
+async def test_the_api_process_serves_a_workspace_to_its_key_and_stops_on_sigterm(
+    launch: Launcher, settings: Settings
+) -> None:
+    made = subprocess.run(
+        [GIFTCERT, "apikey", "create", "tours-e2e", "--scope", "admin"],
+        env=environment(settings), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    secret = re.search(r"gck_[A-Za-z0-9_\-]+", made.stdout)
+    assert secret, made.stdout
+    port = free_port()
+    api = launch("api", api_port=str(port))
+    base = f"http://127.0.0.1:{port}/v1/workspaces"
+    await _until_answering(f"http://127.0.0.1:{port}/openapi.json")
+    headers = {"Authorization": f"Bearer {secret[0]}"}
+    async with httpx.AsyncClient() as client:
+        own = await client.get(f"{base}/tours-e2e/settings", headers=headers)
+        other = await client.get(f"{base}/someone-else/settings", headers=headers)
+        anonymous = await client.get(f"{base}/tours-e2e/settings")
+    assert (own.status_code, other.status_code, anonymous.status_code) == (200, 403, 401)
+    assert own.json()["workspace_id"] == "tours-e2e"
+    # uvicorn shuts down gracefully, then re-raises SIGTERM to itself: the exit status says SIGTERM.
+    assert api.stop() in {0, -signal.SIGTERM}, api.output[-3000:]
+    assert "Application shutdown complete" in api.output
