@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     payment_grace_seconds: float = Field(default=600.0, ge=0)
     redeem_failure_limit: int = Field(default=5, ge=1)
     redeem_failure_window_seconds: float = Field(default=600.0, gt=0)
+    redeem_workspace_failure_limit: int = Field(default=100, ge=1)
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 10.0
     handler_max_attempts: int = 5
@@ -55,7 +56,11 @@ class Settings(BaseSettings):
 
     @property
     def guessing_limit(self) -> GuessingLimit:
-        return GuessingLimit(self.redeem_failure_limit, timedelta(seconds=self.redeem_failure_window_seconds))
+        return GuessingLimit(
+            self.redeem_failure_limit,
+            timedelta(seconds=self.redeem_failure_window_seconds),
+            self.redeem_workspace_failure_limit,
+        )
 
     def topic(self, base: Topic) -> str:
         override = self.topic_names.get(base.name.lower()) or self.topic_names.get(base.name)

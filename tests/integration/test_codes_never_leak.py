@@ -89,7 +89,7 @@ async def test_no_log_event_dead_letter_or_error_message_contains_a_code(
         if "error_detail" in record.headers
     ]
     assert logged, "no log records were captured"
-    assert len(published) >= 10, "the events were not collected"  # noqa: PLR2004
+    assert len(published) >= 10, "the events were not collected"
     assert dead_letter_details, "the broken redeem request was not dead-lettered"
     for where, texts in (("log", logged), ("event", published), ("dead letter", dead_letter_details),
                          ("database error", [database_error])):

@@ -2,8 +2,8 @@
 
 The certificate row is locked for the decision, so of any number of concurrent requests for one
 code exactly one finds it active; the ledger's unique (certificate, request) is the backstop.
-An order that has tried too many unknown codes is refused before any certificate is looked up
-(domain/guessing.py)."""
+An order, or a workspace, that has tried too many unknown codes is refused before any certificate is
+looked up (domain/guessing.py)."""
 
 import logging
 from datetime import datetime
@@ -11,11 +11,12 @@ from datetime import datetime
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.codes import normalize_code
-from giftcert.domain.guessing import GuessingLimit
+from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
 from giftcert.ledger.replies import decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
+from giftcert.metrics import REDEMPTIONS_THROTTLED
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind
 from giftcert.store.unit_of_work import UnitOfWork
@@ -23,6 +24,10 @@ from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
 
 CONSUMER = "redeem"
+_THROTTLED_DETAIL = {
+    ThrottleScope.ORDER: "{limit.failures} unknown codes for this order within {limit.window}; try again later",
+    ThrottleScope.WORKSPACE: "too many unknown codes in this workspace within {limit.window}; try again later",
+}
 log = logging.getLogger("giftcert.redemption")
 
 
@@ -35,14 +40,19 @@ async def redeem_certificate(
         fields = new_event_fields(command.workspace_id, now)
         failures = uow.redemption_failures
         since = limit.window_start(now)
-        if limit.reached_by(await failures.count_since(command.workspace_id, command.order_id, since)):
+        scope = limit.throttled(
+            await failures.count_since(command.workspace_id, command.order_id, since),
+            await failures.count_in_workspace_since(command.workspace_id, since),
+        )
+        if scope is not None:
+            REDEMPTIONS_THROTTLED.labels(scope=scope.value).inc()
             log.warning(
-                "redemption refused: too many unknown codes for order %r in workspace %r",
-                command.order_id, command.workspace_id,
+                "redemption refused: too many unknown codes for this %s (order %r, workspace %r)",
+                scope.value, command.order_id, command.workspace_id,
             )
             return RedemptionRejected(
                 **fields, request_id=command.request_id, order_id=command.order_id, reason="too_many_attempts",
-                detail=f"{limit.failures} unknown codes for this order within {limit.window}; try again later",
+                detail=_THROTTLED_DETAIL[scope].format(limit=limit),
             )
         code = normalize_code(command.code)
         certificate = (

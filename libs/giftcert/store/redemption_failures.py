@@ -1,4 +1,4 @@
-"""Failed redemption attempts (unknown codes) per workspace and order, for the guessing limit.
+"""Failed redemption attempts (unknown codes) per workspace and order, for the guessing limits.
 
 Counting takes a transaction-scoped advisory lock on the (workspace, order) pair, so concurrent
 attempts for one order are counted one after another and cannot all slip under the limit."""
@@ -27,12 +27,19 @@ class RedemptionFailureRepository:
         )
         return int((await self._connection.execute(query)).scalar_one())
 
+    async def count_in_workspace_since(self, workspace_id: str, since: datetime) -> int:
+        """All orders' failures: what a guesser opening a new order per guess adds up to."""
+        query = select(func.count()).where(
+            redemption_failures.c.workspace_id == workspace_id, redemption_failures.c.failed_at > since
+        )
+        return int((await self._connection.execute(query)).scalar_one())
+
     async def record(self, workspace_id: str, order_id: str, at: datetime, *, forget_before: datetime) -> None:
-        """Adds a failure and drops this order's failures that are too old to count any more."""
+        """Adds a failure and drops the workspace's failures too old to count any more, so the table
+        holds one window's worth of failures per workspace at most."""
         await self._connection.execute(
             delete(redemption_failures).where(
                 redemption_failures.c.workspace_id == workspace_id,
-                redemption_failures.c.order_id == order_id,
                 redemption_failures.c.failed_at <= forget_before,
             )
         )
