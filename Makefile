@@ -20,10 +20,11 @@ demo: $(STAMP)  ## the whole stack embedded, one certificate walked through its 
 dev: $(STAMP)  ## the whole stack embedded, running until Ctrl-C
 	$(BIN)/giftcert dev
 
-test: $(STAMP)  ## every test: unit, integration (real PostgreSQL and broker), end to end
-	$(BIN)/pytest
+test: $(STAMP)  ## every test: unit, integration (real PostgreSQL and broker), end to end; then `make reliability`
+	$(BIN)/pytest -m "not reliability"
+	$(MAKE) --no-print-directory reliability
 
-reliability: $(STAMP)  ## the faults and attacks only, ending with the reliability report (part of `make test` too)
+reliability: $(STAMP)  ## the faults and attacks, ending with the reliability report (the second half of `make test`)
 	$(BIN)/pytest -m reliability
 
 test-unit: $(STAMP)

@@ -167,6 +167,22 @@ async def test_payments_parked_for_a_refused_purchase_are_refused_as_unknown_cer
     assert (rejected_payment.payment_id, rejected_payment.reason) == (paid.payment_id, "unknown_certificate")
 
 
+async def test_a_payment_after_its_purchase_was_refused_is_refused_at_once_not_parked(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    request = purchase(shop, clock, amount={"minor": 5000, "currency": "USD"})
+    assert isinstance(await create_certificate(request, new_uow(), clock), PurchaseRejected)
+    await outbox.fresh(shop)
+    paid = payment(request, clock)
+    await activate_certificate(paid, new_uow(), clock)
+    (refused,) = await outbox.fresh(shop)
+    assert isinstance(refused, PaymentRejected)
+    assert (refused.payment_id, refused.reason) == (paid.payment_id, "unknown_certificate")
+    assert refused.detail == "the purchase request was rejected"
+    async with new_uow() as uow:
+        assert await uow.parked_payments.take_for(shop, request.certificate_id) == []
+
+
 async def test_a_payment_and_its_purchase_handled_at_the_same_moment_see_each_other(
     new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
 ) -> None:

@@ -4,10 +4,13 @@ changes and publishes nothing.
 
 Messages may arrive out of order: a payment for a certificate id that exists nowhere yet is parked
 (store/parked_payments.py) instead of refused. The purchase request settles it when it comes
-(purchase.py); after the grace period it is refused as `unknown_certificate` (overdue_payments.py)."""
+(purchase.py); after the grace period it is refused as `unknown_certificate` (overdue_payments.py).
+A payment for a certificate whose purchase request was already refused is refused at once: no
+certificate will come, and the payment system should not wait the grace period to refund."""
 
 import logging
 from datetime import datetime
+from uuid import uuid4
 
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
@@ -21,9 +24,10 @@ from giftcert.store.ledger import EntryKind
 from giftcert.store.parked_payments import Payment
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
-from giftcert_contracts.outbound import CertificateActivated, Event, PaymentRejected
+from giftcert_contracts.outbound import CertificateActivated, Event, PaymentRejected, PurchaseRejected
 
 CONSUMER = "payment"
+PURCHASE_CONSUMER = "purchase"  # giftcert.ledger.purchase.CONSUMER (that module imports this one)
 log = logging.getLogger("giftcert.payment")
 
 
@@ -40,6 +44,10 @@ async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock
             return None
         await uow.parked_payments.lock_certificate_id(command.certificate_id)
         if not await uow.certificates.exists_anywhere(command.certificate_id):
+            if await _purchase_was_refused(uow, command, now):  # nothing will come: refund at once
+                await uow.outbox.add(reject_as_unknown(payment, now, "the purchase request was rejected"))
+                await uow.commit()
+                return None
             await uow.parked_payments.park(payment, now)
             await uow.commit()
             log.info("payment %r parked: certificate %s is not known yet", command.payment_id, command.certificate_id)
@@ -47,6 +55,12 @@ async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock
         event = await settle_payment(uow, payment, now)
         await uow.commit()
     return event
+
+
+async def _purchase_was_refused(uow: UnitOfWork, command: PaymentCompleted, now: datetime) -> bool:
+    key = InboxKey(PURCHASE_CONSUMER, command.workspace_id, str(command.certificate_id))
+    decision = await uow.inbox.stored_reply(key, event_id=uuid4(), occurred_at=now)
+    return isinstance(decision, PurchaseRejected)
 
 
 def reject_as_unknown(payment: Payment, now: datetime, detail: str) -> PaymentRejected:

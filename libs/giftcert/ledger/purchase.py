@@ -16,7 +16,7 @@ from giftcert.domain.codes import generate_code
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, decide_purchase
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.ledger.payment import reject_as_unknown, settle_payment
+from giftcert.ledger.payment import PURCHASE_CONSUMER, reject_as_unknown, settle_payment
 from giftcert.ledger.replies import Decided, decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
@@ -25,7 +25,7 @@ from giftcert_contracts.fields import WorkspaceId
 from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_contracts.outbound import CertificateCreated, Event, PurchaseRejected
 
-CONSUMER = "purchase"
+CONSUMER = PURCHASE_CONSUMER
 
 
 async def _unused_code(uow: UnitOfWork, workspace_id: str) -> str:
