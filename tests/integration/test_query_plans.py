@@ -1,0 +1,111 @@
+"""The schema's indexes serve the searches and the expiry scan: on a seeded table of 50,000
+certificates, the statements the code really runs (captured as they are sent) are planned with the
+index meant for them, never a sequential scan of `certificates`."""
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from giftcert.domain.certificate import Status
+from giftcert.operations.search import CertificateSearch, search_certificates
+from giftcert.store.certificates import CertificateRepository
+from tests.databases import migrated_database_url
+
+pytestmark = pytest.mark.integration
+
+SEEDED = 50_000
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SEED = text("""
+    INSERT INTO certificates (id, workspace_id, status, amount_minor, currency, code, channel, purchaser_name,
+        purchaser_email, recipient_name, recipient_email, expiry_days, created_at, activated_at, expires_at)
+    SELECT md5('c' || n)::uuid, 'ws-' || (n % 20),
+           (ARRAY['pending', 'active', 'redeemed', 'voided', 'expired'])[1 + n % 5],
+           5000, 'EUR', upper(substr(md5('code' || n), 1, 12)), 'portal',
+           'Buyer ' || n, 'buyer' || n || '@example.com', 'Friend ' || n, 'friend' || n || '@example.com', 365,
+           CAST(:now AS timestamptz) - make_interval(mins => n), CAST(:now AS timestamptz) - make_interval(mins => n),
+           CAST(:now AS timestamptz) + make_interval(days => n % 400)
+    FROM generate_series(1, CAST(:count AS integer)) AS n
+""")
+
+
+@pytest.fixture(scope="module")
+def plans_database_url(postgres_server_url: str) -> str:
+    return migrated_database_url(postgres_server_url, "plans")
+
+
+@pytest.fixture(scope="module")
+async def engine(plans_database_url: str) -> Any:
+    engine = create_async_engine(plans_database_url)
+    async with engine.begin() as connection:
+        await connection.execute(SEED, {"now": NOW, "count": SEEDED})
+        await connection.execute(text("ANALYZE certificates"))
+    yield engine
+    await engine.dispose()
+
+
+async def _plan_of(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[object]]) -> str:
+    """The plan of the first statement on `certificates` that `work` sends."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if "FROM certificates" in statement and not statement.startswith("EXPLAIN"):
+            sent.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with engine.connect() as connection:
+            await work(connection)
+            await connection.rollback()
+            statement, parameters = sent[0]
+            rows = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            return "\n".join(str(row[0]) for row in rows)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+
+
+def _uses(plan: str, index: str) -> bool:
+    return re.search(rf"Index (Only )?Scan.* using {index}\b|Bitmap Index Scan on {index}\b", plan) is not None
+
+
+async def _search(engine: AsyncEngine, **filters: Any) -> str:
+    return await _plan_of(engine, lambda c: search_certificates(c, CertificateSearch(workspace_id="ws-7", **filters)))
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"code": "abcd-efgh-jkmn"}, "certificates_workspace_code_key"),
+        ({"purchaser_email": "Buyer77@example.com"}, "certificates_purchaser_email_idx"),
+        ({"recipient_email": "friend77@example.com"}, "certificates_recipient_email_idx"),
+        ({}, "certificates_created_idx"),
+        ({"status": Status.ACTIVE}, "certificates_created_idx|certificates_status_expiry_idx"),
+    ],
+    ids=["code", "purchaser_email", "recipient_email", "newest_first", "by_status"],
+)
+async def test_each_search_is_served_by_its_index(engine: AsyncEngine, filters: dict[str, Any], index: str) -> None:
+    plan = await _search(engine, **filters)
+    assert "Seq Scan on certificates" not in plan, plan
+    assert _uses(plan, f"({index})"), plan
+
+
+async def test_a_later_page_is_served_by_the_created_index_too(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        first = await search_certificates(connection, CertificateSearch(workspace_id="ws-7", limit=50))
+    plan = await _search(engine, after=first.next_cursor)
+    assert "Seq Scan on certificates" not in plan, plan
+    assert _uses(plan, "certificates_created_idx"), plan
+
+
+async def test_the_expiry_scan_is_served_by_the_status_and_expiry_index(engine: AsyncEngine) -> None:
+    plan = await _plan_of(engine, lambda c: CertificateRepository(c).lock_expired("ws-7", NOW, 1000))
+    assert "Seq Scan on certificates" not in plan, plan
+    assert _uses(plan, "certificates_status_expiry_idx"), plan
+    reminders = await _plan_of(
+        engine, lambda c: CertificateRepository(c).lock_expiring_soon("ws-7", NOW, NOW + timedelta(days=30), 1000)
+    )
+    assert _uses(reminders, "certificates_status_expiry_idx"), reminders
