@@ -8,8 +8,9 @@ names the topic outright, so an operator can point the service at the payment sy
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from giftcert.domain.guessing import GuessingLimit
@@ -18,11 +19,58 @@ from giftcert_contracts.topics import DEAD_LETTER_SUFFIX, Topic
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GIFTCERT_", env_nested_delimiter="__")
+    # hide_input_in_errors: a refused combination would otherwise print every setting, passwords included
+    model_config = SettingsConfigDict(env_prefix="GIFTCERT_", env_nested_delimiter="__", hide_input_in_errors=True)
 
     database_url: str = "postgresql+asyncpg://postgres@localhost:5432/giftcert"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_acks: str = "all"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_check_hostname: bool = True
+    topic_retention_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=-1)  # -1: kept for ever
+    dead_letter_retention_ms: int = Field(default=30 * 24 * 3600 * 1000, ge=-1)
+    topic_cleanup_policy: Literal["delete", "compact"] = "delete"
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        """A half-configured connection would fail at the broker with an obscure handshake or
+        authentication error, or silently ignore a setting; refuse it at start instead, by name."""
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        tls = self.kafka_security_protocol.endswith("SSL")
+        if sasl:
+            missing = [
+                f"GIFTCERT_KAFKA_SASL_{name.upper()}"
+                for name, value in (
+                    ("mechanism", self.kafka_sasl_mechanism),
+                    ("username", self.kafka_sasl_username),
+                    ("password", self.kafka_sasl_password),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    f"GIFTCERT_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs {', '.join(missing)}"
+                )
+        elif self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password:
+            raise ValueError(
+                "GIFTCERT_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD are only used with "
+                f"GIFTCERT_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL, not {self.kafka_security_protocol}"
+            )
+        if not tls and (self.kafka_ssl_cafile or self.kafka_ssl_certfile or self.kafka_ssl_keyfile):
+            raise ValueError(
+                "GIFTCERT_KAFKA_SSL_CAFILE, _CERTFILE and _KEYFILE are only used with "
+                f"GIFTCERT_KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, not {self.kafka_security_protocol}"
+            )
+        if self.kafka_ssl_keyfile and not self.kafka_ssl_certfile:
+            raise ValueError("GIFTCERT_KAFKA_SSL_KEYFILE needs GIFTCERT_KAFKA_SSL_CERTFILE (the client certificate)")
+        return self
+
     topic_prefix: str = "giftcert."
     topic_names: dict[str, str] = Field(default_factory=dict)
     topic_partitions: int = 3

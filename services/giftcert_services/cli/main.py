@@ -2,7 +2,7 @@
 
 import typer
 
-from giftcert_services.cli import api_keys, certificates, database, develop, report, run, workspace
+from giftcert_services.cli import api_keys, certificates, database, develop, report, run, topics, workspace
 
 app = typer.Typer(
     name="giftcert",
@@ -15,6 +15,7 @@ app.add_typer(workspace.app, name="workspace")
 app.add_typer(certificates.app, name="certificates")
 app.add_typer(api_keys.app, name="apikey")
 app.add_typer(report.app, name="report")
+app.add_typer(topics.app, name="topics")
 app.command("run")(run.run)
 app.command("dev")(develop.dev)
 app.command("demo")(develop.demo)

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from giftcert.settings import Settings
 from giftcert_contracts.topics import Topic
+from giftcert_services.runtime.kafka_security import aiokafka_options
 
 
 @dataclass
@@ -37,7 +38,8 @@ class Wire:
         self._listener = listener
         self.received: dict[str, list[Received]] = defaultdict(list)
         self._arrived = asyncio.Condition()
-        self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        connection = aiokafka_options(settings)
+        self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **connection)
         watched = [settings.topic(t) for t in Topic] + [settings.dead_letter_topic(t) for t in Topic]
         self._consumer = AIOKafkaConsumer(
             *watched,
@@ -46,6 +48,7 @@ class Wire:
             enable_auto_commit=False,
             group_id=None,
             metadata_max_age_ms=1000,
+            **connection,
         )
         self._task: asyncio.Task[None] | None = None
 

@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 
 from giftcert.settings import Settings
 from giftcert_services.runtime.consumption import reliable_consumption
+from giftcert_services.runtime.kafka_security import faststream_security
 
 
 class ConcurrentlyStartedKafkaBroker(KafkaBroker):
@@ -38,5 +39,6 @@ def build_broker(settings: Settings, *, access_log: bool = True) -> KafkaBroker:
         graceful_timeout=settings.graceful_timeout_seconds,
         middlewares=[reliable_consumption(settings)],
         client_id="giftcert",
+        security=faststream_security(settings),
         **logger,  # type: ignore[arg-type]
     )
