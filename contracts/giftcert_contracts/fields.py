@@ -1,10 +1,10 @@
 """Field types shared by inbound and outbound messages, with the limits the contract sets."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 # C0 and C1 controls and Unicode's own line and paragraph separators (which email headers and
 # many renderers treat as line breaks); `_NO_CONTROL` allows the tab.
@@ -31,7 +31,19 @@ Segment = Annotated[str, Field(min_length=1, max_length=64, pattern=_ONE_LINE)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ONE_LINE)]
 CodeLast4 = Annotated[str, Field(min_length=4, max_length=4)]
 Detail = Annotated[str, Field(max_length=1000)]
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc_3339_text)]
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plausible_moment(value: datetime) -> datetime:
+    """Far enough from the ends of the calendar that adding a certificate's life (up to ten years)
+    or reading it in UTC never leaves the range of dates Python and PostgreSQL can hold."""
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("a time is between 1970-01-01 and 9000-01-01 (UTC)")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc_3339_text), AfterValidator(_plausible_moment)]
 
 
 class Person(BaseModel):

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
+    # each worker process's /healthz, /readyz and /metrics; port 0: no such server
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=9100, ge=0, le=65535)
+    status_gauge_seconds: float = Field(default=60.0, gt=0)  # how often the scheduler counts certificates
 
     expiry_tick_seconds: float = 3600.0
     relay_poll_seconds: float = 0.05

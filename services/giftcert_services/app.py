@@ -24,6 +24,7 @@ from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.broker import build_broker
 from giftcert_services.runtime.topics import ensure_topics
 from giftcert_services.scheduler.overdue_payments import OverduePaymentSweeper
+from giftcert_services.scheduler.status_gauge import CertificateStatusGauge
 from giftcert_services.scheduler.ticker import ExpiryScheduler, tick_publisher
 
 ROUTERS: dict[str, Callable[[Dependencies], KafkaRouter]] = {
@@ -91,6 +92,7 @@ def _add_lifecycle(
         if "scheduler" in services:
             tasks.append(asyncio.create_task(scheduler.run(), name="expiry-scheduler"))
             tasks.append(asyncio.create_task(OverduePaymentSweeper(deps).run(), name="overdue-payments"))
+            tasks.append(asyncio.create_task(CertificateStatusGauge(deps).run(), name="certificate-status-gauge"))
 
     @app.on_shutdown
     async def stop_loops() -> None:

@@ -119,6 +119,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         "graceful_timeout_seconds",
     ):
         env[f"GIFTCERT_{name.upper()}"] = str(getattr(settings, name))
+    env["GIFTCERT_HEALTH_PORT"] = "0"  # several workers on one host: a test that wants it passes health_port
     return env | {f"GIFTCERT_{k.upper()}": v for k, v in extra.items()}
 
 

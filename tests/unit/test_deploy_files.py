@@ -5,6 +5,8 @@ one image deploy/Dockerfile builds."""
 import json
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any, get_origin
@@ -170,3 +172,27 @@ def test_the_image_is_built_from_every_packaged_directory_and_the_migrations_shi
 def test_nothing_turns_off_synchronous_commit() -> None:
     for text in (COMPOSE_TEXT, DOCKERFILE):
         assert "synchronous_commit" not in text
+
+
+def compose_spec_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with the compose-spec schema it vendors: no network, no Docker engine."""
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+
+
+def test_compose_file_is_valid_against_the_compose_spec() -> None:
+    checked = compose_spec_check(ROOT / "docker-compose.yml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_compose_spec_check_refuses_a_misspelt_key(tmp_path: Path) -> None:
+    """Else the test above could pass on anything."""
+    broken = yaml.safe_load(COMPOSE_TEXT)
+    broken["services"]["ledger"]["stop_grace_periods"] = broken["services"]["ledger"].pop("stop_grace_period", "45s")
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(broken))
+    checked = compose_spec_check(path)
+    assert checked.returncode == 1
+    assert "stop_grace_periods" in checked.stdout

@@ -45,9 +45,10 @@ async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock
         await uow.parked_payments.lock_certificate_id(command.certificate_id)
         if not await uow.certificates.exists_anywhere(command.certificate_id):
             if await _purchase_was_refused(uow, command, now):  # nothing will come: refund at once
-                await uow.outbox.add(reject_as_unknown(payment, now, "the purchase request was rejected"))
+                refused = reject_as_unknown(payment, now, "the purchase request was rejected")
+                await uow.outbox.add(refused)
                 await uow.commit()
-                return None
+                return refused
             await uow.parked_payments.park(payment, now)
             await uow.commit()
             log.info("payment %r parked: certificate %s is not known yet", command.payment_id, command.certificate_id)

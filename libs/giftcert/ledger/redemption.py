@@ -3,7 +3,8 @@
 The certificate row is locked for the decision, so of any number of concurrent requests for one
 code exactly one finds it active; the ledger's unique (certificate, request) is the backstop.
 An order, or a workspace, that has tried too many unknown codes is refused before any certificate is
-looked up (domain/guessing.py)."""
+looked up (domain/guessing.py). Each first decision is counted by outcome once it is committed
+(`giftcert_redemptions_total`); a repeated request only gets its stored decision again."""
 
 import logging
 from datetime import datetime
@@ -16,7 +17,7 @@ from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
 from giftcert.ledger.replies import decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
-from giftcert.metrics import REDEMPTIONS_THROTTLED
+from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind
 from giftcert.store.unit_of_work import UnitOfWork
@@ -103,4 +104,8 @@ async def redeem_certificate(
         )
 
     key = InboxKey(CONSUMER, command.workspace_id, str(command.request_id))
-    return (await decide_once(uow, key, clock, decide)).reply
+    decided = await decide_once(uow, key, clock, decide)
+    if decided.first:
+        reply = decided.reply
+        REDEMPTIONS.labels(outcome=reply.reason if isinstance(reply, RedemptionRejected) else "redeemed").inc()
+    return decided.reply

@@ -24,8 +24,14 @@ def _one_line(text: str) -> str:
 
 
 def _address(name: str, email: str) -> Address:
+    """A name that looks like an RFC 2047 encoded word (`=?utf-8?q?...?=`) would be decoded by mail
+    readers into header text of the attacker's choosing (`Bcc: ...`, another address): such a
+    header names the address alone. The body still greets the person by the name, as text."""
     username, _, domain = _one_line(email).rpartition("@")
-    return Address(display_name=_one_line(name), username=username, domain=domain)
+    display_name = _one_line(name)
+    if "=?" in display_name:
+        display_name = ""
+    return Address(display_name=display_name, username=username, domain=domain)
 
 
 def _sender(mail_from: str) -> Address:

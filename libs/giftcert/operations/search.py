@@ -8,6 +8,7 @@ or repeat rows when certificates are added between pages, and costs the same on 
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -21,6 +22,8 @@ from giftcert.store.certificates import certificate_from_row
 from giftcert.store.schema import certificates
 
 MAX_PAGE_SIZE = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""PostgreSQL refuses NUL in text outright; no control character can be part of an email or a code."""
 
 
 class InvalidCursorError(ValueError):
@@ -46,6 +49,9 @@ class CertificateSearch:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE_SIZE:
             raise ValueError(f"a page holds 1 to {MAX_PAGE_SIZE} certificates")
+        texts = (self.code, self.purchaser_email, self.recipient_email, self.after)
+        if any(text is not None and _CONTROL.search(text) for text in texts):
+            raise ValueError("search text must not contain control characters")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Builds the HTTP API: the portal's and operators' routes over the same operations the CLI uses.
 
 `build_api(settings)` opens its database pool when the server starts and closes it when it stops;
-tests may pass `deps` (and a `send_email`) of their own instead."""
+tests may pass `deps` (and a `send_email`) of their own instead. `/healthz`, `/readyz` (the database
+answers) and `/metrics` are served too, outside the OpenAPI document: they are for probes and
+Prometheus, not for clients."""
 
 import json
 from collections.abc import AsyncIterator
@@ -14,6 +16,7 @@ from giftcert.settings import Settings
 from giftcert_services.api import certificates, portal, reports, workspace_settings
 from giftcert_services.api.problems import install_problem_handlers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
+from giftcert_services.runtime.health import database_answers, health_routes
 
 TITLE = "giftcert HTTP API"
 DESCRIPTION = (
@@ -42,6 +45,13 @@ def build_api(settings: Settings, *, deps: Dependencies | None = None, send_emai
     install_problem_handlers(app)
     for router in (portal.router, certificates.router, workspace_settings.router, reports.router):
         app.include_router(router)
+
+    async def database() -> bool:
+        current: Dependencies | None = app.state.deps
+        return current is not None and await database_answers(current.engine)
+
+    for route in health_routes({"database": database}):
+        app.add_route(route.path, route.endpoint, methods=list(route.methods or ()), include_in_schema=False)
     return app
 
 

@@ -158,17 +158,24 @@ class CertificateDetail(CertificateSummary):
         )
 
 
+_SEARCH_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
 class SearchFilters(_Input):
-    code: str | None = Field(None, max_length=64, description="Any spelling: case, spaces and dashes are ignored.")
-    purchaser_email: str | None = Field(None, max_length=320, description="Exact, ignoring case.")
-    recipient_email: str | None = Field(None, max_length=320, description="Exact, ignoring case.")
+    code: str | None = Field(
+        None, max_length=64, pattern=_SEARCH_TEXT, description="Any spelling: case, spaces and dashes are ignored."
+    )
+    purchaser_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
+    recipient_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     status: Status | None = None
     created_from: AwareDatetime | None = None
     created_to: AwareDatetime | None = None
     expires_from: AwareDatetime | None = None
     expires_to: AwareDatetime | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-    after: str | None = Field(None, max_length=200, description="`next_cursor` of the page before.")
+    after: str | None = Field(
+        None, max_length=200, pattern=_SEARCH_TEXT, description="`next_cursor` of the page before."
+    )
 
 
 class SearchResult(BaseModel):

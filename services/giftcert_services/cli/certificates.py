@@ -138,19 +138,22 @@ def search(
     as_json: bool = typer.Option(False, "--json", help='{"certificates": [...], "next_cursor": ...}'),
 ) -> None:
     """Certificates of one workspace, newest first, a page at a time (the next cursor is printed)."""
-    query = CertificateSearch(
-        workspace_id=workspace,
-        code=code,
-        purchaser_email=purchaser_email,
-        recipient_email=recipient_email,
-        status=status,
-        created_from=_moment(created_from, "--created-from", upper=False),
-        created_to=_moment(created_to, "--created-to", upper=True),
-        expires_from=_moment(expires_from, "--expires-from", upper=False),
-        expires_to=_moment(expires_to, "--expires-to", upper=True),
-        limit=limit,
-        after=after,
-    )
+    try:
+        query = CertificateSearch(
+            workspace_id=workspace,
+            code=code,
+            purchaser_email=purchaser_email,
+            recipient_email=recipient_email,
+            status=status,
+            created_from=_moment(created_from, "--created-from", upper=False),
+            created_to=_moment(created_to, "--created-to", upper=True),
+            expires_from=_moment(expires_from, "--expires-from", upper=False),
+            expires_to=_moment(expires_to, "--expires-to", upper=True),
+            limit=limit,
+            after=after,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
     async def find(deps: Dependencies) -> Any:
         async with deps.engine.connect() as connection:

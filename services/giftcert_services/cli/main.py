@@ -2,7 +2,7 @@
 
 import typer
 
-from giftcert_services.cli import api_keys, certificates, database, develop, report, run, topics, workspace
+from giftcert_services.cli import api_keys, certificates, database, develop, report, run, tick, topics, workspace
 
 app = typer.Typer(
     name="giftcert",
@@ -17,6 +17,7 @@ app.add_typer(api_keys.app, name="apikey")
 app.add_typer(report.app, name="report")
 app.add_typer(topics.app, name="topics")
 app.command("run")(run.run)
+app.command("tick")(tick.tick)
 app.command("dev")(develop.dev)
 app.command("demo")(develop.demo)
 app.command("asyncapi")(run.asyncapi)

@@ -5,11 +5,13 @@ import logging
 
 import typer
 import uvicorn
+from faststream.kafka import KafkaBroker
 
 from giftcert.settings import Settings
 from giftcert_services.api.app import build_api, openapi_document
 from giftcert_services.app import SERVICES, asyncapi_document, build_app
 from giftcert_services.runtime.bootstrap import bootstrap
+from giftcert_services.runtime.health import consumer_lag_refresher, health_server, worker_checks
 
 API = "api"
 
@@ -23,12 +25,25 @@ def api_server(settings: Settings) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+async def run_workers(settings: Settings, workers: tuple[str, ...]) -> None:
+    """The workers as one FastStream app, with the health server (GIFTCERT_HEALTH_PORT) answering
+    from before the app starts (`/readyz` 503 meanwhile) until after it stopped."""
+    deps = bootstrap(settings)
+    app = build_app(deps, workers)
+    broker = app.broker
+    if not isinstance(broker, KafkaBroker):
+        raise TypeError(f"the worker app has no Kafka broker: {broker!r}")
+    async with health_server(settings, worker_checks(deps.engine, broker), consumer_lag_refresher(broker, settings)):
+        await app.run()
+
+
 async def run_services(settings: Settings, chosen: tuple[str, ...]) -> None:
-    """The chosen workers (one FastStream app) and, when asked for, the HTTP API, side by side."""
+    """The chosen workers (one FastStream app, with its health server) and, when asked for, the HTTP
+    API (which serves the same health routes itself), side by side."""
     workers = tuple(name for name in chosen if name != API)
     runs = []
     if workers:
-        runs.append(build_app(bootstrap(settings), workers).run())
+        runs.append(run_workers(settings, workers))
     if API in chosen:
         runs.append(api_server(settings).serve())
     await asyncio.gather(*runs)

@@ -3,17 +3,25 @@
 It claims the oldest outbox rows with `FOR UPDATE SKIP LOCKED` (so replicas share the work),
 publishes them keyed by certificate id, waits for the broker's acknowledgements, then deletes the
 rows and commits. Killed before the commit, it publishes the same rows again after a restart: an
-event may arrive twice, always with the same `event_id`, and never without its committed change."""
+event may arrive twice, always with the same `event_id`, and never without its committed change.
+
+Between batches it counts the outbox for `giftcert_outbox_backlog` and the age of its oldest row, with
+one cheap query at most every BACKLOG_REFRESH_SECONDS, so a stuck relay (or broker) shows on a dashboard
+before the platform notices missing events."""
 
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
+from sqlalchemy import func, select
 
 from giftcert.messaging.outbox import OutboxReader
+from giftcert.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from giftcert.store.schema import outbox
 from giftcert_contracts.outbound import EVENT_TYPES
 from giftcert_contracts.topics import Topic
 from giftcert_services.runtime.backoff import backoff_seconds
@@ -22,6 +30,8 @@ from giftcert_services.runtime.failpoints import failpoint
 from giftcert_services.runtime.faults import is_transient
 
 log = logging.getLogger("giftcert.relay")
+
+BACKLOG_REFRESH_SECONDS = 5.0
 
 
 def event_publishers(broker: KafkaBroker, deps: Dependencies) -> dict[Topic, DefaultPublisher]:
@@ -41,6 +51,7 @@ class OutboxRelay:
         self._deps = deps
         self._publishers = publishers
         self._stopping = asyncio.Event()
+        self._backlog_counted_at: float | None = None
 
     async def relay_batch(self) -> int:
         """Publishes up to one batch; returns how many events went out."""
@@ -77,8 +88,30 @@ class OutboxRelay:
                 await self._pause(pause)
                 continue
             failures = 0
+            await self._refresh_backlog_gauges()
             if published < settings.relay_batch_size:
                 await self._pause(settings.relay_poll_seconds)
+
+    async def refresh_backlog_gauges(self) -> None:
+        """One `SELECT count(*), min(created_at)` of the outbox into the backlog gauges."""
+        async with self._deps.engine.connect() as connection:
+            count, oldest = (
+                await connection.execute(select(func.count(), func.min(outbox.c.created_at)).select_from(outbox))
+            ).one()
+        OUTBOX_BACKLOG.set(count)
+        age = 0.0 if oldest is None else (self._deps.clock.now() - oldest).total_seconds()
+        OUTBOX_OLDEST_AGE.set(max(age, 0.0))
+
+    async def _refresh_backlog_gauges(self) -> None:
+        """At most every BACKLOG_REFRESH_SECONDS; a failure only leaves the gauges as they were."""
+        now = time.monotonic()
+        if self._backlog_counted_at is not None and now - self._backlog_counted_at < BACKLOG_REFRESH_SECONDS:
+            return
+        self._backlog_counted_at = now
+        try:
+            await self.refresh_backlog_gauges()
+        except Exception as error:  # noqa: BLE001 - the relay's work comes first
+            log.warning("counting the outbox failed: %r", error)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -10,12 +10,16 @@
 - Cancellation (SIGTERM, shutdown) is never caught: the unfinished message is not committed and is
   delivered again; the inbox makes the repeat harmless. A commit that fails after a rebalance
   (CommitFailedError) is logged and ignored for the same reason.
+- Each outcome is counted where it is decided (`giftcert_messages_total{topic, outcome}`), and each
+  handler attempt is timed, labelled by the contract's base topic name so dashboards do not depend on
+  a deployment's topic prefix.
 """
 
 import asyncio
 import dataclasses
 import json
 import logging
+import time
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -25,6 +29,7 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
+from giftcert.metrics import DEAD_LETTERED, DEAD_LETTERS, HANDLED, HANDLER_SECONDS, MESSAGES, RETRIED
 from giftcert.settings import Settings
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX
 from giftcert_services.runtime.backoff import backoff_seconds
@@ -53,7 +58,7 @@ async def decode_json(message: StreamMessage[Any], original: Any) -> Any:
     del original
     try:
         return json.loads(message.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return message.body
 
 
@@ -62,8 +67,8 @@ def describe_failure(error: BaseException, body: bytes) -> tuple[str, str]:
     if isinstance(error, ValidationError):
         try:
             json.loads(body)
-        except ValueError as decode_error:
-            return "undecodable_json", str(decode_error)[:MAX_DETAIL]
+        except (ValueError, RecursionError) as decode_error:
+            return "undecodable_json", (str(decode_error) or type(decode_error).__name__)[:MAX_DETAIL]
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}" for e in error.errors()
         )
@@ -78,20 +83,24 @@ class ReliableConsumption(BaseMiddleware):
         record: ConsumerRecord[Any, Any] = msg.raw_message
         topic = self.settings.base_topic_by_name.get(record.topic)
         where = None if topic is None else topic.value
+        label = where or record.topic
         await stall_point("stall_before_handler", where)
         attempt = 0
         while True:
+            started = time.perf_counter()
             try:
                 result = await call_next(msg)
             except Exception as error:
+                HANDLER_SECONDS.labels(topic=label).observe(time.perf_counter() - started)
                 if is_poison(error):
-                    await self._dead_letter(record, error)
+                    await self._dead_letter(record, error, label)
                     break
                 attempt += 1
                 if not is_transient(error) and attempt >= self.settings.handler_max_attempts:
                     log.exception("giving up on %s@%s after %s attempts", record.topic, record.offset, attempt)
-                    await self._dead_letter(record, error)
+                    await self._dead_letter(record, error, label)
                     break
+                MESSAGES.labels(topic=label, outcome=RETRIED).inc()
                 pause = backoff_seconds(
                     attempt, initial=self.settings.retry_initial_seconds, maximum=self.settings.retry_max_seconds
                 )
@@ -100,8 +109,10 @@ class ReliableConsumption(BaseMiddleware):
                 )
                 await asyncio.sleep(pause)
             else:
+                HANDLER_SECONDS.labels(topic=label).observe(time.perf_counter() - started)
                 failpoint("after_db_commit", where)
                 await self._commit(msg)
+                MESSAGES.labels(topic=label, outcome=HANDLED).inc()
                 return result
         await self._commit(msg)
         return None
@@ -112,7 +123,7 @@ class ReliableConsumption(BaseMiddleware):
         except KafkaError as error:
             log.warning("offset commit failed (%r); the message will come again and the inbox absorbs it", error)
 
-    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException) -> None:
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], error: BaseException, label: str) -> None:
         error_type, detail = describe_failure(error, record.value or b"")
         headers = {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers}
         headers |= {"error_type": error_type, "error_detail": detail.replace("\r", " ").replace("\n", " ")}
@@ -138,6 +149,8 @@ class ReliableConsumption(BaseMiddleware):
                 log.warning(
                     "dead-lettered %s@%s:%s (%s)", record.topic, record.partition, record.offset, error_type
                 )
+                MESSAGES.labels(topic=label, outcome=DEAD_LETTERED).inc()
+                DEAD_LETTERS.labels(topic=label, error_type=error_type).inc()
                 return
 
 

@@ -2,7 +2,8 @@
 
 With several replicas only one ticks: the one holding a PostgreSQL session-level advisory lock on a
 connection it keeps open. If that process dies, its connection closes, the lock is released and
-another replica takes over at its next attempt. Any cron that publishes expiry-tick works as well."""
+another replica takes over at its next attempt. Any cron that publishes expiry-tick works as well:
+`giftcert tick` (cli/tick.py) publishes the same ticks once, through `publish_expiry_ticks`."""
 
 import asyncio
 import logging
@@ -29,6 +30,18 @@ def tick_publisher(broker: KafkaBroker, deps: Dependencies) -> DefaultPublisher:
     )
 
 
+async def publish_expiry_ticks(deps: Dependencies, publisher: DefaultPublisher) -> int:
+    """One expiry-tick per workspace, all with the same `now` and each with a new tick_id; returns how
+    many. Keyed by workspace, so a workspace's ticks stay in order on one partition."""
+    async with deps.engine.connect() as connection:
+        workspace_ids = await WorkspaceRepository(connection).all_ids()
+    now = deps.clock.now()
+    for workspace_id in workspace_ids:
+        tick = CheckExpiries(workspace_id=workspace_id, tick_id=uuid4(), now=now)
+        await publisher.publish(tick.model_dump(mode="json"), key=workspace_id.encode())
+    return len(workspace_ids)
+
+
 class ExpiryScheduler:
     def __init__(self, deps: Dependencies, publisher: DefaultPublisher) -> None:
         self._deps = deps
@@ -51,13 +64,7 @@ class ExpiryScheduler:
         """Publishes one tick per workspace if this replica holds the lock; returns how many."""
         if not await self._holds_lock():
             return 0
-        async with self._deps.engine.connect() as connection:
-            workspace_ids = await WorkspaceRepository(connection).all_ids()
-        now = self._deps.clock.now()
-        for workspace_id in workspace_ids:
-            tick = CheckExpiries(workspace_id=workspace_id, tick_id=uuid4(), now=now)
-            await self._publisher.publish(tick.model_dump(mode="json"), key=workspace_id.encode())
-        return len(workspace_ids)
+        return await publish_expiry_ticks(self._deps, self._publisher)
 
     async def run(self) -> None:
         while True:
