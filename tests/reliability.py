@@ -64,8 +64,22 @@ def pytest_runtest_makereport(
     return report
 
 
+def _merged(trials: list[Trial]) -> list[Trial]:
+    """One row per fault and invariants: the cases of a parametrized test add up; any failure shows."""
+    rows: dict[tuple[str, tuple[str, ...]], Trial] = {}
+    for trial in trials:
+        key = (trial.fault, tuple(trial.invariants))
+        if key not in rows:
+            rows[key] = Trial(trial.test, trial.fault, 0, trial.invariants, "passed")
+        row = rows[key]
+        row.injected += trial.injected
+        if trial.outcome != "passed":
+            row.outcome = trial.outcome
+    return list(rows.values())
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    trials = config.stash.get(_TRIALS_KEY, [])
+    trials = _merged(config.stash.get(_TRIALS_KEY, []))
     if not trials:
         return
     terminalreporter.section("reliability report")
