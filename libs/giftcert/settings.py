@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     status_gauge_seconds: float = Field(default=60.0, gt=0)  # how often the scheduler counts certificates
 
     expiry_tick_seconds: float = 3600.0
-    relay_poll_seconds: float = 0.05
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)  # messages a batch subscriber takes at once
+    consumer_batch_wait_ms: int = Field(default=20, ge=1, le=10_000)  # how long an idle batch subscriber waits
+    relay_poll_seconds: float = 0.25  # the relay's poll when no outbox notification wakes it first
     relay_batch_size: int = 500
     expiry_batch_size: int = 1000
     payment_grace_seconds: float = Field(default=600.0, ge=0)

@@ -1,7 +1,7 @@
 """Certificates in memory (giftcert.store.certificates). Locks are no-ops: a fake unit of work
 works alone on its own copy. Codes are unique per workspace, as the table's constraint makes them."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -20,13 +20,13 @@ class FakeCertificateRepository:
         self._check_code_is_free(certificate)
         rows[certificate.id] = as_stored(certificate)
 
-    async def save(self, certificate: Certificate) -> None:
-        """An UPDATE by id: a certificate that is not stored is not saved, silently."""
+    async def save(self, *changed: Certificate) -> None:
+        """UPDATEs by id: a certificate that is not stored is not saved, silently."""
         rows = self._tx.state.certificates
-        if certificate.id not in rows:
-            return
-        self._check_code_is_free(certificate)
-        rows[certificate.id] = as_stored(certificate)
+        for certificate in changed:
+            if certificate.id in rows:
+                self._check_code_is_free(certificate)
+                rows[certificate.id] = as_stored(certificate)
 
     def _check_code_is_free(self, certificate: Certificate) -> None:
         """The unique (workspace_id, code) constraint."""
@@ -55,6 +55,17 @@ class FakeCertificateRepository:
             (c for c in self._tx.state.certificates.values() if c.workspace_id == workspace_id and c.code == code),
             None,
         )
+
+    async def get_many_by_code(
+        self, codes: Collection[tuple[str, str]], *, lock: bool = False
+    ) -> dict[tuple[str, str], Certificate]:
+        del lock
+        wanted = set(codes)
+        return {
+            (c.workspace_id, c.code): c
+            for c in self._tx.state.certificates.values()
+            if (c.workspace_id, c.code) in wanted
+        }
 
     async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:
         return self._active(

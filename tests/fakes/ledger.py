@@ -1,12 +1,10 @@
 """The value ledger in memory (giftcert.store.ledger): one entry per (certificate, request)."""
 
-from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.exc import MultipleResultsFound
 
-from giftcert.domain.money import Amount
-from giftcert.store.ledger import EntryKind
+from giftcert.store.ledger import EntryKind, LedgerEntry
 from tests.fakes.state import LedgerRow, Transaction, as_stored, violation
 
 
@@ -14,25 +12,17 @@ class FakeLedgerRepository:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
-    async def record(
-        self,
-        *,
-        certificate_id: UUID,
-        workspace_id: str,
-        kind: EntryKind,
-        amount: Amount,
-        request_id: str,
-        occurred_at: datetime,
-        order_id: str | None = None,
-    ) -> None:
+    async def record(self, *entries: LedgerEntry) -> None:
         state = self._tx.state
-        state.require_certificate(certificate_id, "ledger_entries")
-        if any(r.certificate_id == certificate_id and r.request_id == request_id for r in state.ledger):
-            raise violation("ledger_entries_certificate_request_key", f"request {request_id} is recorded")
-        row = LedgerRow(
-            certificate_id, workspace_id, kind.value, amount.minor, amount.currency, request_id, order_id, occurred_at
-        )
-        state.ledger.append(as_stored(row))
+        for e in entries:
+            state.require_certificate(e.certificate_id, "ledger_entries")
+            if any(r.certificate_id == e.certificate_id and r.request_id == e.request_id for r in state.ledger):
+                raise violation("ledger_entries_certificate_request_key", f"request {e.request_id} is recorded")
+            row = LedgerRow(
+                e.certificate_id, e.workspace_id, e.kind.value, e.amount.minor, e.amount.currency, e.request_id,
+                e.order_id, e.occurred_at,
+            )
+            state.ledger.append(as_stored(row))
 
     async def balance(self, certificate_id: UUID) -> int:
         return sum(r.amount_minor for r in self._tx.state.ledger if r.certificate_id == certificate_id)

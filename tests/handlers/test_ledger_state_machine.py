@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    MultipleResults,
     RuleBasedStateMachine,
     consumes,
     invariant,
@@ -41,7 +42,7 @@ from giftcert.ledger import redemption, voiding
 from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
-from giftcert.ledger.redemption import redeem_certificate
+from giftcert.ledger.redemption import redeem_certificate, redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert.store.schema import certificate_activity, ledger_entries
 from giftcert.store.schema import certificates as certificate_table
@@ -512,20 +513,23 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _redeem_certificate(self, bought: PurchaseRequested, how: Redemption) -> RedeemCertificate:
         self._begin_step()
+        command = self._redeem_command(bought, how)
+        self._redeem(command)
+        return command
+
+    def _redeem_command(self, bought: PurchaseRequested, how: Redemption) -> RedeemCertificate:
         certificate = self.model.certificates.get(bought.certificate_id)
         code = SPELLINGS[how.spelling](certificate.code if certificate else unknown_code_for(bought.certificate_id))
         minor = bought.amount.minor
         total_minor = {
             "the amount": minor, "larger": minor + how.difference, "smaller": max(0, minor - how.difference), "zero": 0,
         }
-        command = steps.redeem(
+        return steps.redeem(
             self.workspace, code, self.clock,
             order_id=how.order or f"order-{uuid4().hex[:12]}",
             order_total={"minor": total_minor[how.total], "currency": how.currency},
             requested_at=self.clock.now() + how.platform_clock_ahead,
         )
-        self._redeem(command)
-        return command
 
     @rule(target=redeem_requests, code=UNKNOWN_CODES, order=st.sampled_from([None, *SHARED_ORDERS, *SHARED_ORDERS]))
     def redeem_an_unknown_code(self, code: str, order: str | None) -> RedeemCertificate:
@@ -554,9 +558,51 @@ class LedgerMachine(RuleBasedStateMachine):
         assert steps.same_decision(reply, first)
         self._assert_outbox([signature(first)])
 
+    @rule(
+        target=redeem_requests,
+        bought=st.lists(st.tuples(certificates, REDEMPTIONS), max_size=4),
+        unknown=st.lists(st.tuples(UNKNOWN_CODES, st.sampled_from([None, *SHARED_ORDERS])), max_size=4),
+        earlier=st.lists(redeem_requests, max_size=3, unique_by=lambda c: c.request_id),
+        twice=st.booleans(),
+        data=st.data(),
+    )
+    def redeem_several_in_one_batch(
+        self,
+        bought: list[tuple[PurchaseRequested, Redemption]],
+        unknown: list[tuple[str, str | None]],
+        earlier: list[RedeemCertificate],
+        twice: bool,
+        data: st.DataObject,
+    ) -> MultipleResults[RedeemCertificate]:
+        """What one poll of the topic brings: new requests (some for one code, some guesses on one
+        order), repeats of earlier ones, maybe one request twice, in any order, decided in one
+        transaction. Each gets what one-at-a-time handling in that order would give."""
+        now = self._begin_step()
+        fresh = [self._redeem_command(b, how) for b, how in bought] + [
+            steps.redeem(self.workspace, code, self.clock, order_id=order or f"order-{uuid4().hex[:12]}")
+            for code, order in unknown
+        ]
+        batch = data.draw(st.permutations([*fresh, *earlier, *fresh[:1] * twice]))
+        if not batch:
+            return multiple()
+        replies = self.run(redeem_certificates(batch, self.new_uow(), self.clock))
+        for command, reply in zip(batch, replies, strict=True):
+            first = self.first_replies.get(("redeem", command.request_id))
+            if first is None:
+                self._check_redemption(command, reply, now)
+            else:
+                assert steps.same_decision(reply, first)
+        self._assert_outbox([signature(reply) for reply in replies])
+        return multiple(*fresh)
+
     def _redeem(self, command: RedeemCertificate) -> None:
         now = self.clock.now()
         reply = self.run(redeem_certificate(command, self.new_uow(), self.clock))
+        self._check_redemption(command, reply, now)
+        self._assert_outbox([signature(reply)])
+
+    def _check_redemption(self, command: RedeemCertificate, reply: Event, now: datetime) -> None:
+        """The reply is the model's decision, and the model moves on as the ledger did."""
         refusal, certificate = self.model.redeem(
             order_id=command.order_id, code=command.code, total_minor=command.order_total.minor,
             total_currency=command.order_total.currency, requested_at=command.requested_at, now=now,
@@ -574,7 +620,6 @@ class LedgerMachine(RuleBasedStateMachine):
             assert reply.reason == refusal, (reply.reason, refusal)
             assert certificate is None or certificate.code not in reply.detail
         assert (reply.request_id, reply.order_id) == (command.request_id, command.order_id)
-        self._assert_outbox([signature(reply)])
 
     # --- void, reactivate -------------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ from giftcert_contracts.inbound import (
 )
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
 from giftcert_services.integrator import requests
-from giftcert_services.runtime.consumption import decode_json, describe_failure
+from giftcert_services.runtime.consumption import describe_failure
+from giftcert_services.runtime.decoding import decode_json
 from tests.fakes import FakeUnitOfWorkFactory, FixedClock
 
 pytestmark = pytest.mark.reliability

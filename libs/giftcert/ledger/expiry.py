@@ -30,8 +30,7 @@ async def _already_handled(uow: UnitOfWork, key: InboxKey, now: datetime) -> boo
 async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> int:
     async with uow:
         batch = await uow.certificates.lock_expired(command.workspace_id, command.now, limit)
-        for certificate in batch:
-            await uow.certificates.save(certificate.expired(at=command.now))
+        await uow.certificates.save(*(c.expired(at=command.now) for c in batch))
         await uow.activity.add(
             *(ActivityEntry(c.id, c.workspace_id, ActivityKind.EXPIRED, command.now) for c in batch)
         )
@@ -57,8 +56,7 @@ async def _remind_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> 
         batch: list[Certificate] = list(
             await uow.certificates.lock_expiring_soon(command.workspace_id, command.now, horizon, limit)
         )
-        for certificate in batch:
-            await uow.certificates.save(certificate.reminded_of_expiry(at=command.now))
+        await uow.certificates.save(*(c.reminded_of_expiry(at=command.now) for c in batch))
         await uow.outbox.add(
             *(
                 CertificateExpiringSoon(

@@ -20,7 +20,7 @@ from giftcert.domain.rules import Refusal, refuse_payment
 from giftcert.ledger.replies import new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.ledger import EntryKind
+from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert.store.parked_payments import Payment
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
@@ -101,12 +101,7 @@ async def _activate(uow: UnitOfWork, certificate: Certificate, payment: Payment,
         raise RuntimeError(f"certificate {active.id} was activated without an expiry date")
     await uow.certificates.save(active)
     await uow.ledger.record(
-        certificate_id=active.id,
-        workspace_id=active.workspace_id,
-        kind=EntryKind.ISSUED,
-        amount=active.amount,
-        request_id=payment.payment_id,
-        occurred_at=now,
+        LedgerEntry(active.id, active.workspace_id, EntryKind.ISSUED, active.amount, payment.payment_id, now)
     )
     purchased = ActivityEntry(active.id, active.workspace_id, ActivityKind.PURCHASED, now, reference=payment.payment_id)
     if active.channel == "portal":

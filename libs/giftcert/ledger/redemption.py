@@ -1,25 +1,31 @@
 """booking-redeem-request -> certificate-redeemed or redemption-rejected.
 
-The certificate row is locked for the decision, so of any number of concurrent requests for one
-code exactly one finds it active; the ledger's unique (certificate, request) is the backstop.
-An order, or a workspace, that has tried too many unknown codes is refused before any certificate is
-looked up (domain/guessing.py). Each first decision is counted by outcome once it is committed
-(`giftcert_redemptions_total`); a repeated request only gets its stored decision again."""
+Requests are decided in batches, one transaction per batch, with the answers one-at-a-time handling
+in arrival order would give. The certificate rows a batch may redeem are locked (`FOR UPDATE`, in
+primary-key order), so of any number of concurrent requests for one code exactly one finds it
+active, whether they share a batch or not; the ledger's unique (certificate, request) is the backstop.
+An order, or a workspace, that has tried too many unknown codes is refused with `too_many_attempts`
+without its code being used: attempts throttled when the batch begins are not even looked up.
+Each first decision is counted by outcome (`giftcert_redemptions_total`); a repeated request only
+gets its stored decision again."""
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
+from giftcert.domain.certificate import Certificate
 from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
-from giftcert.ledger.replies import decide_once, new_event_fields
+from giftcert.ledger.replies import decide_each_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.ledger import EntryKind
+from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
@@ -32,80 +38,120 @@ _THROTTLED_DETAIL = {
 log = logging.getLogger("giftcert.redemption")
 
 
-async def redeem_certificate(
-    command: RedeemCertificate, uow: UnitOfWork, clock: Clock, guessing: GuessingLimit | None = None
-) -> Event:
-    limit = guessing or GuessingLimit()
+class _Batch:
+    """The decisions of one batch, and the writes they make, in one open unit of work."""
 
-    async def decide(uow: UnitOfWork, now: datetime) -> Event:
-        fields = new_event_fields(command.workspace_id, now)
-        failures = uow.redemption_failures
-        since = limit.window_start(now)
-        scope = limit.throttled(
-            await failures.count_since(command.workspace_id, command.order_id, since),
-            await failures.count_in_workspace_since(command.workspace_id, since),
+    def __init__(self, uow: UnitOfWork, now: datetime, limit: GuessingLimit) -> None:
+        self.uow, self.now, self.limit = uow, now, limit
+        self.since = limit.window_start(now)
+        self.order_failures: dict[tuple[str, str], int] = {}
+        self.workspace_failures: dict[str, int] = {}
+        self.certificates: dict[tuple[str, str], Certificate] = {}
+        self.redeemed: dict[UUID, Certificate] = {}
+        self.entries: list[LedgerEntry] = []
+        self.activity: list[ActivityEntry] = []
+        self.failures: list[tuple[str, str]] = []
+
+    def throttled(self, command: RedeemCertificate) -> ThrottleScope | None:
+        return self.limit.throttled(
+            self.order_failures.get((command.workspace_id, command.order_id), 0),
+            self.workspace_failures.get(command.workspace_id, 0),
         )
+
+    async def decide(self, commands: Sequence[RedeemCertificate]) -> list[Event]:
+        counts = await self.uow.redemption_failures.lock_and_count(
+            {(c.workspace_id, c.order_id) for c in commands}, self.since
+        )
+        self.order_failures, self.workspace_failures = dict(counts.by_order), dict(counts.by_workspace)
+        wanted = {
+            (c.workspace_id, code)
+            for c in commands
+            if self.throttled(c) is None and (code := normalize_code(c.code)) is not None
+        }
+        self.certificates = await self.uow.certificates.get_many_by_code(wanted, lock=True)
+        replies = [self._decide(c) for c in commands]
+        await self.uow.certificates.save(*self.redeemed.values())
+        await self.uow.ledger.record(*self.entries)
+        await self.uow.activity.add(*self.activity)
+        await self.uow.redemption_failures.record_many(self.failures, self.now, forget_before=self.since)
+        return replies
+
+    def _decide(self, command: RedeemCertificate) -> Event:
+        fields = new_event_fields(command.workspace_id, self.now)
+        request = {"request_id": command.request_id, "order_id": command.order_id}
+        scope = self.throttled(command)
         if scope is not None:
             REDEMPTIONS_THROTTLED.labels(scope=scope.value).inc()
             log.warning(
                 "redemption refused: too many unknown codes for this %s (order %r, workspace %r)",
                 scope.value, command.order_id, command.workspace_id,
             )
-            return RedemptionRejected(
-                **fields, request_id=command.request_id, order_id=command.order_id, reason="too_many_attempts",
-                detail=_THROTTLED_DETAIL[scope].format(limit=limit),
-            )
+            detail = _THROTTLED_DETAIL[scope].format(limit=self.limit)
+            return RedemptionRejected(**fields, **request, reason="too_many_attempts", detail=detail)
         code = normalize_code(command.code)
-        certificate = (
-            None
-            if code is None
-            else await uow.certificates.get_by_code(command.workspace_id, code, lock=True)
-        )
+        certificate = None if code is None else self.certificates.get((command.workspace_id, code))
         refusal = refuse_redemption(
             certificate,
             order_total=Amount.of(command.order_total),  # type: ignore[arg-type]
             segment=command.segment,
             requested_at=command.requested_at,
-            now=now,
+            now=self.now,
         )
-        if refusal is not None or certificate is None:
+        if refusal is not None or certificate is None or code is None:
             refusal = refusal or Refusal("not_found", "no certificate matches this code")
             if refusal.reason == "not_found":
-                await failures.record(command.workspace_id, command.order_id, now, forget_before=since)
-            return RedemptionRejected(
-                **fields,
-                request_id=command.request_id,
+                self._count_failure(command)
+            return RedemptionRejected(**fields, **request, reason=refusal.reason, detail=refusal.detail)
+        redeemed = certificate.redeemed(at=self.now)
+        self.certificates[(command.workspace_id, code)] = self.redeemed[redeemed.id] = redeemed
+        debit = Amount(-redeemed.amount.minor, redeemed.amount.currency)
+        self.entries.append(
+            LedgerEntry(
+                redeemed.id, redeemed.workspace_id, EntryKind.REDEEMED, debit, str(command.request_id), self.now,
                 order_id=command.order_id,
-                reason=refusal.reason,
-                detail=refusal.detail,
             )
-        redeemed = certificate.redeemed(at=now)
-        await uow.certificates.save(redeemed)
-        await uow.ledger.record(
-            certificate_id=redeemed.id,
-            workspace_id=redeemed.workspace_id,
-            kind=EntryKind.REDEEMED,
-            amount=Amount(-redeemed.amount.minor, redeemed.amount.currency),
-            request_id=str(command.request_id),
-            order_id=command.order_id,
-            occurred_at=now,
         )
-        await uow.activity.add(
-            ActivityEntry(redeemed.id, redeemed.workspace_id, ActivityKind.REDEEMED, now, reference=command.order_id)
+        self.activity.append(
+            ActivityEntry(
+                redeemed.id, redeemed.workspace_id, ActivityKind.REDEEMED, self.now, reference=command.order_id
+            )
         )
         return CertificateRedeemed(
             **fields,
-            request_id=command.request_id,
-            order_id=command.order_id,
+            **request,
             certificate_id=redeemed.id,
             code_last4=redeemed.code_last4,
             amount_applied=redeemed.amount.to_money(),
-            redeemed_at=now,
+            redeemed_at=self.now,
         )
 
-    key = InboxKey(CONSUMER, command.workspace_id, str(command.request_id))
-    decided = await decide_once(uow, key, clock, decide)
-    if decided.first:
-        reply = decided.reply
-        REDEMPTIONS.labels(outcome=reply.reason if isinstance(reply, RedemptionRejected) else "redeemed").inc()
-    return decided.reply
+    def _count_failure(self, command: RedeemCertificate) -> None:
+        pair = (command.workspace_id, command.order_id)
+        self.failures.append(pair)
+        self.order_failures[pair] = self.order_failures.get(pair, 0) + 1
+        self.workspace_failures[command.workspace_id] = self.workspace_failures.get(command.workspace_id, 0) + 1
+
+
+async def redeem_certificates(
+    commands: Sequence[RedeemCertificate], uow: UnitOfWork, clock: Clock, guessing: GuessingLimit | None = None
+) -> list[Event]:
+    """One reply per command, in order, from one transaction."""
+    limit = guessing or GuessingLimit()
+    keys = [InboxKey(CONSUMER, c.workspace_id, str(c.request_id)) for c in commands]
+
+    async def decide_each(uow: UnitOfWork, now: datetime, positions: Sequence[int]) -> list[Event]:
+        return await _Batch(uow, now, limit).decide([commands[p] for p in positions])
+
+    decided = await decide_each_once(uow, keys, clock, decide_each)
+    for item in decided:
+        if item.first:
+            reply = item.reply
+            REDEMPTIONS.labels(outcome=reply.reason if isinstance(reply, RedemptionRejected) else "redeemed").inc()
+    return [item.reply for item in decided]
+
+
+async def redeem_certificate(
+    command: RedeemCertificate, uow: UnitOfWork, clock: Clock, guessing: GuessingLimit | None = None
+) -> Event:
+    (reply,) = await redeem_certificates([command], uow, clock, guessing)
+    return reply

@@ -1,12 +1,12 @@
 """Certificates in PostgreSQL. Reads that precede a change lock the row (`FOR UPDATE`), so two
 transactions deciding about one certificate take turns; batch reads lock in primary-key order."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
@@ -37,6 +37,14 @@ def _to_row(certificate: Certificate) -> dict[str, Any]:
     return row
 
 
+_SAVE = (
+    update(certificates)
+    .where(certificates.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}") for name in (*_DIRECT_FIELDS, "status", "amount_minor", "currency")
+             if name != "id"})
+)
+
+
 class CertificateRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -44,12 +52,12 @@ class CertificateRepository:
     async def add(self, certificate: Certificate) -> None:
         await self._connection.execute(insert(certificates).values(_to_row(certificate)))
 
-    async def save(self, certificate: Certificate) -> None:
-        row = _to_row(certificate)
-        del row["id"]
-        await self._connection.execute(
-            update(certificates).where(certificates.c.id == certificate.id).values(row)
-        )
+    async def save(self, *changed: Certificate) -> None:
+        """UPDATEs by id, in one round trip however many."""
+        if not changed:
+            return
+        rows = [{f"b_{name}": value for name, value in _to_row(c).items()} for c in changed]
+        await self._connection.execute(_SAVE, rows)
 
     async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         query = select(certificates).where(
@@ -78,6 +86,23 @@ class CertificateRepository:
             query = query.with_for_update()
         row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else certificate_from_row(row)
+
+    async def get_many_by_code(
+        self, codes: Collection[tuple[str, str]], *, lock: bool = False
+    ) -> dict[tuple[str, str], Certificate]:
+        """The certificates of the (workspace, normalized code) pairs that exist, by pair; locked
+        in primary-key order when `lock`, so concurrent batches take their rows in the same order."""
+        if not codes:
+            return {}
+        query = (
+            select(certificates)
+            .where(tuple_(certificates.c.workspace_id, certificates.c.code).in_(list(codes)))
+            .order_by(certificates.c.id)
+        )
+        if lock:
+            query = query.with_for_update()
+        found = (certificate_from_row(r) for r in (await self._connection.execute(query)).mappings())
+        return {(c.workspace_id, c.code): c for c in found}
 
     async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:
         """Active certificates whose expiry has passed, oldest id first, locked; skips rows

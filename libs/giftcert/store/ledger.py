@@ -1,6 +1,7 @@
 """The value ledger: signed entries per certificate. A debit names its request; the unique
 (certificate, request) constraint makes a second debit for one request impossible."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -17,33 +18,40 @@ class EntryKind(StrEnum):
     REDEEMED = "redeemed"
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    certificate_id: UUID
+    workspace_id: str
+    kind: EntryKind
+    amount: Amount
+    """Signed: issues add value, debits take it."""
+    request_id: str
+    occurred_at: datetime
+    order_id: str | None = None
+
+
 class LedgerRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def record(
-        self,
-        *,
-        certificate_id: UUID,
-        workspace_id: str,
-        kind: EntryKind,
-        amount: Amount,
-        request_id: str,
-        occurred_at: datetime,
-        order_id: str | None = None,
-    ) -> None:
-        await self._connection.execute(
-            insert(ledger_entries).values(
-                certificate_id=certificate_id,
-                workspace_id=workspace_id,
-                kind=kind.value,
-                amount_minor=amount.minor,
-                currency=amount.currency,
-                request_id=request_id,
-                order_id=order_id,
-                occurred_at=occurred_at,
+    async def record(self, *entries: LedgerEntry) -> None:
+        if entries:
+            await self._connection.execute(
+                insert(ledger_entries),
+                [
+                    {
+                        "certificate_id": e.certificate_id,
+                        "workspace_id": e.workspace_id,
+                        "kind": e.kind.value,
+                        "amount_minor": e.amount.minor,
+                        "currency": e.amount.currency,
+                        "request_id": e.request_id,
+                        "order_id": e.order_id,
+                        "occurred_at": e.occurred_at,
+                    }
+                    for e in entries
+                ],
             )
-        )
 
     async def balance(self, certificate_id: UUID) -> int:
         query = select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(

@@ -1,48 +1,68 @@
 """Failed redemption attempts (unknown codes) per workspace and order, for the guessing limits.
 
-Counting takes a transaction-scoped advisory lock on the (workspace, order) pair, so concurrent
-attempts for one order are counted one after another and cannot all slip under the limit."""
+Counting takes a transaction-scoped advisory lock on each (workspace, order) pair, in the order of
+the lock keys, so concurrent attempts for one order are counted one after another and cannot all
+slip under the limit, and two batches never wait for each other in a cycle."""
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.store.schema import redemption_failures
+
+_LOCK_ORDERS = text(
+    "SELECT count(pg_advisory_xact_lock(lock_key)) FROM ("
+    " SELECT DISTINCT hashtextextended(pair, 7) AS lock_key FROM unnest(CAST(:pairs AS text[])) AS pair"
+    " ORDER BY lock_key) AS keys"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureCounts:
+    """Failures within the window, per (workspace, order) and per workspace; absent means none."""
+
+    by_order: dict[tuple[str, str], int]
+    by_workspace: dict[str, int]
 
 
 class RedemptionFailureRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def count_since(self, workspace_id: str, order_id: str, since: datetime) -> int:
-        await self._connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:workspace || chr(31) || :order_id, 7))"),
-            {"workspace": workspace_id, "order_id": order_id},
+    async def lock_and_count(self, orders: Collection[tuple[str, str]], since: datetime) -> FailureCounts:
+        """Locks the (workspace, order) pairs and counts their failures and their workspaces'."""
+        if not orders:
+            return FailureCounts({}, {})
+        await self._connection.execute(_LOCK_ORDERS, {"pairs": [f"{w}\x1f{o}" for w, o in orders]})
+        table = redemption_failures.c
+        by_order = select(table.workspace_id, table.order_id, func.count()).where(
+            tuple_(table.workspace_id, table.order_id).in_(list(orders)), table.failed_at > since
+        ).group_by(table.workspace_id, table.order_id)
+        workspaces = sorted({w for w, _ in orders})
+        by_workspace = select(table.workspace_id, func.count()).where(
+            table.workspace_id.in_(workspaces), table.failed_at > since
+        ).group_by(table.workspace_id)
+        return FailureCounts(
+            {(w, o): n for w, o, n in await self._connection.execute(by_order)},
+            {w: n for w, n in await self._connection.execute(by_workspace)},  # noqa: C416 - rows, not pairs
         )
-        query = select(func.count()).where(
-            redemption_failures.c.workspace_id == workspace_id,
-            redemption_failures.c.order_id == order_id,
-            redemption_failures.c.failed_at > since,
-        )
-        return int((await self._connection.execute(query)).scalar_one())
 
-    async def count_in_workspace_since(self, workspace_id: str, since: datetime) -> int:
-        """All orders' failures: what a guesser opening a new order per guess adds up to."""
-        query = select(func.count()).where(
-            redemption_failures.c.workspace_id == workspace_id, redemption_failures.c.failed_at > since
-        )
-        return int((await self._connection.execute(query)).scalar_one())
-
-    async def record(self, workspace_id: str, order_id: str, at: datetime, *, forget_before: datetime) -> None:
-        """Adds a failure and drops the workspace's failures too old to count any more, so the table
-        holds one window's worth of failures per workspace at most."""
+    async def record_many(
+        self, failures: Sequence[tuple[str, str]], at: datetime, *, forget_before: datetime
+    ) -> None:
+        """Adds a failure per (workspace, order) and drops those workspaces' failures too old to count
+        any more, so the table holds one window's worth of failures per workspace at most."""
+        if not failures:
+            return
         await self._connection.execute(
             delete(redemption_failures).where(
-                redemption_failures.c.workspace_id == workspace_id,
+                redemption_failures.c.workspace_id.in_(sorted({w for w, _ in failures})),
                 redemption_failures.c.failed_at <= forget_before,
             )
         )
         await self._connection.execute(
-            insert(redemption_failures).values(workspace_id=workspace_id, order_id=order_id, failed_at=at)
+            insert(redemption_failures), [{"workspace_id": w, "order_id": o, "failed_at": at} for w, o in failures]
         )

@@ -5,7 +5,7 @@ from faststream.kafka import KafkaRouter
 from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
-from giftcert.ledger.redemption import redeem_certificate
+from giftcert.ledger.redemption import redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert_contracts.inbound import (
     CheckExpiries,
@@ -18,7 +18,7 @@ from giftcert_contracts.inbound import (
 from giftcert_contracts.topics import Topic
 from giftcert_services.ledger.invalid_purchases import answer_invalid_purchases
 from giftcert_services.runtime.bootstrap import Dependencies
-from giftcert_services.runtime.subscription import subscribe
+from giftcert_services.runtime.subscription import subscribe, subscribe_batch
 
 SERVICE = "ledger"
 
@@ -39,9 +39,12 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
     async def on_payment_completed(body: PaymentCompleted) -> None:
         await activate_certificate(body, new_uow(), clock)
 
-    @subscribe(router, settings, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request")
-    async def on_booking_redeem_request(body: RedeemCertificate) -> None:
-        await redeem_certificate(body, new_uow(), clock, settings.guessing_limit)
+    @subscribe_batch(
+        router, settings, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request",
+        model=RedeemCertificate,
+    )
+    async def on_booking_redeem_requests(batch: list[RedeemCertificate]) -> None:
+        await redeem_certificates(batch, new_uow(), clock, settings.guessing_limit)
 
     @subscribe(router, settings, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:

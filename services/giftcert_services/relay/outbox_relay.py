@@ -5,7 +5,8 @@ publishes them keyed by certificate id, waits for the broker's acknowledgements,
 rows and commits. Killed before the commit, it publishes the same rows again after a restart: an
 event may arrive twice, always with the same `event_id`, and never without its committed change.
 
-Between batches it counts the outbox for `giftcert_outbox_backlog` and the age of its oldest row, with
+It publishes as soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next
+poll. Between batches it counts the outbox for `giftcert_outbox_backlog` and the age of its oldest row, with
 one cheap query at most every BACKLOG_REFRESH_SECONDS, so a stuck relay (or broker) shows on a dashboard
 before the platform notices missing events."""
 
@@ -24,6 +25,7 @@ from giftcert.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from giftcert.store.schema import outbox
 from giftcert_contracts.outbound import EVENT_TYPES
 from giftcert_contracts.topics import Topic
+from giftcert_services.relay.wake_up import OutboxWakeUp
 from giftcert_services.runtime.backoff import backoff_seconds
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.failpoints import failpoint
@@ -52,6 +54,10 @@ class OutboxRelay:
         self._publishers = publishers
         self._stopping = asyncio.Event()
         self._backlog_counted_at: float | None = None
+        settings = deps.settings
+        self._wake_up = OutboxWakeUp(
+            deps.engine, retry_initial=settings.retry_initial_seconds, retry_max=settings.retry_max_seconds
+        )
 
     async def relay_batch(self) -> int:
         """Publishes up to one batch; returns how many events went out."""
@@ -72,6 +78,15 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self) -> None:
+        listening = asyncio.create_task(self._wake_up.listen(), name="outbox-wake-up")
+        try:
+            await self._relay_until_stopped()
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def _relay_until_stopped(self) -> None:
         settings = self._deps.settings
         failures = 0
         while not self._stopping.is_set():
@@ -90,7 +105,7 @@ class OutboxRelay:
             failures = 0
             await self._refresh_backlog_gauges()
             if published < settings.relay_batch_size:
-                await self._pause(settings.relay_poll_seconds)
+                await self._wake_up.wait(settings.relay_poll_seconds)
 
     async def refresh_backlog_gauges(self) -> None:
         """One `SELECT count(*), min(created_at)` of the outbox into the backlog gauges."""
@@ -120,3 +135,4 @@ class OutboxRelay:
     async def drain_and_stop(self) -> None:
         """Stop polling, after one last batch so a graceful stop leaves little behind."""
         self._stopping.set()
+        self._wake_up.wake()

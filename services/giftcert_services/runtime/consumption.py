@@ -7,6 +7,9 @@
 - A message that cannot be parsed or validated goes to `<topic>.dlq` with its original bytes and
   headers plus `error_type`/`error_detail`, then its offset is committed and consumption goes on.
   So does one whose handler keeps failing for another reason after `handler_max_attempts` tries.
+- A batch subscriber's poll is one unit: its invalid records are dead-lettered, its valid messages
+  handled together (one transaction), or one at a time when that fails for good, so that only the
+  message at fault is dead-lettered (decoding.py); then the offsets of the whole poll are committed.
 - Cancellation (SIGTERM, shutdown) is never caught: the unfinished message is not committed and is
   delivered again; the inbox makes the repeat harmless. A commit that fails after a rebalance
   (CommitFailedError) is logged and ignored for the same reason.
@@ -16,7 +19,6 @@
 """
 
 import asyncio
-import dataclasses
 import json
 import logging
 import time
@@ -33,33 +35,13 @@ from giftcert.metrics import DEAD_LETTERED, DEAD_LETTERS, HANDLED, HANDLER_SECON
 from giftcert.settings import Settings
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX
 from giftcert_services.runtime.backoff import backoff_seconds
+from giftcert_services.runtime.decoding import ValidatedBatch, single
 from giftcert_services.runtime.failpoints import failpoint, stall_point
 from giftcert_services.runtime.faults import is_poison, is_transient
 
 log = logging.getLogger("giftcert.consumption")
 
 MAX_DETAIL = 2000
-
-
-async def parse_leniently(record: ConsumerRecord[Any, Any], original: Any) -> StreamMessage[Any]:
-    """FastStream's parser, but header values that are null or not UTF-8 do not break it: the
-    message still reaches validation (and the DLQ, with its original record)."""
-    safe = dataclasses.replace(
-        record,
-        headers=[(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in record.headers],
-    )
-    message: StreamMessage[Any] = await original(safe)
-    message.raw_message = record
-    return message
-
-
-async def decode_json(message: StreamMessage[Any], original: Any) -> Any:
-    """The body as JSON; an undecodable body is passed on as bytes and fails validation."""
-    del original
-    try:
-        return json.loads(message.body)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        return message.body
 
 
 def describe_failure(error: BaseException, body: bytes) -> tuple[str, str]:
@@ -80,11 +62,53 @@ class ReliableConsumption(BaseMiddleware):
     settings: Settings  # set by `reliable_consumption`
 
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
-        record: ConsumerRecord[Any, Any] = msg.raw_message
-        topic = self.settings.base_topic_by_name.get(record.topic)
+        raw = msg.raw_message
+        first: ConsumerRecord[Any, Any] = raw[0] if isinstance(raw, tuple) else raw
+        topic = self.settings.base_topic_by_name.get(first.topic)
         where = None if topic is None else topic.value
-        label = where or record.topic
+        label = where or first.topic
         await stall_point("stall_before_handler", where)
+        if isinstance(raw, tuple):
+            await self._consume_batch(call_next, msg, label, where)
+            return None
+        result, error = await self._attempts(call_next, msg, label, count=1)
+        if error is not None:
+            await self._dead_letter(raw, error, label)
+        else:
+            failpoint("after_db_commit", where)
+        await self._commit(msg)
+        return result
+
+    async def _consume_batch(self, call_next: Any, msg: StreamMessage[Any], label: str, where: str | None) -> None:
+        """The batch's invalid records are dead-lettered; its valid messages are handled together,
+        or, when that fails for good, one at a time (batches.py); then the offsets are committed."""
+        batch = await msg.decode()
+        if not isinstance(batch, ValidatedBatch):
+            raise TypeError(f"a batch subscriber needs a batch_decoder, not {type(batch).__name__}")
+        for record, invalid in batch.poison:
+            await self._dead_letter(record, invalid, label)
+        if batch.records:
+            _, error = await self._attempts(
+                call_next, msg, label, count=len(batch.records), give_up_at=1 if len(batch.records) > 1 else None
+            )
+            if error is not None:
+                log.warning("a batch of %s on %s failed (%r): handling them one at a time",
+                            len(batch.records), label, error)
+                for record in batch.records:
+                    _, error = await self._attempts(call_next, single(msg, record), label, count=1)
+                    if error is not None:
+                        await self._dead_letter(record, error, label)
+            failpoint("after_db_commit", where)
+        await self._commit(msg)
+
+    async def _attempts(
+        self, call_next: Any, msg: StreamMessage[Any], label: str, *, count: int, give_up_at: int | None = None
+    ) -> tuple[Any, BaseException | None]:
+        """Calls the handler until it succeeds: a transient fault is retried with backoff for as long
+        as it lasts; a poison message or, after `give_up_at` (default: the handler_max_attempts
+        setting) tries, any other error ends the attempts and is returned. `count` is how many
+        messages `msg` holds, for the metrics."""
+        limit = give_up_at or self.settings.handler_max_attempts
         attempt = 0
         while True:
             started = time.perf_counter()
@@ -93,29 +117,21 @@ class ReliableConsumption(BaseMiddleware):
             except Exception as error:
                 HANDLER_SECONDS.labels(topic=label).observe(time.perf_counter() - started)
                 if is_poison(error):
-                    await self._dead_letter(record, error, label)
-                    break
+                    return None, error
                 attempt += 1
-                if not is_transient(error) and attempt >= self.settings.handler_max_attempts:
-                    log.exception("giving up on %s@%s after %s attempts", record.topic, record.offset, attempt)
-                    await self._dead_letter(record, error, label)
-                    break
-                MESSAGES.labels(topic=label, outcome=RETRIED).inc()
+                if not is_transient(error) and attempt >= limit:
+                    log.exception("giving up on %s (%s) after %s attempts", label, _position(msg), attempt)
+                    return None, error
+                MESSAGES.labels(topic=label, outcome=RETRIED).inc(count)
                 pause = backoff_seconds(
                     attempt, initial=self.settings.retry_initial_seconds, maximum=self.settings.retry_max_seconds
                 )
-                log.warning(
-                    "retrying %s@%s in %.2fs (attempt %s): %r", record.topic, record.offset, pause, attempt, error
-                )
+                log.warning("retrying %s (%s) in %.2fs (attempt %s): %r", label, _position(msg), pause, attempt, error)
                 await asyncio.sleep(pause)
             else:
                 HANDLER_SECONDS.labels(topic=label).observe(time.perf_counter() - started)
-                failpoint("after_db_commit", where)
-                await self._commit(msg)
-                MESSAGES.labels(topic=label, outcome=HANDLED).inc()
-                return result
-        await self._commit(msg)
-        return None
+                MESSAGES.labels(topic=label, outcome=HANDLED).inc(count)
+                return result, None
 
     async def _commit(self, msg: StreamMessage[Any]) -> None:
         try:
@@ -152,6 +168,13 @@ class ReliableConsumption(BaseMiddleware):
                 MESSAGES.labels(topic=label, outcome=DEAD_LETTERED).inc()
                 DEAD_LETTERS.labels(topic=label, error_type=error_type).inc()
                 return
+
+
+def _position(msg: StreamMessage[Any], shown: int = 3) -> str:
+    raw = msg.raw_message
+    records = raw if isinstance(raw, tuple) else (raw,)
+    where = ", ".join(f"{r.topic}:{r.partition}@{r.offset}" for r in records[:shown])
+    return where + (f" and {len(records) - shown} more" if len(records) > shown else "")
 
 
 def reliable_consumption(settings: Settings) -> type[ReliableConsumption]:

@@ -1,15 +1,23 @@
-"""The one way a giftcert service subscribes: manual acknowledgement (commit after the database
-commit, see consumption.py), earliest offset for a new group, a group per service and topic."""
+"""The ways a giftcert service subscribes: manual acknowledgement (commit after the database
+commit, see consumption.py), earliest offset for a new group, a group per service and topic.
+
+`subscribe_batch` hands its handler up to `GIFTCERT_CONSUMER_BATCH_SIZE` messages at a time (what one
+poll of the topic's assigned partitions returned; fewer when fewer are waiting, never waiting to fill
+a batch); the handler decides them in one transaction."""
 
 from collections.abc import Callable
 from typing import Any
 
 from faststream.kafka import KafkaRouter
 from faststream.middlewares import AckPolicy
+from pydantic import BaseModel
 
 from giftcert.settings import Settings
 from giftcert_contracts.topics import Topic
-from giftcert_services.runtime.consumption import decode_json, parse_leniently
+from giftcert_services.runtime.decoding import batch_decoder, decode_json, parse_batch_leniently, parse_leniently
+
+MAX_POLL_INTERVAL_MS = 600_000
+"""A handler (or a batch) may take this long before the group considers the consumer gone."""
 
 
 def subscribe(
@@ -23,5 +31,23 @@ def subscribe(
         parser=parse_leniently,
         decoder=decode_json,
         title=title,
-        max_poll_interval_ms=600_000,
+        max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+    )
+
+
+def subscribe_batch(
+    router: KafkaRouter, settings: Settings, service: str, topic: Topic, *, title: str, model: type[BaseModel]
+) -> Callable[[Callable[..., Any]], Any]:
+    return router.subscriber(
+        settings.topic(topic),
+        group_id=settings.group_id(service, topic),
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=settings.consumer_batch_size,
+        batch_timeout_ms=settings.consumer_batch_wait_ms,
+        parser=parse_batch_leniently,
+        decoder=batch_decoder(model),
+        title=title,
+        max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
     )
