@@ -1,4 +1,6 @@
-"""`giftcert run [SERVICE ...]`, `giftcert asyncapi` and `giftcert openapi`."""
+"""`giftcert run [SERVICE ...]`, `giftcert asyncapi` and `giftcert openapi`.
+
+`giftcert run` traces when an OTLP endpoint is configured (tracing.py)."""
 
 import asyncio
 import logging
@@ -12,6 +14,7 @@ from giftcert_services.api.app import build_api, openapi_document
 from giftcert_services.app import SERVICES, asyncapi_document, build_app
 from giftcert_services.runtime.bootstrap import bootstrap
 from giftcert_services.runtime.health import consumer_lag_refresher, health_server, worker_checks
+from giftcert_services.runtime.tracing import tracer_provider_from_settings
 
 API = "api"
 
@@ -28,7 +31,7 @@ def api_server(settings: Settings) -> uvicorn.Server:
 async def run_workers(settings: Settings, workers: tuple[str, ...]) -> None:
     """The workers as one FastStream app, with the health server (GIFTCERT_HEALTH_PORT) answering
     from before the app starts (`/readyz` 503 meanwhile) until after it stopped."""
-    deps = bootstrap(settings)
+    deps = bootstrap(settings, tracer_provider=tracer_provider_from_settings(settings, workers))
     app = build_app(deps, workers)
     broker = app.broker
     if not isinstance(broker, KafkaBroker):
