@@ -2,9 +2,9 @@
 (`acks=all`); idempotence stays off because Tansu, our embedded broker, cannot do it, and the
 outbox plus the consumers' inboxes already make duplicates harmless.
 
-Its middlewares, outermost first: FastStream's spans (only when the process traces), then the
-reliable consumption (ack after the database commit), so a message's retries and dead letter
-happen inside its span."""
+Its middlewares, outermost first: FastStream's spans (only when the process traces), the message's
+log fields (message_context.py), then the reliable consumption (ack after the database commit). So
+the retries and dead letters of a message are logged with its fields, inside its span."""
 
 import asyncio
 import logging
@@ -16,6 +16,7 @@ from opentelemetry.trace import TracerProvider
 from giftcert.settings import Settings
 from giftcert_services.runtime.consumption import reliable_consumption
 from giftcert_services.runtime.kafka_security import faststream_security
+from giftcert_services.runtime.message_context import MessageLogContext
 from giftcert_services.runtime.tracing import message_spans
 
 
@@ -39,7 +40,8 @@ def build_broker(
     settings: Settings, *, access_log: bool = True, tracer_provider: TracerProvider | None = None
 ) -> KafkaBroker:
     """`access_log=False` sends FastStream's per-message lines to the `giftcert.broker` logger, so
-    they follow the process's logging level (the demo prints events instead)."""
+    they follow the process's logging level and format (the demo prints events instead; JSON logs
+    format them like every other line)."""
     logger = {} if access_log else {"logger": logging.getLogger("giftcert.broker")}
     spans: list[Any] = [] if tracer_provider is None else [message_spans(tracer_provider)]
     return ConcurrentlyStartedKafkaBroker(
@@ -47,7 +49,7 @@ def build_broker(
         acks=settings.kafka_acks,
         enable_idempotence=False,
         graceful_timeout=settings.graceful_timeout_seconds,
-        middlewares=[*spans, reliable_consumption(settings)],
+        middlewares=[*spans, MessageLogContext, reliable_consumption(settings)],
         client_id="giftcert",
         security=faststream_security(settings),
         **logger,  # type: ignore[arg-type]
