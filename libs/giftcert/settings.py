@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     graceful_timeout_seconds: float = 30.0
     var_dir: Path = Path("var")
 
+    # unset: JSON lines for `giftcert run`, human text for `giftcert dev` and `giftcert demo`
+    log_format: Literal["json", "text"] | None = None
+    # the OTLP/HTTP collector, e.g. http://otel-collector:4318 (spans go to <endpoint>/v1/traces); unset,
+    # with OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset too: no tracing
+    otel_endpoint: str | None = None
+
     @property
     def guessing_limit(self) -> GuessingLimit:
         return GuessingLimit(

@@ -79,7 +79,7 @@ def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_
     unknown = set(services) - set(SERVICES)
     if unknown:
         raise ValueError(f"unknown services: {', '.join(sorted(unknown))}; known: {', '.join(SERVICES)}")
-    broker = build_broker(deps.settings, access_log=access_log)
+    broker = build_broker(deps.settings, access_log=access_log, tracer_provider=deps.tracer_provider)
     for name in services:
         if name in ROUTERS:
             broker.include_router(ROUTERS[name](deps))

@@ -120,6 +120,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
     ):
         env[f"GIFTCERT_{name.upper()}"] = str(getattr(settings, name))
     env["GIFTCERT_HEALTH_PORT"] = "0"  # several workers on one host: a test that wants it passes health_port
+    env["GIFTCERT_LOG_FORMAT"] = "text"  # the tests read FastStream's text; test_worker_json_logs.py reads JSON
     return env | {f"GIFTCERT_{k.upper()}": v for k, v in extra.items()}
 
 

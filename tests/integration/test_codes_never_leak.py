@@ -17,6 +17,7 @@ from giftcert_contracts.topics import INBOUND_TOPICS, Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
+from giftcert_services.runtime.json_logs import JsonFormatter
 from tests.reliability import Recorder
 from tests.scenario import buy, configure
 
@@ -73,8 +74,9 @@ async def test_no_log_event_dead_letter_or_error_message_contains_a_code(
     await wire.quiet(1)
 
     secrets = spellings(first.code) | spellings(second.code)
+    as_json = JsonFormatter()  # what `giftcert run` writes: the message and the fields it adds
     logged = [
-        record.getMessage() + (record.exc_text or "")
+        record.getMessage() + (record.exc_text or "") + as_json.format(record)
         for record in caplog.records
         if not record.name.startswith("mail.log")  # the test's SMTP sink: the recipient's side, not ours
     ]

@@ -3,11 +3,14 @@ for an operator to download.
 
 Rendering happens in a worker thread outside any transaction; the document row and its pdf-ready
 outbox row are then written together. A certificate has one document: a repeat finds it and
-publishes nothing new."""
+publishes nothing new. The rendering is a span of its own (`render certificate pdf`) when the worker
+traces: `tracer` is then its tracer, else the no-op one, which costs nothing."""
 
 import asyncio
 import hashlib
 from uuid import UUID, uuid4
+
+from opentelemetry.trace import NoOpTracer, Tracer
 
 from giftcert.clock import Clock
 from giftcert.domain.certificate import Certificate, Status
@@ -17,6 +20,8 @@ from giftcert.rendering.certificate_pdf import render_certificate_pdf
 from giftcert.store.documents import StoredDocument
 from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateActivated, PdfReady
+
+NO_SPANS = NoOpTracer()
 
 
 class UnknownCertificateError(LookupError):
@@ -70,12 +75,14 @@ async def certificate_pdf(new_uow: UnitOfWorkFactory, workspace_id: str, certifi
 
 
 async def store_certificate_pdf(
-    event: CertificateActivated, new_uow: UnitOfWorkFactory, clock: Clock
+    event: CertificateActivated, new_uow: UnitOfWorkFactory, clock: Clock, *, tracer: Tracer = NO_SPANS
 ) -> PdfReady | None:
     async with new_uow() as uow:
         if await uow.documents.of_certificate(event.certificate_id) is not None:
             return None
-    content = await render_document(new_uow(), event.workspace_id, event.certificate_id)
+    with tracer.start_as_current_span("render certificate pdf") as span:
+        content = await render_document(new_uow(), event.workspace_id, event.certificate_id)
+        span.set_attribute("giftcert.pdf.size_bytes", len(content))
     async with new_uow() as uow:
         now = clock.now()
         document = StoredDocument(

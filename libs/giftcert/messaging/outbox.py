@@ -1,6 +1,7 @@
 """The transactional outbox. `OutboxWriter.add` inserts through the caller's connection and never
 commits: an event row exists if and only if the change it reports was committed. Only the relay
-reads rows, publishes them and deletes what the broker acknowledged."""
+reads rows, publishes them and deletes what the broker acknowledged. A row's headers are the event's
+CloudEvents headers plus the trace context of the span that wrote it, if any (trace_context.py)."""
 
 import json
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from giftcert.messaging.trace_context import current_trace_headers
 from giftcert.store.schema import outbox
 from giftcert_contracts.cloudevents import cloudevent_headers
 from giftcert_contracts.outbound import Event
@@ -40,13 +42,14 @@ class OutboxWriter:
         if not events:
             return
         rows = []
+        trace_headers = current_trace_headers()  # the relay publishes them: the event joins this trace
         for event in events:
             fallback = key or str(getattr(event, "request_id", event.event_id))
             rows.append(
                 {
                     "topic": event.topic.value,
                     "key": kafka_key(event, fallback),
-                    "headers": cloudevent_headers(event, source=self._source),
+                    "headers": cloudevent_headers(event, source=self._source) | trace_headers,
                     "payload": event.model_dump_json().encode(),
                     "created_at": event.occurred_at,
                 }

@@ -5,7 +5,6 @@ applied, an SMTP sink writes each email as an `.eml` file, and all services run 
 Everything started is stopped on the way out, whatever the way out is (Ctrl-C, SIGTERM, an error)."""
 
 import asyncio
-import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from giftcert_services.cli.run import API, run_services
 from giftcert_services.integrator.walkthrough import EventPrinter, Walkthrough
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
+from giftcert_services.runtime.json_logs import configure_logging
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ def dev(
     log_level: str = typer.Option("INFO", help="Python logging level."),
 ) -> None:
     """Run the whole stack embedded (database, broker, mail sink, all services) until Ctrl-C."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_format = Settings().log_format or "text"
+    configure_logging(log_format, log_level)
     with local_stack(var_dir, relay_poll_seconds=0.05) as local:
         typer.echo(f"broker:       {local.settings.kafka_bootstrap_servers}")
         typer.echo(f"database URL: {local.settings.database_url}")
@@ -69,7 +70,7 @@ def dev(
         typer.echo(f"HTTP API:     http://{local.settings.api_host}:{local.settings.api_port}/docs")
         typer.echo("Ctrl-C stops everything.")
         try:
-            asyncio.run(run_services(local.settings, (*SERVICES, API)))
+            asyncio.run(run_services(local.settings, (*SERVICES, API), log_format=log_format))
         except KeyboardInterrupt:
             typer.echo("stopped")
 
@@ -97,7 +98,7 @@ def demo(
     log_level: str = typer.Option("WARNING", help="Python logging level of the services."),
 ) -> None:
     """Start the embedded stack, walk certificates through their life, print every event, stop."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(Settings().log_format or "text", log_level)
     shutil.rmtree(var_dir, ignore_errors=True)
     typer.echo(f"Starting embedded PostgreSQL, the Tansu broker and a mail sink under {var_dir}/ ...")
     with local_stack(var_dir, relay_poll_seconds=0.02) as local:

@@ -1,7 +1,9 @@
-"""`giftcert run [SERVICE ...]`, `giftcert asyncapi` and `giftcert openapi`."""
+"""`giftcert run [SERVICE ...]`, `giftcert asyncapi` and `giftcert openapi`.
+
+`giftcert run` logs JSON lines unless GIFTCERT_LOG_FORMAT=text (json_logs.py), and traces when an
+OTLP endpoint is configured (tracing.py)."""
 
 import asyncio
-import logging
 
 import typer
 import uvicorn
@@ -12,6 +14,8 @@ from giftcert_services.api.app import build_api, openapi_document
 from giftcert_services.app import SERVICES, asyncapi_document, build_app
 from giftcert_services.runtime.bootstrap import bootstrap
 from giftcert_services.runtime.health import consumer_lag_refresher, health_server, worker_checks
+from giftcert_services.runtime.json_logs import LogFormat, configure_logging
+from giftcert_services.runtime.tracing import tracer_provider_from_settings
 
 API = "api"
 
@@ -25,11 +29,12 @@ def api_server(settings: Settings) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-async def run_workers(settings: Settings, workers: tuple[str, ...]) -> None:
+async def run_workers(settings: Settings, workers: tuple[str, ...], *, log_format: LogFormat) -> None:
     """The workers as one FastStream app, with the health server (GIFTCERT_HEALTH_PORT) answering
-    from before the app starts (`/readyz` 503 meanwhile) until after it stopped."""
-    deps = bootstrap(settings)
-    app = build_app(deps, workers)
+    from before the app starts (`/readyz` 503 meanwhile) until after it stopped. FastStream's
+    per-message lines keep its own text format, or, in JSON, go through the root logger."""
+    deps = bootstrap(settings, tracer_provider=tracer_provider_from_settings(settings, workers))
+    app = build_app(deps, workers, access_log=log_format == "text")
     broker = app.broker
     if not isinstance(broker, KafkaBroker):
         raise TypeError(f"the worker app has no Kafka broker: {broker!r}")
@@ -37,13 +42,13 @@ async def run_workers(settings: Settings, workers: tuple[str, ...]) -> None:
         await app.run()
 
 
-async def run_services(settings: Settings, chosen: tuple[str, ...]) -> None:
+async def run_services(settings: Settings, chosen: tuple[str, ...], *, log_format: LogFormat) -> None:
     """The chosen workers (one FastStream app, with its health server) and, when asked for, the HTTP
     API (which serves the same health routes itself), side by side."""
     workers = tuple(name for name in chosen if name != API)
     runs = []
     if workers:
-        runs.append(run_workers(settings, workers))
+        runs.append(run_workers(settings, workers, log_format=log_format))
     if API in chosen:
         runs.append(api_server(settings).serve())
     await asyncio.gather(*runs)
@@ -56,13 +61,15 @@ def run(
     log_level: str = typer.Option("INFO", help="Python logging level."),
 ) -> None:
     """Run services against the configured broker, database and SMTP server (GIFTCERT_* settings)."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     chosen = tuple(services or SERVICES)
     unknown = set(chosen) - {*SERVICES, API}
     if unknown:
         known = ", ".join((*SERVICES, API))
         raise typer.BadParameter(f"unknown service(s) {', '.join(sorted(unknown))}; choose from {known}")
-    asyncio.run(run_services(Settings(), chosen))
+    settings = Settings()
+    log_format = settings.log_format or "json"
+    configure_logging(log_format, log_level)
+    asyncio.run(run_services(settings, chosen, log_format=log_format))
 
 
 def asyncapi(

@@ -10,6 +10,7 @@ from giftcert_contracts.outbound import CertificateExpiringSoon, PdfReady
 from giftcert_contracts.topics import Topic
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.subscription import subscribe
+from giftcert_services.runtime.tracing import traced_sending
 
 SERVICE = "mailer"
 
@@ -18,6 +19,8 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     settings = deps.settings
     send = smtp_sender(settings)
+    if deps.tracer_provider is not None:
+        send = traced_sending(send, deps.tracer_provider)
 
     @subscribe(router, settings, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready")
     async def on_pdf_ready(body: PdfReady) -> None:

@@ -4,6 +4,7 @@ It claims the oldest outbox rows with `FOR UPDATE SKIP LOCKED` (so replicas shar
 publishes them keyed by certificate id, waits for the broker's acknowledgements, then deletes the
 rows and commits. Killed before the commit, it publishes the same rows again after a restart: an
 event may arrive twice, always with the same `event_id`, and never without its committed change.
+Each row is published within the trace context stored with it (runtime/tracing.py).
 
 It publishes as soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next
 poll. Between batches it counts the outbox for `giftcert_outbox_backlog` and the age of its oldest row, with
@@ -30,6 +31,7 @@ from giftcert_services.runtime.backoff import backoff_seconds
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.failpoints import failpoint
 from giftcert_services.runtime.faults import is_transient
+from giftcert_services.runtime.tracing import continuing
 
 log = logging.getLogger("giftcert.relay")
 
@@ -67,12 +69,12 @@ class OutboxRelay:
             if not rows:
                 return 0
             failpoint("relay_before_publish")
-            pending: list[Any] = [
-                await self._publishers[row.topic].publish(
-                    row.payload, key=row.key.encode(), headers=row.headers, no_confirm=True
-                )
-                for row in rows
-            ]
+            pending: list[Any] = []
+            for row in rows:
+                with continuing(row.headers):  # the event's spans are children of the handler that wrote it
+                    pending.append(await self._publishers[row.topic].publish(
+                        row.payload, key=row.key.encode(), headers=row.headers, no_confirm=True
+                    ))
             await asyncio.gather(*pending)
             await reader.delete([row.id for row in rows])
         return len(rows)

@@ -1,8 +1,10 @@
 """Builds what handlers need, once per process: settings, the database engine, the unit-of-work
-factory and the clock. Tests build their own with other settings or a fixed clock."""
+factory, the clock and, when the process traces, its tracer provider (None: tracing off, see
+tracing.py). Tests build their own with other settings, a fixed clock or an in-memory exporter."""
 
 from dataclasses import dataclass, field
 
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.clock import Clock, SystemClock
@@ -16,9 +18,13 @@ class Dependencies:
     engine: AsyncEngine
     new_uow: UnitOfWorkFactory
     clock: Clock = field(default_factory=SystemClock)
+    tracer_provider: TracerProvider | None = None
 
     async def close(self) -> None:
         await self.engine.dispose()
+        shutdown = getattr(self.tracer_provider, "shutdown", None)  # the SDK's: flushes the batched spans
+        if shutdown is not None:
+            shutdown()
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -34,11 +40,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None) -> Dependencies:
+def bootstrap(
+    settings: Settings, clock: Clock | None = None, *, tracer_provider: TracerProvider | None = None
+) -> Dependencies:
     engine = create_engine(settings)
     return Dependencies(
         settings=settings,
         engine=engine,
         new_uow=UnitOfWorkFactory(engine, event_source=settings.event_source),
         clock=clock or SystemClock(),
+        tracer_provider=tracer_provider,
     )

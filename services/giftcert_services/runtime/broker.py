@@ -1,15 +1,23 @@
 """The Kafka broker client every service shares. Producers wait for all in-sync replicas
 (`acks=all`); idempotence stays off because Tansu, our embedded broker, cannot do it, and the
-outbox plus the consumers' inboxes already make duplicates harmless."""
+outbox plus the consumers' inboxes already make duplicates harmless.
+
+Its middlewares, outermost first: FastStream's spans (only when the process traces), the message's
+log fields (message_context.py), then the reliable consumption (ack after the database commit). So
+the retries and dead letters of a message are logged with its fields, inside its span."""
 
 import asyncio
 import logging
+from typing import Any
 
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import TracerProvider
 
 from giftcert.settings import Settings
 from giftcert_services.runtime.consumption import reliable_consumption
 from giftcert_services.runtime.kafka_security import faststream_security
+from giftcert_services.runtime.message_context import MessageLogContext
+from giftcert_services.runtime.tracing import message_spans
 
 
 class ConcurrentlyStartedKafkaBroker(KafkaBroker):
@@ -28,16 +36,20 @@ class ConcurrentlyStartedKafkaBroker(KafkaBroker):
         self.running = True
 
 
-def build_broker(settings: Settings, *, access_log: bool = True) -> KafkaBroker:
+def build_broker(
+    settings: Settings, *, access_log: bool = True, tracer_provider: TracerProvider | None = None
+) -> KafkaBroker:
     """`access_log=False` sends FastStream's per-message lines to the `giftcert.broker` logger, so
-    they follow the process's logging level (the demo prints events instead)."""
+    they follow the process's logging level and format (the demo prints events instead; JSON logs
+    format them like every other line)."""
     logger = {} if access_log else {"logger": logging.getLogger("giftcert.broker")}
+    spans: list[Any] = [] if tracer_provider is None else [message_spans(tracer_provider)]
     return ConcurrentlyStartedKafkaBroker(
         settings.kafka_bootstrap_servers,
         acks=settings.kafka_acks,
         enable_idempotence=False,
         graceful_timeout=settings.graceful_timeout_seconds,
-        middlewares=[reliable_consumption(settings)],
+        middlewares=[*spans, MessageLogContext, reliable_consumption(settings)],
         client_id="giftcert",
         security=faststream_security(settings),
         **logger,  # type: ignore[arg-type]
