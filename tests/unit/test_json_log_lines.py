@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -13,7 +14,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from giftcert_services.runtime.json_logs import JsonFormatter, configure_logging
-from giftcert_services.runtime.message_context import FASTSTREAM_EXTRA, MESSAGE_FIELDS, message_fields
+from giftcert_services.runtime.message_context import FASTSTREAM_EXTRA, MESSAGE_FIELDS, batch_fields, message_fields
 
 
 @pytest.fixture
@@ -91,6 +92,15 @@ def test_the_fields_of_the_message_being_handled_are_on_its_lines_and_only_there
     assert (inside["workspace_id"], inside["certificate_id"], inside["message_id"]) == ("acme", "c-1", "pay-7")
     assert "ABCDEFGHJKMN" not in stream.getvalue()  # no body field but identifiers
     assert not {"topic", "workspace_id", "message_id"} & set(outside)
+
+
+def test_a_batch_is_named_by_its_topic_and_size_and_its_workspace_when_it_has_one() -> None:
+    records = (_record("giftcert.booking-redeem-request"),) * 3
+    one = [SimpleNamespace(workspace_id="shop-1", code="ABCDEFGHJKMN")] * 3
+    assert batch_fields(records, one) == {"topic": "giftcert.booking-redeem-request", "batch_size": 3,
+                                          "workspace_id": "shop-1"}
+    two = [SimpleNamespace(workspace_id="shop-1"), SimpleNamespace(workspace_id="shop-2")]
+    assert "workspace_id" not in batch_fields(records, two)
 
 
 def test_the_message_id_is_an_events_ce_id_else_its_idempotency_key() -> None:

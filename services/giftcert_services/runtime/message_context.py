@@ -54,13 +54,30 @@ def message_fields(record: ConsumerRecord[Any, Any], headers: Mapping[str, Any],
     return fields
 
 
+def batch_fields(records: tuple[ConsumerRecord[Any, Any], ...], messages: Any) -> dict[str, str | int]:
+    """A batch's: its topic and size, and its workspace when all its messages share one."""
+    fields: dict[str, str | int] = {"topic": records[0].topic, "batch_size": len(records)}
+    workspaces = {getattr(m, "workspace_id", None) for m in messages} if isinstance(messages, list) else set()
+    if len(workspaces) == 1 and (workspace := _text(workspaces.pop())) is not None:
+        fields["workspace_id"] = workspace
+    return fields
+
+
+def _fields(msg: StreamMessage[Any], body: Any) -> dict[str, str | int]:
+    raw = msg.raw_message
+    if isinstance(raw, tuple):
+        return batch_fields(raw, body) if raw else {}
+    return message_fields(raw, msg.headers, body)
+
+
 class MessageLogContext(BaseMiddleware):
     async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        # log fields are a courtesy: whatever goes wrong here, the message goes on to its handler
         try:
             body = await msg.decode()  # decoded once: FastStream caches it for the handler
-        except Exception:  # noqa: BLE001 - log fields are a courtesy: the handler's path decides about the body
-            body = None
-        fields = message_fields(msg.raw_message, msg.headers, body)
+            fields = _fields(msg, body)
+        except Exception:  # noqa: BLE001
+            fields = {}
         token = MESSAGE_FIELDS.set(fields)
         faststream_fields = self.context.get_local("log_context")
         if isinstance(faststream_fields, dict):  # its `Processed` line comes after this scope: give it ours

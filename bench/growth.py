@@ -1,0 +1,146 @@
+"""Figure 8: cost as the store grows. The same measurements with 10,000 and with 1,000,000
+certificates in one workspace (redeem latency at a modest steady load; searches by purchaser email
+and by code as operators run them, through `search_certificates`), then one expiry tick that expires
+100,000 of the million while redemptions go on."""
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Self
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bench.load import Replies, Sender, percentile
+from bench.redemption import Latency, steady_load, warm_up
+from bench.seeding import Seeded, seed_certificates
+from bench.stack import Scenario
+from giftcert.operations.search import CertificateSearch, search_certificates
+from giftcert_contracts.topics import Topic
+
+WORKSPACE = "bench-growth"
+REDEEM_RATE = 200.0
+REDEEM_SECONDS = 15.0
+SEARCHES = 1000
+TICK_TIMEOUT_SECONDS = 1500
+
+
+@dataclass
+class AtSize:
+    certificates: int
+    redeem: Latency
+    search_by_email_p99_ms: float
+    search_by_code_p99_ms: float
+
+
+@dataclass
+class Tick:
+    expired: int
+    seconds: float
+    redeem_during: Latency
+
+
+async def _search_p99(scenario: Scenario, searches: list[CertificateSearch]) -> float:
+    engine = create_async_engine(scenario.settings.database_url)
+    times = []
+    try:
+        async with engine.connect() as connection:
+            for search in searches[:20]:  # warm
+                await search_certificates(connection, search)
+            for search in searches:
+                started = time.perf_counter()
+                page = await search_certificates(connection, search)
+                times.append((time.perf_counter() - started) * 1000)
+                if not page.certificates:
+                    raise AssertionError(f"the search found nothing: {search}")
+    finally:
+        await engine.dispose()
+    return percentile(times, 0.99)
+
+
+class Growth:
+    """One workspace that grows from 10,000 to 1,000,000 certificates; the ledger and relay run all along."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.replies = Replies(scenario.settings)
+        self.sender = Sender(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
+        self.unused: list[str] = []
+        self.searchable: list[tuple[str, str]] = []
+        self.size = 0
+
+    async def __aenter__(self) -> Self:
+        await self.replies.start()
+        await self.sender.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.sender.stop()
+        await self.replies.stop()
+
+    async def add(self, count: int, *, expires_in: timedelta = timedelta(days=365), used: bool = True) -> Seeded:
+        """`used`: their codes may be redeemed and searched for."""
+        seeded = await seed_certificates(
+            self.scenario.database_dsn, WORKSPACE, count, seed=100 + self.size, expires_in=expires_in,
+        )
+        self.size += count
+        if used:
+            self.unused.extend(seeded.codes)
+            self.searchable.extend(zip(seeded.emails, seeded.codes, strict=True))
+        return seeded
+
+    def _codes(self, count: int) -> list[str]:
+        taken, self.unused = self.unused[:count], self.unused[count:]
+        return taken
+
+    async def measure(self) -> AtSize:
+        if not self.scenario.workers:
+            self.scenario.start(("ledger", "relay"))
+            await warm_up(self.replies, self.sender, self._codes(500), WORKSPACE)
+        redeem = await steady_load(
+            self.replies, self.sender, self._codes(int(REDEEM_RATE * REDEEM_SECONDS)), REDEEM_RATE, WORKSPACE
+        )
+        sample = random.Random(self.size).sample(self.searchable, SEARCHES)
+        by_email = [CertificateSearch(WORKSPACE, purchaser_email=email) for email, _ in sample]
+        by_code = [CertificateSearch(WORKSPACE, code=code.lower()) for _, code in sample]
+        by_email_p99 = await _search_p99(self.scenario, by_email)
+        return AtSize(self.size, redeem, by_email_p99, await _search_p99(self.scenario, by_code))
+
+    async def tick(self, expiring: int) -> Tick:
+        """Sends one expiry tick (its `now` a little ahead, so the `expiring` certificates seeded to
+        expire just then are past it) and redeems at a steady load until every one has expired."""
+        expired = Replies(self.scenario.settings, topics=(Topic.CERTIFICATE_EXPIRED,), key="certificate_id")
+        await expired.start()
+        ticks = Sender(self.scenario.settings, Topic.EXPIRY_TICK)
+        await ticks.start()
+        try:
+            now = datetime.now(UTC) + timedelta(hours=2)
+            body = {"workspace_id": WORKSPACE, "tick_id": str(uuid4()), "now": now.isoformat()}
+            started = time.perf_counter()
+            await ticks.send_all([(body["tick_id"], json.dumps(body).encode())])
+            load = asyncio.create_task(
+                steady_load(self.replies, self.sender, self._codes(int(REDEEM_RATE * 600)), REDEEM_RATE, WORKSPACE)
+            )
+            while len(expired.arrived) < expiring:
+                await asyncio.sleep(0.1)
+                if time.perf_counter() - started > TICK_TIMEOUT_SECONDS:
+                    raise TimeoutError(f"{len(expired.arrived)} of {expiring} expired")
+            seconds = max(expired.arrived.values()) - started
+            await asyncio.sleep(2.0)  # the replies to the last requests of the window
+            load.cancel()
+        finally:
+            await ticks.stop()
+            await expired.stop()
+        during = [
+            (self.replies.arrived[k] - sent) * 1000
+            for k, sent in self.sender.sent_at.items()
+            if started <= sent <= started + seconds and k in self.replies.arrived
+        ]
+        latency = Latency(
+            percentile(during, 0.5), percentile(during, 0.95), percentile(during, 0.99), max(during, default=0.0),
+            len(during), REDEEM_RATE, {},
+        )
+        return Tick(len(expired.arrived), seconds, latency)

@@ -1,0 +1,107 @@
+"""What this machine allows, measured first in every run: the figures the pipeline is judged by.
+
+1. PostgreSQL: single-row `UPDATE ...; COMMIT` in a tight asyncpg loop, on 1 and on 16 connections.
+2. The broker: aiokafka producing and consuming messages the size of a redeem request.
+3. PDF: reportlab drawing a one-page, text-only page in the certificate's fonts."""
+
+import asyncio
+import io
+import time
+from uuid import uuid4
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from bench.load import redeem_request
+
+COMMIT_SECONDS = 5.0
+BROKER_MESSAGES = 50_000
+PDF_SECONDS = 5.0
+FONTS = (("Helvetica", 13), ("Helvetica-Bold", 34), ("Helvetica-Bold", 44), ("Helvetica", 15),
+         ("Helvetica-Oblique", 14), ("Helvetica", 11), ("Courier-Bold", 30), ("Helvetica", 12), ("Helvetica", 9))
+
+
+async def commits_per_second(dsn: str, connections: int, seconds: float = COMMIT_SECONDS) -> float:
+    """Each connection updates a row of its own and commits, as fast as it can, for `seconds`."""
+    setup = await asyncpg.connect(dsn)
+    table = f"bench_commits_{uuid4().hex[:8]}"
+    await setup.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, n bigint NOT NULL)")
+    await setup.execute(f"INSERT INTO {table} SELECT g, 0 FROM generate_series(1, {connections}) g")  # noqa: S608
+    pool = [await asyncpg.connect(dsn) for _ in range(connections)]
+    statement = f"UPDATE {table} SET n = n + 1 WHERE id = $1"  # noqa: S608 - our own table name
+    deadline = time.perf_counter() + seconds
+    counts = [0] * connections
+
+    async def loop(index: int, connection: asyncpg.Connection) -> None:
+        while time.perf_counter() < deadline:
+            await connection.execute(statement, index + 1)  # autocommit: one transaction each
+            counts[index] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(i, c) for i, c in enumerate(pool)))
+    elapsed = time.perf_counter() - started
+    for connection in pool:
+        await connection.close()
+    await setup.execute(f"DROP TABLE {table}")
+    await setup.close()
+    return sum(counts) / elapsed
+
+
+async def broker_messages_per_second(bootstrap_servers: str, count: int = BROKER_MESSAGES) -> float:
+    """Produce `count` redeem-sized messages and consume them all, from the first send to the last read."""
+    topic = f"bench-limit-{uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 3, 1)])
+    await admin.close()
+    body = redeem_request("bench", "ABCDEFGHJKMN")[1]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=1)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers, group_id=f"g-{topic}", auto_offset_reset="earliest",
+        enable_auto_commit=False, fetch_max_wait_ms=20,
+    )
+    await producer.start()
+    await consumer.start()
+    started = time.perf_counter()
+
+    async def consume() -> None:
+        seen = 0
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            seen += sum(len(records) for records in batches.values())
+
+    reading = asyncio.create_task(consume())
+    pending = [await producer.send(topic, body, key=str(n).encode()) for n in range(count)]
+    await asyncio.gather(*pending)
+    await reading
+    elapsed = time.perf_counter() - started
+    await consumer.stop()
+    await producer.stop()
+    return count / elapsed
+
+
+def text_page() -> bytes:
+    """A page as the certificate's, text only: same fonts and sizes, similar text, no QR code."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    width, height = A4
+    for row, (font, size) in enumerate(FONTS):
+        canvas.setFont(font, size)
+        canvas.drawCentredString(width / 2, height - 120 - 60 * row, f"Gift Certificate line {row}: Happy travels!")
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def pages_per_second(render: object, seconds: float = PDF_SECONDS) -> float:
+    """How many times `render()` runs per second, on one core."""
+    assert callable(render)  # noqa: S101
+    render()  # fonts loaded, caches warm
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        render()
+        count += 1
+    return count / (time.perf_counter() - started)

@@ -1,0 +1,89 @@
+"""Figures 4 and 5: redemption throughput (as fast as possible) and latency (at a steady load).
+Certificates are made active beforehand, straight into the store; the ledger and the relay run as
+`giftcert run` processes, one each."""
+
+import time
+from dataclasses import dataclass
+
+from bench.load import Replies, Sender, percentile, redeem_request
+from bench.seeding import seed_certificates
+from bench.stack import Scenario
+from giftcert_contracts.topics import Topic
+
+WORKSPACE = "bench-redeem"
+WARM_UP = 500
+SERVICES = ("ledger", "relay")
+
+
+@dataclass
+class Latency:
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    offered_per_second: float
+    outcomes: dict[str, int]
+
+
+async def replies_and_sender(scenario: Scenario) -> tuple[Replies, Sender]:
+    replies = Replies(scenario.settings)
+    await replies.start()
+    sender = Sender(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
+    await sender.start()
+    return replies, sender
+
+
+async def warm_up(replies: Replies, sender: Sender, codes: list[str], workspace: str = WORKSPACE) -> None:
+    """A few hundred redemptions first: connections open, statements prepared, groups assigned."""
+    requests = [redeem_request(workspace, code) for code in codes]
+    await sender.send_all(requests)
+    await replies.wait_for([r for r, _ in requests], timeout=120)
+    sender.sent_at.clear()
+
+
+async def throughput(scenario: Scenario, count: int) -> tuple[float, dict[str, int]]:
+    """Completions per second from the first send to the last reply read, and the outcomes."""
+    seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count + WARM_UP, seed=4)
+    scenario.start(SERVICES)
+    replies, sender = await replies_and_sender(scenario)
+    try:
+        await warm_up(replies, sender, seeded.codes[count:])
+        replies.outcomes.clear()
+        requests = [redeem_request(WORKSPACE, code) for code in seeded.codes[:count]]
+        started = time.perf_counter()
+        await sender.send_all(requests)
+        await replies.wait_for([r for r, _ in requests], timeout=900)
+        finished = max(replies.arrived[r] for r, _ in requests)
+    finally:
+        await sender.stop()
+        await replies.stop()
+    return count / (finished - started), dict(replies.outcomes)
+
+
+async def latency(scenario: Scenario, per_second: float, seconds: float, *, seed: int = 5) -> Latency:
+    count = int(per_second * seconds)
+    seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count + WARM_UP, seed=seed)
+    scenario.start(SERVICES)
+    replies, sender = await replies_and_sender(scenario)
+    try:
+        await warm_up(replies, sender, seeded.codes[count:])
+        replies.outcomes.clear()
+        return await steady_load(replies, sender, seeded.codes[:count], per_second)
+    finally:
+        await sender.stop()
+        await replies.stop()
+
+
+async def steady_load(
+    replies: Replies, sender: Sender, codes: list[str], per_second: float, workspace: str = WORKSPACE
+) -> Latency:
+    """Redeems `codes` at `per_second` and measures each request's latency."""
+    requests = [redeem_request(workspace, code) for code in codes]
+    await sender.send_at(requests, per_second)
+    await replies.wait_for([r for r, _ in requests], timeout=300)
+    times = [(replies.arrived[r] - sender.sent_at[r]) * 1000 for r, _ in requests]
+    return Latency(
+        percentile(times, 0.50), percentile(times, 0.95), percentile(times, 0.99), max(times), len(times),
+        per_second, dict(replies.outcomes),
+    )

@@ -1,0 +1,106 @@
+"""The benchmark's results: one JSON document and one Markdown table, each figure next to the limit
+it is judged by (measured in the same run) and its target."""
+
+import json
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass, is_dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("faststream", "aiokafka", "sqlalchemy", "asyncpg", "pydantic", "reportlab", "segno")
+
+
+@dataclass(frozen=True)
+class Target:
+    figure: str
+    value: float
+    unit: str
+    compared_with: str
+    reference: float
+    ratio: float
+    target: str
+    met: bool
+
+
+def at_least(figure: str, value: float, unit: str, *, minimum: float) -> Target:
+    return Target(figure, value, unit, "target", minimum, value / minimum, f">= {minimum:g} {unit}", value >= minimum)
+
+
+def at_most(figure: str, value: float, unit: str, *, maximum: float) -> Target:
+    return Target(figure, value, unit, "target", maximum, value / maximum, f"<= {maximum:g} {unit}", value <= maximum)
+
+
+def relative(
+    figure: str, value: float, unit: str, *, reference: float, compared_with: str, minimum: float | None = None,
+    maximum: float | None = None,
+) -> Target:
+    """`value` judged by its ratio to `reference`: at least `minimum` times it, or at most `maximum`."""
+    ratio = value / reference
+    if minimum is not None:
+        return Target(figure, value, unit, compared_with, reference, ratio, f">= {minimum:g}x", ratio >= minimum)
+    if maximum is None:
+        raise ValueError("a minimum or a maximum ratio")
+    return Target(figure, value, unit, compared_with, reference, ratio, f"<= {maximum:g}x", ratio <= maximum)
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )
+    memory_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "kernel": platform.release(), "python": platform.python_version(),
+        "packages": {name: version(name) for name in PACKAGES},
+    }
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _number(value: float, whole_from: float = 100) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= whole_from else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def markdown(targets: list[Target], limits: dict[str, float]) -> str:
+    lines = [
+        "| limit (measured first, same run) | value |",
+        "|---|---:|",
+        *(f"| {name} | {_number(value)} |" for name, value in limits.items()),
+        "",
+        "| figure | value | compared with | its value | ratio | target | met |",
+        "|---|---:|---|---:|---:|---|:---:|",
+        *(
+            f"| {t.figure} | {_number(t.value)} {t.unit} | {t.compared_with} | {_number(t.reference)} | "
+            f"{t.ratio:.2f} | {t.target} | {'yes' if t.met else '**no**'} |"
+            for t in targets
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write(folder: Path, document: dict[str, Any], targets: list[Target], limits: dict[str, float]) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    results = folder / "results.json"
+    table = folder / "results.md"
+    results.write_text(json.dumps(_plain({**document, "targets": targets}), indent=2) + "\n")
+    table.write_text(markdown(targets, limits))
+    return results, table
