@@ -1,10 +1,11 @@
 """The certificate PDF: one A4 page, rendered deterministically (same document, same bytes).
 
 Customer text is drawn as plain strings, never as Paragraph markup, so `<font>` or `<img>` in a
-message prints literally. The QR code is drawn from segno's module matrix as merged rectangles:
-much cheaper than reportlab's own QR widget."""
+message prints literally. The QR code is drawn from segno's module matrix, with a fixed mask, as merged
+rectangles: much cheaper than reportlab's own QR widget."""
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,10 @@ ACCENT = HexColor("#c0623b")
 MUTED = HexColor("#5b6b7b")
 PAPER = HexColor("#fbf7f0")
 MESSAGE_FONT = "Helvetica-Oblique"
+QR_MASK = 0
+"""Any of the eight masks makes a valid QR code; choosing the least penalised one (segno's default)
+evaluates all eight and costs five times the rest of the page. A 12-character code gives a version 1
+symbol, which scanners read whichever mask it has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +43,47 @@ class CertificateDocument:
 
 def _printable(text: str) -> str:
     """Built-in fonts speak Latin-1; anything else prints as '?' rather than breaking the page."""
+    if text.isascii() and text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() and ord(ch) < 256 else "?" for ch in text)  # noqa: PLR2004
 
 
+def _dark_runs(row: Sequence[int]) -> set[tuple[int, int]]:
+    """The row's runs of dark modules, as (first column, column after the last)."""
+    runs, start = set(), None
+    for column, dark in enumerate((*row, 0)):
+        if dark and start is None:
+            start = column
+        elif not dark and start is not None:
+            runs.add((start, column))
+            start = None
+    return runs
+
+
+def _module_rectangles(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int]]:
+    """The dark modules as few rectangles (top row, first column, width, height): a run of dark
+    modules that repeats in the rows below is one taller rectangle."""
+    rectangles: list[tuple[int, int, int, int]] = []
+    growing: dict[tuple[int, int], int] = {}
+    for row_index, row in enumerate((*matrix, ())):
+        runs = _dark_runs(row)
+        for run in sorted(growing.keys() - runs):
+            top = growing.pop(run)
+            rectangles.append((top, run[0], run[1] - run[0], row_index - top))
+        for run in runs - growing.keys():
+            growing[run] = row_index
+    return rectangles
+
+
 def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    matrix = segno.make(text, error="m", micro=False).matrix
-    count = len(matrix) + 8  # a quiet zone of four modules on each side
-    module = size / count
+    matrix = segno.make(text, error="m", micro=False, mask=QR_MASK).matrix
+    module = size / (len(matrix) + 8)  # a quiet zone of four modules on each side
     canvas.setFillColor(Color(1, 1, 1))
     canvas.rect(x, y, size, size, stroke=0, fill=1)
     canvas.setFillColor(INK)
     path = canvas.beginPath()
-    for row_index, row in enumerate(matrix):
-        top = y + size - (row_index + 4 + 1) * module
-        start = None
-        for col_index, dark in enumerate((*row, 0)):
-            if dark and start is None:
-                start = col_index
-            elif not dark and start is not None:
-                path.rect(x + (start + 4) * module, top, (col_index - start) * module, module)
-                start = None
+    for top, left, width, height in _module_rectangles(matrix):
+        path.rect(x + (left + 4) * module, y + size - (top + 4 + height) * module, width * module, height * module)
     canvas.drawPath(path, stroke=0, fill=1)
 
 
@@ -67,28 +93,28 @@ def _size_to_fit(text: str, font: str, size: float, width: float) -> float:
     return size if natural <= width else max(6.0, size * width / natural)
 
 
-def _message_lines(message: str, size: float, width: float) -> tuple[list[str], list[str]]:
-    """The message wrapped keeping its line breaks, and wrapped as one paragraph."""
-    paragraphs = [_printable(p.replace("\t", " ")) for p in message.splitlines()]
-    kept = [line for p in paragraphs for line in (simpleSplit(p, MESSAGE_FONT, size, width) or [""])]
-    joined = simpleSplit(" ".join(p.strip() for p in paragraphs if p.strip()), MESSAGE_FONT, size, width)
-    return kept, joined
+def _kept_lines(paragraphs: list[str], size: float, width: float) -> list[str]:
+    """The message wrapped keeping its line breaks."""
+    return [line for p in paragraphs for line in (simpleSplit(p, MESSAGE_FONT, size, width) or [""])]
+
+
+def _joined_lines(paragraphs: list[str], size: float, width: float) -> list[str]:
+    """The message wrapped as one paragraph."""
+    return list(simpleSplit(" ".join(p.strip() for p in paragraphs if p.strip()), MESSAGE_FONT, size, width))
 
 
 def _draw_message(canvas: Canvas, message: str, center: float, *, top: float, bottom: float, width: float) -> None:
     """The whole message between `top` and `bottom`: at the largest size that fits with its line
     breaks, else as one paragraph; a message within the contract's 500 characters always fits."""
-    lines: list[str] = []
+    paragraphs = [_printable(p.replace("\t", " ")) for p in message.splitlines()]
     size = 12.0
-    while size >= 6.0:  # noqa: PLR2004
-        kept, joined = _message_lines(message, size, width)
+    while True:
         room = int((top - bottom) / (size * 1.3)) + 1
-        if len(kept) <= room or len(joined) <= room:
-            lines = kept if len(kept) <= room else joined
+        if len(lines := _kept_lines(paragraphs, size, width)) <= room:
             break
+        if len(lines := _joined_lines(paragraphs, size, width)) <= room or size <= 6.0:  # noqa: PLR2004
+            break  # at 6 points: only for text far beyond the contract's limit, drawn possibly over the code
         size -= 0.5
-    else:
-        lines = joined  # only for text far beyond the contract's limit: drawn, possibly over the code
     canvas.setFont(MESSAGE_FONT, size)
     canvas.setFillColor(MUTED)
     for index, line in enumerate(lines):
