@@ -52,7 +52,7 @@ class Replies:
     async def start(self) -> None:
         self._consumer = consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False,
-            fetch_max_wait_ms=20, max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_wait_ms=5, max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         await consumer.start()
         partitions = [

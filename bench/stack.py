@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Self
 from uuid import uuid4
 
-from giftcert.embedded.broker import free_port
+from giftcert.embedded.broker import EMBEDDED_FETCH_MAX_WAIT_MS, free_port
 from giftcert.embedded.stack import EmbeddedStack
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
@@ -85,6 +85,7 @@ class Scenario:
             "GIFTCERT_SMTP_PORT": str(s.smtp_port),
             "GIFTCERT_HEALTH_PORT": "0",
             "GIFTCERT_EXPIRY_TICK_SECONDS": "86400",
+            "GIFTCERT_KAFKA_FETCH_MAX_WAIT_MS": str(EMBEDDED_FETCH_MAX_WAIT_MS),
         }
 
     def start(self, services: Sequence[str]) -> list[Worker]:

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://postgres@localhost:5432/giftcert"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_acks: str = "all"
+    # how long the broker may hold a consumer's fetch when nothing is new; Kafka answers as soon as
+    # data arrives, so 500 (Kafka's default) costs nothing there. The embedded Tansu broker holds the
+    # fetch (up to ~250 ms) even when data arrives: `giftcert dev`, the demo, the tests and the
+    # benchmark use EMBEDDED_FETCH_MAX_WAIT_MS instead (giftcert.embedded.broker).
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None
@@ -94,7 +99,7 @@ class Settings(BaseSettings):
 
     expiry_tick_seconds: float = 3600.0
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)  # messages a batch subscriber takes at once
-    consumer_batch_wait_ms: int = Field(default=20, ge=1, le=10_000)  # how long an idle batch subscriber waits
+    consumer_batch_wait_ms: int = Field(default=5, ge=1, le=10_000)  # how long an idle batch subscriber waits
     relay_poll_seconds: float = 0.25  # the relay's poll when no outbox notification wakes it first
     relay_batch_size: int = 500
     expiry_batch_size: int = 1000

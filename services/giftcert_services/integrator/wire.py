@@ -48,6 +48,7 @@ class Wire:
             enable_auto_commit=False,
             group_id=None,
             metadata_max_age_ms=1000,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             **connection,
         )
         self._task: asyncio.Task[None] | None = None

@@ -27,23 +27,27 @@ class Dependencies:
             shutdown()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, pre_ping: bool = True) -> AsyncEngine:
     """`hide_parameters`: a database error's message (logged, and a dead letter's error_detail) names
-    the statement but never its values, which may be a redemption code or a customer's address."""
+    the statement but never its values, which may be a redemption code or a customer's address.
+    `pre_ping`: a round trip before each transaction to find connections the server dropped; the
+    workers go without it (a dropped connection fails their transaction, which is retried like any
+    transient fault, and the pool is renewed), the HTTP API and the commands keep it."""
     return create_async_engine(
         settings.database_url,
         hide_parameters=True,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
     )
 
 
 def bootstrap(
-    settings: Settings, clock: Clock | None = None, *, tracer_provider: TracerProvider | None = None
+    settings: Settings, clock: Clock | None = None, *, tracer_provider: TracerProvider | None = None,
+    pre_ping: bool = True,
 ) -> Dependencies:
-    engine = create_engine(settings)
+    engine = create_engine(settings, pre_ping=pre_ping)
     return Dependencies(
         settings=settings,
         engine=engine,

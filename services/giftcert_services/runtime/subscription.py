@@ -32,6 +32,7 @@ def subscribe(
         decoder=decode_json,
         title=title,
         max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 
@@ -50,4 +51,5 @@ def subscribe_batch(
         decoder=batch_decoder(model),
         title=title,
         max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
