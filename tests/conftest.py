@@ -1,7 +1,6 @@
 """Fixtures every kind of test may use: the real PostgreSQL and broker (tests/stack.py), a fresh
 migrated database for the session, a mail sink writing .eml files, and a workspace of the test's own."""
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -9,15 +8,10 @@ from uuid import uuid4
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from giftcert.embedded.broker import EMBEDDED_FETCH_MAX_WAIT_MS
 from giftcert.mail.sink import MailFolderSink
 from tests.databases import migrated_database_url
 
 pytest_plugins = ["tests.stack", "tests.reliability"]
-
-# Every Settings of the tests (and the e2e workers, through their environment) asks for short fetches:
-# the embedded broker holds a fetch even when data arrives (giftcert.embedded.broker).
-os.environ.setdefault("GIFTCERT_KAFKA_FETCH_MAX_WAIT_MS", str(EMBEDDED_FETCH_MAX_WAIT_MS))
 
 
 @pytest.fixture(scope="session")

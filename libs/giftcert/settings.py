@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     kafka_acks: str = "all"
     # how long the broker may hold a consumer's fetch when nothing is new; Kafka answers as soon as
     # data arrives, so 500 (Kafka's default) costs nothing there. The embedded Tansu broker holds the
-    # fetch (up to ~250 ms) even when data arrives: `giftcert dev`, the demo, the tests and the
-    # benchmark use EMBEDDED_FETCH_MAX_WAIT_MS instead (giftcert.embedded.broker).
+    # fetch (up to ~250 ms) even when data arrives: `giftcert dev` and the demo use
+    # EMBEDDED_FETCH_MAX_WAIT_MS instead (giftcert.embedded.broker), the benchmark its own.
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
