@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from giftcert.operations.search import CertificateSearch
 from tests.api.conftest import Shop, active_certificate, purchase_body
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
@@ -72,6 +73,14 @@ async def test_sql_text_in_any_search_field_finds_nothing_and_never_fails(
                        invariants=["nothing found", "200 or 422, never a 500"])
     for field in ("code", "purchaser_email", "recipient_email"):
         assert await _found(http, shop, **{field: hostile}) == [], field
+
+
+@pytest.mark.parametrize("field", ["code", "purchaser_email", "recipient_email", "after"])
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f"], ids=repr)
+def test_the_search_itself_refuses_control_characters_whoever_calls_it(field: str, control: str) -> None:
+    """The HTTP API's pattern refuses them before; `giftcert certificates search` has nothing in front."""
+    with pytest.raises(ValueError, match="control characters"):
+        CertificateSearch(workspace_id="ws-search", **{field: f"a@example.com{control}"})
 
 
 async def test_a_code_search_with_sql_around_a_real_code_finds_nothing(http: httpx.AsyncClient, shop: Shop) -> None:

@@ -24,7 +24,7 @@ from tests.e2e.workload import PlannedWorkspace, SentLog, WorkloadSender, plan_w
 from tests.reliability import Recorder
 from tests.scenario import configure
 
-pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(600)]
 
 WORKERS = ("ledger", "documents", "mailer", "relay")
 MIN_KILLS = 5

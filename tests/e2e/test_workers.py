@@ -32,6 +32,23 @@ def _processed(topic: Topic) -> str:
     return rf"\.{topic.value} .*- Processed"
 
 
+async def _sessions_waiting_for_a_lock(db: AsyncEngine, count: int) -> None:
+    """Until `count` other sessions wait for a lock on a certificates row."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND wait_event_type = 'Lock' AND query ILIKE '%certificates%'"
+    )
+
+    async def waiting() -> None:
+        while True:
+            async with db.connect() as connection:
+                if (await connection.execute(query)).scalar_one() >= count:
+                    return
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(waiting(), 60)
+
+
 async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_processes_and_no_log_shows_the_code(
     launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, reliability: Recorder
 ) -> None:
@@ -44,15 +61,24 @@ async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_p
     bought = await buy(wire, db, workspace)
 
     attempts = [requests.redeem(workspace, bought.code) for _ in range(20)]
-    await asyncio.gather(
-        *(wire.send(Topic.BOOKING_REDEEM_REQUEST, body, key=body["request_id"]) for body in attempts)
-    )
     asked = {body["request_id"] for body in attempts}
-    redeemed = await wire.wait_for(Topic.CERTIFICATE_REDEEMED, lambda b: b["request_id"] in asked)
-    refused = await wire.wait_for(Topic.REDEMPTION_REJECTED, lambda b: b["request_id"] in asked, count=19)
+    # The test holds the certificate's row while the requests come, until both ledgers wait for it:
+    # each has read, or is about to read, the still active certificate in a transaction of its own.
+    async with db.connect() as holder, holder.begin():
+        await holder.execute(
+            text("SELECT 1 FROM certificates WHERE id = :id FOR UPDATE"), {"id": bought.certificate_id}
+        )
+        await asyncio.gather(
+            *(wire.send(Topic.BOOKING_REDEEM_REQUEST, body, key=body["request_id"]) for body in attempts)
+        )
+        await _sessions_waiting_for_a_lock(db, 2)
+    await wire.wait_for(Topic.CERTIFICATE_REDEEMED, lambda b: b["request_id"] in asked)
+    await wire.wait_for(Topic.REDEMPTION_REJECTED, lambda b: b["request_id"] in asked, count=18)
     await wire.quiet(2)
 
-    assert len([r for r in wire.on(Topic.CERTIFICATE_REDEEMED) if r.body["request_id"] in asked]) == 1
+    redeemed = [r for r in wire.on(Topic.CERTIFICATE_REDEEMED) if r.body["request_id"] in asked]
+    refused = [r for r in wire.on(Topic.REDEMPTION_REJECTED) if r.body["request_id"] in asked]
+    assert len(redeemed) == 1, [r.body["request_id"] for r in redeemed]
     assert {r.body["reason"] for r in refused} == {"already_redeemed"}
     assert {redeemed[0].body["request_id"], *(r.body["request_id"] for r in refused)} == asked
     for worker in (first, second):

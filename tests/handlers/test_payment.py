@@ -11,6 +11,7 @@ import pytest
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Status
+from giftcert.ledger import purchase as purchase_handler
 from giftcert.ledger.overdue_payments import settle_overdue_payments
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
@@ -30,6 +31,7 @@ from tests.handlers.steps import (
     payment,
     pending,
     purchase,
+    stored,
     stored_certificate,
 )
 
@@ -181,6 +183,33 @@ async def test_a_payment_after_its_purchase_was_refused_is_refused_at_once_not_p
     assert refused.detail == "the purchase request was rejected"
     async with new_uow() as uow:
         assert await uow.parked_payments.take_for(shop, request.certificate_id) == []
+
+
+async def test_a_purchase_whose_parked_payment_fails_to_settle_leaves_no_event_and_is_decided_again(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No event without its change: certificate-created is already in the outbox when settling the
+    parked payment fails, and goes with the rest of the transaction; the redelivered request, its
+    inbox claim gone too, decides again and publishes both events."""
+    request = purchase(shop, clock)
+    paid = payment(request, clock)
+    assert await activate_certificate(paid, new_uow(), clock) is None  # parked
+
+    async def database_gone(*_: Any) -> None:
+        raise ConnectionResetError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(purchase_handler, "settle_payment", database_gone)
+        with pytest.raises(ConnectionResetError):
+            await create_certificate(request, new_uow(), clock)
+    assert await outbox.events(shop) == []
+    assert await stored(new_uow, shop, request.certificate_id) is None
+
+    created = await create_certificate(request, new_uow(), clock)
+    assert isinstance(created, CertificateCreated)
+    events = await outbox.events(shop)
+    assert events[0] == created
+    assert [(type(e), e.payment_id) for e in events[1:]] == [(CertificateActivated, paid.payment_id)]
 
 
 async def test_a_payment_and_its_purchase_handled_at_the_same_moment_see_each_other(

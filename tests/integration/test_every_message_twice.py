@@ -3,6 +3,7 @@ whole life is sent twice, one payment comes before its purchase request, and the
 single, ordered delivery gives. Requests with a reply get the same decision twice (under new event
 ids); payments and ticks publish nothing new; one PDF and one email per paid certificate."""
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,22 @@ async def _activity(db: AsyncEngine, certificate_id: str) -> list[str]:
         return list(rows.scalars())
 
 
+async def _until_parked(db: AsyncEngine, payment_id: str) -> None:
+    """Until the ledger has parked the payment: it then surely came before its purchase request."""
+
+    async def parked() -> None:
+        while True:
+            async with db.connect() as connection:
+                found = await connection.execute(
+                    text("SELECT 1 FROM parked_payments WHERE payment_id = :id"), {"id": payment_id}
+                )
+                if found.first() is not None:
+                    return
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(parked(), 30)
+
+
 async def test_every_message_delivered_twice_and_a_payment_before_its_purchase_change_nothing_twice(
     wire: Wire, db: AsyncEngine, workspace: str, mail_folder: Path, reliability: Recorder
 ) -> None:
@@ -53,6 +70,7 @@ async def test_every_message_delivered_twice_and_a_payment_before_its_purchase_c
     early = messages.purchase(workspace)  # its payment comes first
     early_payment = messages.payment(workspace, early["certificate_id"])
     await _twice(wire, Topic.PAYMENT_COMPLETED, early_payment)
+    await _until_parked(db, early_payment["payment_id"])
     for purchase in (redeemed, voided, early):
         await _twice(wire, Topic.PURCHASE_REQUESTED, purchase)
     payments = [messages.payment(workspace, p["certificate_id"]) for p in (redeemed, voided)]
@@ -93,6 +111,11 @@ async def test_every_message_delivered_twice_and_a_payment_before_its_purchase_c
         seen = Counter(r.body["certificate_id"] for r in wire.on(topic) if r.body["certificate_id"] in cids)
         assert seen == dict.fromkeys(cids, 1), topic
     assert not [r for r in wire.on(Topic.PAYMENT_REJECTED) if r.body["certificate_id"] in cids]
+    # the parked payment was settled by its purchase request, in that request's transaction, not by the
+    # sweep of payments whose grace period ran out (10 minutes by default: the customer would wait)
+    (early_activated,) = _about(wire, Topic.CERTIFICATE_ACTIVATED, "certificate_id", early["certificate_id"])
+    early_created = _about(wire, Topic.CERTIFICATE_CREATED, "certificate_id", early["certificate_id"])
+    assert early_activated.body["occurred_at"] in {r.body["occurred_at"] for r in early_created}
     expiring = [
         r.body["certificate_id"] for r in wire.on(Topic.CERTIFICATE_EXPIRING_SOON) if r.body["certificate_id"] in cids
     ]

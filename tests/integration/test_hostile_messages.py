@@ -13,6 +13,7 @@ module fixture; each test checks one rule on it."""
 
 import asyncio
 import json
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
 from giftcert_services.integrator.wire import Received, Wire
+from giftcert_services.runtime.faults import is_transient
 from tests.reliability import Recorder
 from tests.scenario import configure, request_purchase
 from tests.unit.test_hostile_decoding import (
@@ -82,11 +84,25 @@ class Sent:
         return f"{self.topic} {self.hostile.kind!r} ({self.expected}, {len(self.hostile.body)} bytes)"
 
 
+class RetriedFailures(logging.Handler):
+    """The failures the consumption middleware retried (its `retrying ...` warnings carry the error)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("retrying") and isinstance(record.args, tuple):
+            self.errors += [arg for arg in record.args if isinstance(arg, BaseException)]
+
+
 @dataclass
 class Batch:
     workspace: str
     sent: list[Sent]
     seconds: float
+    retried: list[BaseException] = field(default_factory=list)
+    """Every failure retried while the batch was handled."""
 
     def __repr__(self) -> str:
         return f"Batch({len(self.sent)} messages in {self.workspace}, settled in {self.seconds:.1f}s)"
@@ -156,19 +172,25 @@ async def batch(wire: Wire, db: AsyncEngine) -> Batch:
         bodies += fixed_hostile_bodies(topic, workspace, [str(uuid4()), str(uuid4())])
         bodies += valid_edge_bodies(topic, workspace, [str(uuid4()), str(uuid4())])
         sent += [_judge(topic, f"{topic}:{index}:{uuid4().hex[:6]}", hostile) for index, hostile in enumerate(bodies)]
+    retries = RetriedFailures()
+    consumption_log = logging.getLogger("giftcert.consumption")
+    consumption_log.addHandler(retries)
     started = time.monotonic()
-    await asyncio.gather(*(
-        wire.send(s.topic, s.hostile.body, headers=[(MARKER, s.marker.encode()), ("x-odd", b"\xff\xfe\x00")])
-        for s in sent
-    ))
-    while time.monotonic() - started < SETTLE_SECONDS:
+    try:
+        await asyncio.gather(*(
+            wire.send(s.topic, s.hostile.body, headers=[(MARKER, s.marker.encode()), ("x-odd", b"\xff\xfe\x00")])
+            for s in sent
+        ))
+        while time.monotonic() - started < SETTLE_SECONDS:
+            await _collect_outcomes(wire, db, sent)
+            if all(s.settled for s in sent):
+                break
+            await asyncio.sleep(0.5)
+        await wire.quiet(1.0)  # a second dead letter or decision for one message would show now
         await _collect_outcomes(wire, db, sent)
-        if all(s.settled for s in sent):
-            break
-        await asyncio.sleep(0.5)
-    await wire.quiet(1.0)  # a second dead letter or decision for one message would show now
-    await _collect_outcomes(wire, db, sent)
-    return Batch(workspace, sent, time.monotonic() - started)
+    finally:
+        consumption_log.removeHandler(retries)
+    return Batch(workspace, sent, time.monotonic() - started, retries.errors)
 
 
 def test_every_hostile_message_ends_in_one_dead_letter_with_its_exact_bytes_or_in_a_decision(
@@ -197,16 +219,20 @@ def test_every_hostile_message_ends_in_one_dead_letter_with_its_exact_bytes_or_i
 def test_hostile_messages_are_dead_lettered_as_poison_at_once_not_after_failing_handlers(
     batch: Batch, reliability: Recorder
 ) -> None:
-    """A body that fails validation is the message's own fault: `validation_error` or `undecodable_json`.
-    Any other `error_type` means it reached a handler (or the decoder) as if it were a transient or
-    unknown failure, was retried `handler_max_attempts` times while its partition waited, and was
-    dead-lettered only then."""
+    """A body that fails validation is the message's own fault: dead-lettered on arrival as
+    `validation_error` or `undecodable_json`. Any other `error_type` means the decoder or a handler
+    raised something else; and no failure but a transient one (database, broker, mail server away) is
+    retried: a hostile body retried as a failing handler holds its partition for `handler_max_attempts`
+    tries before it is dead-lettered (and its `error_type` alone would not show it)."""
     dead = [(s, d) for s in batch.sent for d in s.dead_letters]
     reliability.record(
         "hostile bodies classified on arrival",
         injected=len(dead),
-        invariants=["every dead letter's error_type is validation_error or undecodable_json", "error_detail set"],
+        invariants=["every dead letter's error_type is validation_error or undecodable_json", "error_detail set",
+                    "nothing retried but transient faults"],
     )
+    retried = Counter(type(error).__name__ for error in batch.retried if not is_transient(error))
+    assert not retried, f"retried as failing handlers, not dead-lettered at once: {dict(retried)}"
     misclassified = Counter(
         f"{s.topic} {s.hostile.kind!r}: {d.headers.get('error_type', b'').decode()}"
         for s, d in dead

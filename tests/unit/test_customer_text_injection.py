@@ -219,6 +219,23 @@ def _body(email: EmailMessage) -> str:
     return str(part.get_content())
 
 
+@pytest.mark.parametrize("text", LINE_BREAK_NAMES, ids=repr)
+@pytest.mark.parametrize("field", ["to_name", "purchaser_name", "workspace_name", "mail_from"])
+def test_a_line_break_that_reaches_the_composer_anyway_adds_no_header_or_recipient(
+    field: str, text: str, reliability: Any
+) -> None:
+    """Behind the contract, the composer holds on its own: a text with a line break that came another
+    way (GIFTCERT_MAIL_FROM, a caller that skipped validation) is written on one line."""
+    reliability.record("CR/LF header injection behind the contract", injected=1,
+                       invariants=["no header added", "one recipient, the right one"])
+    email = _email(**{field: text if field != "mail_from" else f"Tours <gifts@tours.example>{text}"})
+    assert _header_names(email) == _header_names(_email())
+    received = _received(email)
+    assert "Bcc" not in received
+    (to,) = received["To"].addresses
+    assert to.addr_spec == "rita@example.com"
+
+
 HEADER_LOOKALIKES = [
     "x Bcc: evil@example.com",
     "Bcc: evil@example.com",
