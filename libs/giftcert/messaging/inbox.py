@@ -6,16 +6,17 @@ A batch claims its keys in one statement, in key order, so two transactions clai
 batches wait for each other in the same order and never deadlock; a key another transaction holds
 makes this one wait until it ends, then count as handled."""
 
+import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import bindparam, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from giftcert.store.bulk import columns, insert_rows, rows_of, value_of
 from giftcert.store.schema import inbox
 from giftcert_contracts.outbound import EVENT_TYPE_BY_TOPIC, Event
 from giftcert_contracts.topics import Topic
@@ -39,7 +40,17 @@ def rebuilt_reply(topic: str, payload: dict[str, Any], *, event_id: Any, occurre
     return event_type.model_validate({**payload, "event_id": event_id, "occurred_at": occurred_at})
 
 
-_CLAIM = insert(inbox).on_conflict_do_nothing().returning(inbox.c.consumer, inbox.c.workspace_id, inbox.c.key)
+_KEY = ("consumer", "workspace_id", "key")
+_CLAIM = insert_rows(inbox, (*_KEY, "handled_at"), "ON CONFLICT DO NOTHING RETURNING consumer, workspace_id, key")
+_MATCH = " AND ".join(f"inbox.{n} = v.{n}" for n in _KEY)
+_REMEMBER = text(
+    f"UPDATE inbox SET reply_topic = v.reply_topic, reply = {value_of(inbox, 'reply')} "  # noqa: S608 - names from the schema; values are bound
+    f"FROM {rows_of(inbox, (*_KEY, 'reply_topic', 'reply'))} WHERE {_MATCH}"
+)
+_STORED = text(
+    f"SELECT inbox.consumer, inbox.workspace_id, inbox.key, inbox.reply_topic, inbox.reply "  # noqa: S608 - names from the schema; values are bound
+    f"FROM inbox JOIN {rows_of(inbox, _KEY)} ON {_MATCH}"
+)
 
 
 class InboxRepository:
@@ -55,10 +66,8 @@ class InboxRepository:
         ordered = sorted(set(keys))
         if not ordered:
             return set()
-        rows = [
-            {"consumer": k.consumer, "workspace_id": k.workspace_id, "key": k.key, "handled_at": now} for k in ordered
-        ]
-        return {InboxKey(*row) for row in await self._connection.execute(_CLAIM, rows)}
+        arrays = columns(((k.consumer, k.workspace_id, k.key, now) for k in ordered), (*_KEY, "handled_at"))
+        return {InboxKey(*row) for row in await self._connection.execute(_CLAIM, arrays)}
 
     async def remember_reply(self, key: InboxKey, reply: Event) -> None:
         await self.remember_replies([(key, reply)])
@@ -66,23 +75,10 @@ class InboxRepository:
     async def remember_replies(self, replies: Collection[tuple[InboxKey, Event]]) -> None:
         if not replies:
             return
-        statement = (
-            update(inbox)
-            .where(
-                inbox.c.consumer == bindparam("b_consumer"),
-                inbox.c.workspace_id == bindparam("b_workspace_id"),
-                inbox.c.key == bindparam("b_key"),
-            )
-            .values(reply_topic=bindparam("b_reply_topic"), reply=bindparam("b_reply", type_=inbox.c.reply.type))
+        rows = (
+            (k.consumer, k.workspace_id, k.key, r.topic.value, json.dumps(stored_form(r))) for k, r in replies
         )
-        await self._connection.execute(
-            statement,
-            [
-                {"b_consumer": k.consumer, "b_workspace_id": k.workspace_id, "b_key": k.key,
-                 "b_reply_topic": r.topic.value, "b_reply": stored_form(r)}
-                for k, r in replies
-            ],
-        )
+        await self._connection.execute(_REMEMBER, columns(rows, (*_KEY, "reply_topic", "reply")))
 
     async def stored_reply(self, key: InboxKey, *, event_id: Any, occurred_at: datetime) -> Event | None:
         """The reply given the first time, as a new event (fresh id and time), or None."""
@@ -94,15 +90,11 @@ class InboxRepository:
         (a fresh id, the time `occurred_at`)."""
         if not keys:
             return {}
-        query = select(inbox.c.consumer, inbox.c.workspace_id, inbox.c.key, inbox.c.reply_topic, inbox.c.reply).where(
-            tuple_(inbox.c.consumer, inbox.c.workspace_id, inbox.c.key).in_(
-                [(k.consumer, k.workspace_id, k.key) for k in keys]
-            )
-        )
+        arrays = columns(((k.consumer, k.workspace_id, k.key) for k in keys), _KEY)
         return {
             InboxKey(row.consumer, row.workspace_id, row.key): rebuilt_reply(
                 row.reply_topic, row.reply, event_id=uuid4(), occurred_at=occurred_at
             )
-            for row in await self._connection.execute(query)
+            for row in await self._connection.execute(_STORED, arrays)
             if row.reply_topic is not None
         }

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.messaging.trace_context import current_trace_headers
+from giftcert.store.bulk import columns, insert_rows
 from giftcert.store.schema import outbox
 from giftcert_contracts.cloudevents import cloudevent_headers
 from giftcert_contracts.outbound import Event
@@ -33,6 +34,10 @@ def kafka_key(event: Event, fallback: str) -> str:
     return str(subject) if subject is not None else fallback
 
 
+_COLUMNS = ("topic", "key", "headers", "payload", "created_at")
+_ADD = insert_rows(outbox, _COLUMNS)
+
+
 class OutboxWriter:
     def __init__(self, connection: AsyncConnection, *, source: str) -> None:
         self._connection = connection
@@ -41,20 +46,18 @@ class OutboxWriter:
     async def add(self, *events: Event, key: str | None = None) -> None:
         if not events:
             return
-        rows = []
         trace_headers = current_trace_headers()  # the relay publishes them: the event joins this trace
-        for event in events:
-            fallback = key or str(getattr(event, "request_id", event.event_id))
-            rows.append(
-                {
-                    "topic": event.topic.value,
-                    "key": kafka_key(event, fallback),
-                    "headers": cloudevent_headers(event, source=self._source) | trace_headers,
-                    "payload": event.model_dump_json().encode(),
-                    "created_at": event.occurred_at,
-                }
+        rows = (
+            (
+                event.topic.value,
+                kafka_key(event, key or str(getattr(event, "request_id", event.event_id))),
+                json.dumps(cloudevent_headers(event, source=self._source) | trace_headers),
+                event.model_dump_json().encode(),
+                event.occurred_at,
             )
-        await self._connection.execute(insert(outbox), rows)
+            for event in events
+        )
+        await self._connection.execute(_ADD, columns(rows, _COLUMNS))
 
 
 class OutboxReader:

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.activity import ActivityKind
+from giftcert.store.bulk import columns, insert_rows
 from giftcert.store.schema import certificate_activity
 
 
@@ -22,27 +23,21 @@ class ActivityEntry:
     reference: str | None = None
 
 
+_COLUMNS = ("certificate_id", "workspace_id", "kind", "occurred_at", "actor", "reason", "reference")
+_ADD = insert_rows(certificate_activity, _COLUMNS)
+
+
 class ActivityRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, *entries: ActivityEntry) -> None:
         if entries:
-            await self._connection.execute(
-                insert(certificate_activity),
-                [
-                    {
-                        "certificate_id": e.certificate_id,
-                        "workspace_id": e.workspace_id,
-                        "kind": e.kind.value,
-                        "occurred_at": e.occurred_at,
-                        "actor": e.actor,
-                        "reason": e.reason,
-                        "reference": e.reference,
-                    }
-                    for e in entries
-                ],
+            rows = (
+                (e.certificate_id, e.workspace_id, e.kind.value, e.occurred_at, e.actor, e.reason, e.reference)
+                for e in entries
             )
+            await self._connection.execute(_ADD, columns(rows, _COLUMNS))
 
     async def of_certificate(self, certificate_id: UUID) -> list[ActivityEntry]:
         query = (

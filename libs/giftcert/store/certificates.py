@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, bindparam, insert, select, tuple_, update
+from sqlalchemy import RowMapping, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
+from giftcert.store.bulk import columns, rows_of
 from giftcert.store.schema import certificates
 
 _DIRECT_FIELDS = (
@@ -37,12 +38,17 @@ def _to_row(certificate: Certificate) -> dict[str, Any]:
     return row
 
 
-_SAVE = (
-    update(certificates)
-    .where(certificates.c.id == bindparam("b_id"))
-    .values({name: bindparam(f"b_{name}") for name in (*_DIRECT_FIELDS, "status", "amount_minor", "currency")
-             if name != "id"})
+_COLUMNS = (*_DIRECT_FIELDS, "status", "amount_minor", "currency")
+_SAVE = text(
+    f"UPDATE certificates SET {', '.join(f'{n} = v.{n}' for n in _COLUMNS if n != 'id')} "  # noqa: S608 - names from the schema; values are bound
+    f"FROM {rows_of(certificates, _COLUMNS)} WHERE certificates.id = v.id"
 )
+_BY_CODES = (
+    "SELECT * FROM certificates WHERE (workspace_id, code) IN "  # noqa: S608 - names from the schema; values are bound
+    f"(SELECT * FROM {rows_of(certificates, ('workspace_id', 'code'))}) ORDER BY id"
+)
+_BY_CODES_LOCKED = text(f"{_BY_CODES} FOR UPDATE")
+_BY_CODES_UNLOCKED = text(_BY_CODES)
 
 
 class CertificateRepository:
@@ -53,11 +59,10 @@ class CertificateRepository:
         await self._connection.execute(insert(certificates).values(_to_row(certificate)))
 
     async def save(self, *changed: Certificate) -> None:
-        """UPDATEs by id, in one round trip however many."""
-        if not changed:
-            return
-        rows = [{f"b_{name}": value for name, value in _to_row(c).items()} for c in changed]
-        await self._connection.execute(_SAVE, rows)
+        """UPDATEs by id, in one statement however many."""
+        if changed:
+            rows = (tuple(row[n] for n in _COLUMNS) for row in map(_to_row, changed))
+            await self._connection.execute(_SAVE, columns(rows, _COLUMNS))
 
     async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         query = select(certificates).where(
@@ -94,14 +99,9 @@ class CertificateRepository:
         in primary-key order when `lock`, so concurrent batches take their rows in the same order."""
         if not codes:
             return {}
-        query = (
-            select(certificates)
-            .where(tuple_(certificates.c.workspace_id, certificates.c.code).in_(list(codes)))
-            .order_by(certificates.c.id)
-        )
-        if lock:
-            query = query.with_for_update()
-        found = (certificate_from_row(r) for r in (await self._connection.execute(query)).mappings())
+        query = _BY_CODES_LOCKED if lock else _BY_CODES_UNLOCKED
+        arrays = columns(codes, ("workspace_id", "code"))
+        found = (certificate_from_row(r) for r in (await self._connection.execute(query, arrays)).mappings())
         return {(c.workspace_id, c.code): c for c in found}
 
     async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:

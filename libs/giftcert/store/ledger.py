@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.money import Amount
+from giftcert.store.bulk import columns, insert_rows
 from giftcert.store.schema import ledger_entries
 
 
@@ -30,28 +31,24 @@ class LedgerEntry:
     order_id: str | None = None
 
 
+_COLUMNS = (
+    "certificate_id", "workspace_id", "kind", "amount_minor", "currency", "request_id", "order_id", "occurred_at",
+)
+_RECORD = insert_rows(ledger_entries, _COLUMNS)
+
+
 class LedgerRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def record(self, *entries: LedgerEntry) -> None:
         if entries:
-            await self._connection.execute(
-                insert(ledger_entries),
-                [
-                    {
-                        "certificate_id": e.certificate_id,
-                        "workspace_id": e.workspace_id,
-                        "kind": e.kind.value,
-                        "amount_minor": e.amount.minor,
-                        "currency": e.amount.currency,
-                        "request_id": e.request_id,
-                        "order_id": e.order_id,
-                        "occurred_at": e.occurred_at,
-                    }
-                    for e in entries
-                ],
+            rows = (
+                (e.certificate_id, e.workspace_id, e.kind.value, e.amount.minor, e.amount.currency, e.request_id,
+                 e.order_id, e.occurred_at)
+                for e in entries
             )
+            await self._connection.execute(_RECORD, columns(rows, _COLUMNS))
 
     async def balance(self, certificate_id: UUID) -> int:
         query = select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(

@@ -8,15 +8,25 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, null, select, text, tuple_, union_all
+from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from giftcert.store.bulk import columns, rows_of
 from giftcert.store.schema import redemption_failures
 
 _LOCK_ORDERS = text(
     "SELECT count(pg_advisory_xact_lock(lock_key)) FROM ("
     " SELECT DISTINCT hashtextextended(pair, 7) AS lock_key FROM unnest(CAST(:pairs AS text[])) AS pair"
     " ORDER BY lock_key) AS keys"
+)
+
+
+_COUNT = text(
+    "SELECT workspace_id, order_id, count(*) FROM redemption_failures WHERE failed_at > :since AND "  # noqa: S608
+    f"(workspace_id, order_id) IN (SELECT * FROM {rows_of(redemption_failures, ('workspace_id', 'order_id'))}) "
+    "GROUP BY workspace_id, order_id "
+    "UNION ALL SELECT workspace_id, NULL, count(*) FROM redemption_failures "
+    "WHERE failed_at > :since AND workspace_id = ANY(CAST(:workspaces AS text[])) GROUP BY workspace_id"
 )
 
 
@@ -37,15 +47,10 @@ class RedemptionFailureRepository:
         if not orders:
             return FailureCounts({}, {})
         await self._connection.execute(_LOCK_ORDERS, {"pairs": [f"{w}\x1f{o}" for w, o in orders]})
-        table = redemption_failures.c
-        by_order = select(table.workspace_id, table.order_id, func.count()).where(
-            tuple_(table.workspace_id, table.order_id).in_(list(orders)), table.failed_at > since
-        ).group_by(table.workspace_id, table.order_id)
-        by_workspace = select(table.workspace_id, null(), func.count()).where(
-            table.workspace_id.in_(sorted({w for w, _ in orders})), table.failed_at > since
-        ).group_by(table.workspace_id)
+        pairs = columns(orders, ("workspace_id", "order_id"))
+        parameters = pairs | {"since": since, "workspaces": sorted(set(pairs["workspace_id"]))}
         counts = FailureCounts({}, {})
-        for workspace, order, count in await self._connection.execute(union_all(by_order, by_workspace)):
+        for workspace, order, count in await self._connection.execute(_COUNT, parameters):
             if order is None:
                 counts.by_workspace[workspace] = count
             else:

@@ -1,0 +1,51 @@
+"""Set-based statements for batches: many rows in one statement with one parameter per column (an
+array), so PostgreSQL does the looping and a batch costs one round trip whatever its size.
+
+`unnest` turns the arrays back into rows. Arrays of equal length are zipped; every column is cast
+to its type, so asyncpg encodes each array in one go. Rows come out of `unnest` in array order, so
+identity columns number them in that order. JSONB travels as text and is cast row by row."""
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Column, String, Table, TextClause, text
+from sqlalchemy.dialects.postgresql import JSONB, dialect
+
+_DIALECT = dialect()  # type: ignore[no-untyped-call]
+
+
+def _sql_type(column: Column[Any]) -> str:
+    """The array's element type: text for strings (a cast to varchar(n) would cut a longer value
+    silently; the column's own length check then refuses it instead) and for JSONB."""
+    if isinstance(column.type, String | JSONB):
+        return "text"
+    return str(column.type.compile(dialect=_DIALECT))
+
+
+def rows_of(table: Table, names: Sequence[str], alias: str = "v") -> str:
+    """`unnest(CAST(:name AS type[]), ...) AS alias(name, ...)`: the arrays bound as :name, as rows."""
+    arrays = ", ".join(f"CAST(:{name} AS {_sql_type(table.c[name])}[])" for name in names)
+    return f"unnest({arrays}) AS {alias}({', '.join(names)})"
+
+
+def value_of(table: Table, name: str, alias: str = "v") -> str:
+    """A column of `rows_of`, as its own type (JSONB is cast back from text)."""
+    return f"CAST({alias}.{name} AS jsonb)" if isinstance(table.c[name].type, JSONB) else f"{alias}.{name}"
+
+
+@cache
+def insert_rows(table: Table, names: tuple[str, ...], suffix: str = "") -> TextClause:
+    """`INSERT INTO table (names) SELECT ... FROM unnest(...)`, then `suffix` (ON CONFLICT, RETURNING)."""
+    values = ", ".join(value_of(table, n) for n in names)
+    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {values} FROM {rows_of(table, names)} {suffix}")  # noqa: S608 - names from the schema; values are bound
+
+
+def columns(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    """Rows (tuples in the order of `names`) as one list per column: the arrays to bind."""
+    arrays: dict[str, list[Any]] = {name: [] for name in names}
+    lists = list(arrays.values())
+    for row in rows:
+        for values, value in zip(lists, row, strict=True):
+            values.append(value)
+    return arrays
