@@ -33,7 +33,7 @@ from giftcert.metrics import DEAD_LETTERED, DEAD_LETTERS, HANDLED, HANDLER_SECON
 from giftcert.settings import Settings
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX
 from giftcert_services.runtime.backoff import backoff_seconds
-from giftcert_services.runtime.failpoints import failpoint, stall_point
+from giftcert_services.runtime.failpoints import delay_point, failpoint, stall_point
 from giftcert_services.runtime.faults import is_poison, is_transient
 
 log = logging.getLogger("giftcert.consumption")
@@ -84,7 +84,9 @@ class ReliableConsumption(BaseMiddleware):
         topic = self.settings.base_topic_by_name.get(record.topic)
         where = None if topic is None else topic.value
         label = where or record.topic
-        await stall_point("stall_before_handler", where)
+        at = f"{record.partition}@{record.offset}"
+        await stall_point("stall_before_handler", where, at)
+        await delay_point("delay_before_handler", where, at)
         attempt = 0
         while True:
             started = time.perf_counter()
