@@ -69,16 +69,17 @@ def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_
         if name in ROUTERS:
             broker.include_router(ROUTERS[name](deps))
     app = FastStream(broker, specification=build_specification(broker))
-    _add_lifecycle(app, deps, services, OutboxRelay(deps, event_publishers(broker, deps)),
-                   ExpiryScheduler(deps, tick_publisher(broker, deps)))
+    _add_lifecycle(app, broker, deps, services)
     return app
 
 
-def _add_lifecycle(
-    app: FastStream, deps: Dependencies, services: Sequence[str], relay: OutboxRelay, scheduler: ExpiryScheduler
-) -> None:
-    """Topics before the subscribers start; the relay and scheduler loops after; a drained relay,
-    stopped loops and a closed database pool on the way out."""
+def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, services: Sequence[str]) -> None:
+    """Topics before the subscribers start; the relay and scheduler loops after. On the way out,
+    within GIFTCERT_GRACEFUL_TIMEOUT_SECONDS of the signal: the timers stop, the consumers finish the
+    messages in hand and commit them, then the relay publishes what is committed (theirs included),
+    then the broker stops and the database pool closes."""
+    relay = OutboxRelay(deps, event_publishers(broker, deps))
+    scheduler = ExpiryScheduler(deps, tick_publisher(broker, deps))
     tasks: list[asyncio.Task[None]] = []
 
     @app.on_startup
@@ -88,7 +89,7 @@ def _add_lifecycle(
     @app.after_startup
     async def start_loops() -> None:
         if "relay" in services:
-            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            relay.start()
         if "scheduler" in services:
             tasks.append(asyncio.create_task(scheduler.run(), name="expiry-scheduler"))
             tasks.append(asyncio.create_task(OverduePaymentSweeper(deps).run(), name="overdue-payments"))
@@ -96,10 +97,13 @@ def _add_lifecycle(
 
     @app.on_shutdown
     async def stop_loops() -> None:
-        await relay.drain_and_stop()
+        deadline = asyncio.get_running_loop().time() + deps.settings.graceful_timeout_seconds
         for task in tasks:
-            if task.get_name() != "outbox-relay":
-                task.cancel()
+            task.cancel()
+        # each waits for its message in hand up to the graceful timeout (FastStream's), then cancels
+        # it; stopped here rather than by the broker's own stop so the relay flush comes after
+        await asyncio.gather(*(subscriber.stop() for subscriber in broker.subscribers))
+        await relay.drain_and_stop(deadline)
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
