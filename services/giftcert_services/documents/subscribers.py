@@ -14,7 +14,7 @@ SERVICE = "documents"
 def documents_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
 
-    @subscribe(router, deps.settings, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated")
+    @subscribe(router, deps, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated")
     async def on_certificate_activated(body: CertificateActivated) -> None:
         await store_certificate_pdf(body, deps.new_uow, deps.clock)
 

@@ -1,5 +1,6 @@
 """Builds what handlers need, once per process: settings, the database engine, the unit-of-work
-factory and the clock. Tests build their own with other settings or a fixed clock."""
+factory and the clock; and the consumer group memberships its subscribers report to (runtime/
+membership.py). Tests build their own with other settings or a fixed clock."""
 
 from dataclasses import dataclass, field
 
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from giftcert.clock import Clock, SystemClock
 from giftcert.settings import Settings
 from giftcert.store.unit_of_work import UnitOfWorkFactory
+from giftcert_services.runtime.membership import GroupMemberships
 
 
 @dataclass
@@ -16,6 +18,7 @@ class Dependencies:
     engine: AsyncEngine
     new_uow: UnitOfWorkFactory
     clock: Clock = field(default_factory=SystemClock)
+    memberships: GroupMemberships = field(default_factory=GroupMemberships)
 
     async def close(self) -> None:
         await self.engine.dispose()
