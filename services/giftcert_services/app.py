@@ -2,7 +2,8 @@
 
 `ledger`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler` ticks
 and settles payments whose purchase request did not come within the grace period.
-Every process that runs any of them creates the topics first. The relay is its own service so it
+Every process that runs any of them waits for the database schema of its release, then creates the
+topics. The relay is its own service so it
 can be scaled and watched on its own; `giftcert run` with no names runs all five together."""
 
 import asyncio
@@ -22,6 +23,7 @@ from giftcert_services.mailer.subscribers import mailer_router
 from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.broker import build_broker
+from giftcert_services.runtime.schema import wait_for_schema
 from giftcert_services.runtime.topics import ensure_topics
 from giftcert_services.scheduler.overdue_payments import OverduePaymentSweeper
 from giftcert_services.scheduler.status_gauge import CertificateStatusGauge
@@ -74,8 +76,9 @@ def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_
 
 
 def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, services: Sequence[str]) -> None:
-    """Topics before the subscribers start; the relay and scheduler loops after. On the way out,
-    within GIFTCERT_GRACEFUL_TIMEOUT_SECONDS of the signal: the timers stop, the consumers finish the
+    """A schema migrated as far as this release (runtime/schema.py) and the topics before the
+    subscribers start; the relay and scheduler loops after. On the way out, within
+    GIFTCERT_GRACEFUL_TIMEOUT_SECONDS of the signal: the timers stop, the consumers finish the
     messages in hand and commit them, then the relay publishes what is committed (theirs included),
     then the broker stops and the database pool closes."""
     relay = OutboxRelay(deps, event_publishers(broker, deps))
@@ -83,7 +86,8 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
     tasks: list[asyncio.Task[None]] = []
 
     @app.on_startup
-    async def create_topics() -> None:
+    async def wait_for_schema_then_create_topics() -> None:
+        await wait_for_schema(deps.engine)
         await ensure_topics(deps.settings)
 
     @app.after_startup
