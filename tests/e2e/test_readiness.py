@@ -79,7 +79,7 @@ async def test_ledger_replicas_are_ready_once_joined_even_with_no_partition_and_
             answers = await _answers_until_ready(client, port, worker)
             joining = [body for status, body in answers if status == 503]
             assert any("assigned" in body["failing"] for body in joining), f"ready before it joined: {answers[:3]}"
-            assert set(answers[-1][1]["checks"]) == {"database", "broker", "subscribers", "assigned"}
+            assert set(answers[-1][1]["checks"]) == {"database", "schema", "broker", "subscribers", "assigned"}
             workers.append(worker)
 
         bodies = await _until_covered(client, ports, groups, every_partition)

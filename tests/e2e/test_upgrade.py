@@ -35,6 +35,7 @@ async def test_a_ledger_started_before_its_migration_waits_for_it_then_handles_w
     async with httpx.AsyncClient(timeout=5) as client:
         waiting = await client.get(f"http://127.0.0.1:{port}/readyz")
     assert waiting.status_code == 503
+    assert "schema" in waiting.json()["failing"]
     assert STARTED not in ledger.output
     assert not wire.on(Topic.PURCHASE_REJECTED)
     assert not wire.on(Topic.PURCHASE_REQUESTED, dead_letters=True)

@@ -119,7 +119,8 @@ async def test_readyz_is_200_when_the_database_and_the_broker_answer(db: AsyncEn
     assert alive.status_code == 200
     assert ready.status_code == 200, ready.text
     assert ready.json() == {
-        "status": "ready", "checks": {"database": "ok", "broker": "ok", "subscribers": "ok", "assigned": "ok"}
+        "status": "ready",
+        "checks": {"database": "ok", "schema": "ok", "broker": "ok", "subscribers": "ok", "assigned": "ok"},
     }
 
 
@@ -170,6 +171,6 @@ async def test_the_api_serves_the_same_routes_outside_its_openapi_document(setti
     finally:
         await deps.close()
     assert (alive.status_code, ready.status_code, scraped.status_code) == (200, 200, 200)
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok"}
     assert "giftcert_redemptions_total" in scraped.text
     assert not {"/healthz", "/readyz", "/metrics"} & set(api.openapi()["paths"])

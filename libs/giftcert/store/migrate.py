@@ -2,6 +2,7 @@
 database is migrated compared with this release."""
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -45,14 +46,20 @@ class SchemaState:
         return self.current == self.head or (self.current is not None and not self.known)
 
 
-async def schema_state(engine: AsyncEngine) -> SchemaState:
+@cache
+def _release_revisions() -> tuple[str, frozenset[str]]:
+    """This release's head and every revision it ships (read once: probes ask often)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     scripts = ScriptDirectory.from_config(config)
+    return str(scripts.get_current_head()), frozenset(script.revision for script in scripts.walk_revisions())
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
     try:
         async with engine.connect() as connection:
             current = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     except ProgrammingError:  # no alembic_version table: never migrated
         current = None
-    revisions = {script.revision for script in scripts.walk_revisions()}
-    return SchemaState(current, str(scripts.get_current_head()), current in revisions)
+    head, revisions = _release_revisions()
+    return SchemaState(current, head, current in revisions)

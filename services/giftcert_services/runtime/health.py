@@ -5,11 +5,11 @@ GIFTCERT_HEALTH_HOST:GIFTCERT_HEALTH_PORT (0: off), in the worker's own event lo
 worker app runs; the API process adds the same routes to its FastAPI app (`health_routes`).
 
 - `/healthz`: the process is alive and its event loop answers. Always 200.
-- `/readyz`: every readiness check passes (database answers `SELECT 1`, broker answers, every
-  subscriber running, every subscriber's consumer joined its group: membership.py): 200 with each
-  check's result; otherwise 503 naming the failing checks. A worker's answer also lists the
-  partitions each of its consumer groups assigned it (`partitions`, by group id; an idle standby
-  replica holds none and is ready).
+- `/readyz`: every readiness check passes (the database answers `SELECT 1`, its schema is
+  migrated as far as this release, the broker answers, every subscriber runs, every subscriber's
+  consumer has joined its group: membership.py): 200 with each check's result; otherwise 503
+  naming the failing checks. A worker's answer also lists the partitions each of its consumer
+  groups assigned it (`partitions`, by group id; an idle standby replica holds none and is ready).
 - `/metrics`: the default Prometheus registry in the text exposition format; a worker's consumer
   lag is refreshed first, so a scrape sees it as it is."""
 
@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from giftcert.metrics import CONSUMER_LAG
 from giftcert.settings import Settings
+from giftcert.store.migrate import schema_state
 from giftcert_services.runtime.membership import GroupMemberships
 
 log = logging.getLogger("giftcert.health")
@@ -50,13 +51,21 @@ async def database_answers(engine: AsyncEngine) -> bool:
     return True
 
 
+async def schema_serves_this_release(engine: AsyncEngine) -> bool:
+    """Migrated as far as this release's code (or further): runtime/schema.py."""
+    return (await schema_state(engine)).serves_this_release
+
+
 def worker_checks(engine: AsyncEngine, broker: KafkaBroker, memberships: GroupMemberships) -> dict[str, ReadinessCheck]:
-    """A worker is ready when its database answers, its broker answers, every subscriber runs and
-    every subscriber's consumer has joined its group (been given an assignment, an empty one
-    included: before that, its share of the partitions is nobody's)."""
+    """A worker is ready when its database answers at this release's schema, its broker answers,
+    every subscriber runs and every subscriber's consumer has joined its group (been given an
+    assignment, an empty one included: before that, its share of the partitions is nobody's)."""
 
     async def database() -> bool:
         return await database_answers(engine)
+
+    async def schema() -> bool:
+        return await schema_serves_this_release(engine)
 
     async def broker_connected() -> bool:
         return await broker.ping(timeout=CHECK_TIMEOUT_SECONDS)
@@ -68,7 +77,7 @@ def worker_checks(engine: AsyncEngine, broker: KafkaBroker, memberships: GroupMe
         return all(memberships.joined(str(getattr(s, "group_id", ""))) for s in broker.subscribers)
 
     return {
-        "database": database, "broker": broker_connected, "subscribers": subscribers_started,
+        "database": database, "schema": schema, "broker": broker_connected, "subscribers": subscribers_started,
         "assigned": consumers_assigned,
     }
 
