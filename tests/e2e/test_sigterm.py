@@ -86,7 +86,9 @@ async def test_sigterm_of_a_busy_ledger_and_relay_process_publishes_every_commit
     """In one process the consumers stop first (finishing and committing what they hold), then the
     relay publishes what is committed, theirs included: nothing stays in the outbox."""
     await configure(db, workspace)
-    both = await launch("ledger", "relay", graceful_timeout_seconds=str(GRACE_SECONDS)).wait_until_started()
+    both = await launch(  # polling once a second: the stop itself must publish the last changes
+        "ledger", "relay", graceful_timeout_seconds=str(GRACE_SECONDS), relay_poll_seconds="1.0"
+    ).wait_until_started()
     purchases = [requests.purchase(workspace) for _ in range(400)]
     await asyncio.gather(*(wire.send(Topic.PURCHASE_REQUESTED, body) for body in purchases))
     await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["workspace_id"] == workspace, count=20)
