@@ -115,9 +115,10 @@ async def _check_held(victim: Victim, worker: Worker, settings: Settings, at: tu
     partition, offset = at
     output = worker.output
     released = output.find(f"failpoint delay_before_handler@{victim.held.value} released at {partition}@{offset}")
-    if released < output.find(SHUTTING_DOWN):
-        stop.problems.append(f"{victim.held} {partition}@{offset} was not in hand when the stop began (released "
-                             f"{'never' if released < 0 else 'before'})")
+    if released < 0:
+        stop.problems.append(f"{victim.held} {partition}@{offset} was cut short by the stop, not finished")
+    elif released < output.find(SHUTTING_DOWN):
+        stop.problems.append(f"{victim.held} {partition}@{offset} was done before the stop began: nothing was in hand")
     committed = (await committed_offsets(settings, victim.service, victim.held))[partition]
     if committed is None or committed <= offset:
         stop.problems.append(f"{victim.held} {partition}@{offset} in hand at SIGTERM: committed offset {committed}")
