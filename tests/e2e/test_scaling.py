@@ -4,7 +4,9 @@ consumer groups while ~1,200 mixed commands stream in; mid-stream a fourth joins
 invariants of tests/e2e/invariants.py hold, every replica handled messages of its own share, and
 the offset commits a rebalance made fail (aiokafka's CommitFailedError: the partition went to
 another replica while its message was in hand) were absorbed: logged, the message handled again by
-the new owner, the inbox turning the repeat into its stored reply."""
+the new owner, the inbox turning the repeat into its stored reply. Every eighth redeem and payment
+a replica handles is held 2 s (the `delay_before_handler` failpoint), so that rebalances do meet
+messages in hand."""
 
 import asyncio
 import re
@@ -37,6 +39,7 @@ COMMIT_ABSORBED = "offset commit failed"
 REJOINING = re.compile(r"ERROR aiokafka\.consumer\.group_coordinator OffsetCommit failed for group .* will rejoin")
 """aiokafka's own account of the same failed commit."""
 UNEXPECTED = ("Traceback", "Task exception was never retrieved", "ERROR")
+HELD = "delay_before_handler@booking-redeem-request,delay_before_handler@payment-completed"
 BUSY_TOPICS = (Topic.PURCHASE_REQUESTED, Topic.PAYMENT_COMPLETED, Topic.BOOKING_REDEEM_REQUEST)
 
 
@@ -61,7 +64,10 @@ async def test_ledger_replicas_scaled_up_stopped_and_killed_mid_stream_share_the
     stream = await plan_mixed_stream(db, workspace, seed, commands=COMMANDS)
     for service in ("documents", "mailer", "relay"):
         launch(service)
-    grace = {"graceful_timeout_seconds": str(GRACE_SECONDS)}
+    grace = {  # and some messages held in hand a while, so that rebalances meet them
+        "graceful_timeout_seconds": str(GRACE_SECONDS), "failpoints": HELD, "failpoint_delay_seconds": "2",
+        "failpoint_delay_every": "8",
+    }
     ledgers = [launch("ledger", **grace) for _ in range(3)]
     await asyncio.gather(*(worker.wait_until_started() for worker in launch.workers))
 
@@ -100,6 +106,7 @@ async def test_ledger_replicas_scaled_up_stopped_and_killed_mid_stream_share_the
         unexpected = [line for line in worker.output.splitlines()
                       if any(word in line for word in UNEXPECTED) and not REJOINING.search(line)]
         assert not unexpected, f"{worker.log.name}: {unexpected[:5]}"
+    assert absorbed, "no offset commit met a rebalance: the test did not exercise what it checks"
     for worker in ledgers[2:]:  # the survivors went on after each commit a rebalance made fail
         output = worker.output
         if COMMIT_ABSORBED in output:
