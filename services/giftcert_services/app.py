@@ -84,6 +84,7 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
     relay = OutboxRelay(deps, event_publishers(broker, deps))
     scheduler = ExpiryScheduler(deps, tick_publisher(broker, deps))
     tasks: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
 
     @app.on_startup
     async def wait_for_schema_then_create_topics() -> None:
@@ -92,6 +93,8 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
 
     @app.after_startup
     async def start_loops() -> None:
+        if stopping.is_set():  # a signal during the startup: its shutdown runs alongside, already past
+            return
         if "relay" in services:
             relay.start()
         if "scheduler" in services:
@@ -102,6 +105,7 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
     @app.on_shutdown
     async def stop_loops() -> None:
         deadline = asyncio.get_running_loop().time() + deps.settings.graceful_timeout_seconds
+        stopping.set()
         for task in tasks:
             task.cancel()
         # each waits for its message in hand up to the graceful timeout (FastStream's), then cancels
