@@ -2,7 +2,8 @@
 
 `ledger`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler` ticks
 and settles payments whose purchase request did not come within the grace period.
-Every process that runs any of them creates the topics first. The relay is its own service so it
+Every process that runs any of them waits for the database schema of its release, then creates the
+topics. The relay is its own service so it
 can be scaled and watched on its own; `giftcert run` with no names runs all five together."""
 
 import asyncio
@@ -23,6 +24,7 @@ from giftcert_services.mailer.subscribers import mailer_router
 from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.broker import build_broker
+from giftcert_services.runtime.schema import wait_for_schema
 from giftcert_services.runtime.topics import ensure_topics
 from giftcert_services.scheduler.overdue_payments import OverduePaymentSweeper
 from giftcert_services.scheduler.status_gauge import CertificateStatusGauge
@@ -84,26 +86,32 @@ def build_app(deps: Dependencies, services: Sequence[str] = SERVICES, *, access_
         if name in ROUTERS:
             broker.include_router(ROUTERS[name](deps))
     app = FastStream(broker, specification=build_specification(broker))
-    _add_lifecycle(app, deps, services, OutboxRelay(deps, event_publishers(broker, deps)),
-                   ExpiryScheduler(deps, tick_publisher(broker, deps)))
+    _add_lifecycle(app, broker, deps, services)
     return app
 
 
-def _add_lifecycle(
-    app: FastStream, deps: Dependencies, services: Sequence[str], relay: OutboxRelay, scheduler: ExpiryScheduler
-) -> None:
-    """Topics before the subscribers start; the relay and scheduler loops after; a drained relay,
-    stopped loops and a closed database pool on the way out."""
+def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, services: Sequence[str]) -> None:
+    """A schema migrated as far as this release (runtime/schema.py) and the topics before the
+    subscribers start; the relay and scheduler loops after. On the way out, within
+    GIFTCERT_GRACEFUL_TIMEOUT_SECONDS of the signal: the timers stop, the consumers finish the
+    messages in hand and commit them, then the relay publishes what is committed (theirs included),
+    then the broker stops and the database pool closes."""
+    relay = OutboxRelay(deps, event_publishers(broker, deps))
+    scheduler = ExpiryScheduler(deps, tick_publisher(broker, deps))
     tasks: list[asyncio.Task[None]] = []
+    stopping = asyncio.Event()
 
     @app.on_startup
-    async def create_topics() -> None:
+    async def wait_for_schema_then_create_topics() -> None:
+        await wait_for_schema(deps.engine)
         await ensure_topics(deps.settings)
 
     @app.after_startup
     async def start_loops() -> None:
+        if stopping.is_set():  # a signal during the startup: its shutdown runs alongside, already past
+            return
         if "relay" in services:
-            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            relay.start()
         if "scheduler" in services:
             tasks.append(asyncio.create_task(scheduler.run(), name="expiry-scheduler"))
             tasks.append(asyncio.create_task(OverduePaymentSweeper(deps).run(), name="overdue-payments"))
@@ -111,10 +119,14 @@ def _add_lifecycle(
 
     @app.on_shutdown
     async def stop_loops() -> None:
-        await relay.drain_and_stop()
+        deadline = asyncio.get_running_loop().time() + deps.settings.graceful_timeout_seconds
+        stopping.set()
         for task in tasks:
-            if task.get_name() != "outbox-relay":
-                task.cancel()
+            task.cancel()
+        # each waits for its message in hand up to the graceful timeout (FastStream's), then cancels
+        # it; stopped here rather than by the broker's own stop so the relay flush comes after
+        await asyncio.gather(*(subscriber.stop() for subscriber in broker.subscribers))
+        await relay.drain_and_stop(deadline)
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -40,7 +40,9 @@ async def test_a_ledger_process_answers_healthz_readyz_and_metrics(launch: Launc
         assert alive.json() == {"status": "alive"}
         await ledger.wait_until_started()
         ready = await _get_until(client, f"{base}/readyz", 200, timeout=10)
-        assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "subscribers": "ok"}
+        assert ready.json()["checks"] == {
+            "database": "ok", "schema": "ok", "broker": "ok", "subscribers": "ok", "assigned": "ok",
+        }
 
         request = messages.purchase("tours-health")
         await wire.send(Topic.PURCHASE_REQUESTED, request)

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +17,7 @@ from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Received, Wire
 from giftcert_services.runtime.failpoints import EXIT_CODE
 from tests.e2e.conftest import Launcher
+from tests.e2e.offsets import committed_offsets
 from tests.reliability import Recorder
 from tests.scenario import buy, configure, request_purchase
 
@@ -145,21 +145,6 @@ async def test_an_event_whose_relay_died_before_publishing_is_published_after_re
     )
 
 
-async def _committed_offsets(settings: Settings, service: str, topic: Topic) -> list[int | None]:
-    """What the service's consumer group has committed on each partition of `topic`."""
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=settings.group_id(service, topic),
-        enable_auto_commit=False,
-    )
-    await reader.start()
-    try:
-        name = settings.topic(topic)
-        return [await reader.committed(TopicPartition(name, p)) for p in range(settings.topic_partitions)]
-    finally:
-        await reader.stop()
-
-
 async def test_a_worker_stopped_while_a_handler_is_busy_leaves_that_message_uncommitted(
     launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, settings: Settings, reliability: Recorder
 ) -> None:
@@ -173,7 +158,7 @@ async def test_a_worker_stopped_while_a_handler_is_busy_leaves_that_message_unco
 
     assert busy.stop() == 0  # SIGTERM: a graceful stop, the handler cancelled after the grace period
     # the void request is the topic's only message (offset 0): a commit of it would read 1
-    assert all(not offset for offset in await _committed_offsets(settings, "ledger", Topic.VOID))
+    assert not any((await committed_offsets(settings, "ledger", Topic.VOID)).values())
     assert not wire.on(Topic.CERTIFICATE_VOIDED)
 
     await launch("ledger").wait_until_started()

@@ -18,6 +18,7 @@ from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
+from giftcert_services.runtime.bootstrap import bootstrap
 from giftcert_services.runtime.broker import build_broker
 from giftcert_services.runtime.subscription import subscribe_batch
 from giftcert_services.runtime.topics import ensure_topics
@@ -69,9 +70,10 @@ async def wire(batch_settings: Settings) -> AsyncIterator[Wire]:
 async def _run_until_committed(settings: Settings, handler: Handler, handled: int) -> None:
     """The subscriber runs, on messages sent before it started, until `handled` messages were
     handled and the group's offsets are at the end of the topic."""
+    deps = bootstrap(settings)
     broker = build_broker(settings, access_log=False)
     router = KafkaRouter()
-    subscribe_batch(router, settings, SERVICE, TOPIC, title="test", model=RedeemCertificate)(handler)
+    subscribe_batch(router, deps, SERVICE, TOPIC, title="test", model=RedeemCertificate)(handler)
     broker.include_router(router)
     app = FastStream(broker)
     await app.start()
@@ -83,6 +85,7 @@ async def _run_until_committed(settings: Settings, handler: Handler, handled: in
         raise AssertionError(f"not done; calls: {handler.calls}")
     finally:
         await app.stop()
+        await deps.close()
 
 
 async def _committed_to_the_end(settings: Settings) -> bool:

@@ -19,6 +19,7 @@ from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
 from giftcert_services.runtime.health import build_health_app, database_answers, worker_checks
+from giftcert_services.runtime.membership import GroupMemberships
 from giftcert_services.scheduler.status_gauge import CertificateStatusGauge
 from tests.e2e.conftest import free_port
 from tests.scenario import buy, configure
@@ -110,14 +111,17 @@ async def test_readyz_is_200_when_the_database_and_the_broker_answer(db: AsyncEn
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
     await broker.connect()
     try:
-        async with _client(build_health_app(worker_checks(db, broker))) as client:
+        async with _client(build_health_app(worker_checks(db, broker, GroupMemberships()))) as client:
             alive = await client.get("/healthz")
             ready = await client.get("/readyz")
     finally:
         await broker.stop()
     assert alive.status_code == 200
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "subscribers": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "schema": "ok", "broker": "ok", "subscribers": "ok", "assigned": "ok"},
+    }
 
 
 async def test_readyz_is_503_naming_the_database_when_it_does_not_answer() -> None:
@@ -143,7 +147,7 @@ async def test_readyz_is_503_naming_the_database_when_it_does_not_answer() -> No
 
 async def test_readyz_is_503_naming_the_broker_before_it_is_connected(db: AsyncEngine, settings: Settings) -> None:
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    async with _client(build_health_app(worker_checks(db, broker))) as client:
+    async with _client(build_health_app(worker_checks(db, broker, GroupMemberships()))) as client:
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["failing"] == ["broker"]
@@ -167,6 +171,6 @@ async def test_the_api_serves_the_same_routes_outside_its_openapi_document(setti
     finally:
         await deps.close()
     assert (alive.status_code, ready.status_code, scraped.status_code) == (200, 200, 200)
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok"}
     assert "giftcert_redemptions_total" in scraped.text
     assert not {"/healthz", "/readyz", "/metrics"} & set(api.openapi()["paths"])

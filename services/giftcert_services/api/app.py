@@ -16,7 +16,7 @@ from giftcert.settings import Settings
 from giftcert_services.api import certificates, portal, reports, workspace_settings
 from giftcert_services.api.problems import install_problem_handlers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
-from giftcert_services.runtime.health import database_answers, health_routes
+from giftcert_services.runtime.health import database_answers, health_routes, schema_serves_this_release
 
 TITLE = "giftcert HTTP API"
 DESCRIPTION = (
@@ -50,7 +50,11 @@ def build_api(settings: Settings, *, deps: Dependencies | None = None, send_emai
         current: Dependencies | None = app.state.deps
         return current is not None and await database_answers(current.engine)
 
-    for route in health_routes({"database": database}):
+    async def schema() -> bool:
+        current: Dependencies | None = app.state.deps
+        return current is not None and await schema_serves_this_release(current.engine)
+
+    for route in health_routes({"database": database, "schema": schema}):
         app.add_route(route.path, route.endpoint, methods=list(route.methods or ()), include_in_schema=False)
     return app
 

@@ -13,7 +13,12 @@ from giftcert.settings import Settings
 from giftcert_services.api.app import build_api, openapi_document
 from giftcert_services.app import SERVICES, asyncapi_document, build_app
 from giftcert_services.runtime.bootstrap import bootstrap
-from giftcert_services.runtime.health import consumer_lag_refresher, health_server, worker_checks
+from giftcert_services.runtime.health import (
+    consumer_lag_refresher,
+    health_server,
+    worker_checks,
+    worker_description,
+)
 from giftcert_services.runtime.json_logs import LogFormat, configure_logging
 from giftcert_services.runtime.tracing import tracer_provider_from_settings
 
@@ -38,7 +43,9 @@ async def run_workers(settings: Settings, workers: tuple[str, ...], *, log_forma
     broker = app.broker
     if not isinstance(broker, KafkaBroker):
         raise TypeError(f"the worker app has no Kafka broker: {broker!r}")
-    async with health_server(settings, worker_checks(deps.engine, broker), consumer_lag_refresher(broker, settings)):
+    checks = worker_checks(deps.engine, broker, deps.memberships)
+    lag = consumer_lag_refresher(broker, settings)
+    async with health_server(settings, checks, lag, worker_description(deps.memberships)):
         await app.run()
 
 

@@ -16,7 +16,7 @@ def documents_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     tracer = NO_SPANS if deps.tracer_provider is None else deps.tracer_provider.get_tracer(TRACER_NAME)
 
-    @subscribe(router, deps.settings, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated")
+    @subscribe(router, deps, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated")
     async def on_certificate_activated(body: CertificateActivated) -> None:
         await store_certificate_pdf(body, deps.new_uow, deps.clock, tracer=tracer)
 

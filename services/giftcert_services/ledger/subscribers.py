@@ -29,32 +29,32 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
 
     purchases = KafkaRouter()  # its own router, for the middleware that answers invalid requests
 
-    @subscribe(purchases, settings, SERVICE, Topic.PURCHASE_REQUESTED, title="purchase-requested")
+    @subscribe(purchases, deps, SERVICE, Topic.PURCHASE_REQUESTED, title="purchase-requested")
     async def on_purchase_requested(body: PurchaseRequested) -> None:
         await create_certificate(body, new_uow(), clock)
 
     router.include_router(purchases, middlewares=[answer_invalid_purchases(deps)])
 
-    @subscribe(router, settings, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed")
+    @subscribe(router, deps, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed")
     async def on_payment_completed(body: PaymentCompleted) -> None:
         await activate_certificate(body, new_uow(), clock)
 
     @subscribe_batch(
-        router, settings, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request",
+        router, deps, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request",
         model=RedeemCertificate,
     )
     async def on_booking_redeem_requests(batch: list[RedeemCertificate]) -> None:
         await redeem_certificates(batch, new_uow(), clock, settings.guessing_limit)
 
-    @subscribe(router, settings, SERVICE, Topic.VOID, title="void")
+    @subscribe(router, deps, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:
         await void_certificate(body, new_uow(), clock)
 
-    @subscribe(router, settings, SERVICE, Topic.REACTIVATE, title="reactivate")
+    @subscribe(router, deps, SERVICE, Topic.REACTIVATE, title="reactivate")
     async def on_reactivate(body: ReactivateCertificate) -> None:
         await reactivate_certificate(body, new_uow(), clock)
 
-    @subscribe(router, settings, SERVICE, Topic.EXPIRY_TICK, title="expiry-tick")
+    @subscribe(router, deps, SERVICE, Topic.EXPIRY_TICK, title="expiry-tick")
     async def on_expiry_tick(body: CheckExpiries) -> None:
         await check_expiries(body, new_uow, batch_size=settings.expiry_batch_size)
 

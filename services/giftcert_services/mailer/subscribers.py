@@ -22,12 +22,12 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
     if deps.tracer_provider is not None:
         send = traced_sending(send, deps.tracer_provider)
 
-    @subscribe(router, settings, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready")
+    @subscribe(router, deps, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready")
     async def on_pdf_ready(body: PdfReady) -> None:
         await send_certificate_email(body, deps.new_uow, deps.clock, send, mail_from=settings.mail_from)
 
     @subscribe(
-        router, settings, SERVICE, Topic.CERTIFICATE_EXPIRING_SOON, title="mailer: certificate-expiring-soon"
+        router, deps, SERVICE, Topic.CERTIFICATE_EXPIRING_SOON, title="mailer: certificate-expiring-soon"
     )
     async def on_certificate_expiring_soon(body: CertificateExpiringSoon) -> None:
         await send_expiry_reminder(body, deps.new_uow, deps.clock, send, mail_from=settings.mail_from)

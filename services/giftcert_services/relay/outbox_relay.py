@@ -4,10 +4,15 @@ It claims the oldest outbox rows with `FOR UPDATE SKIP LOCKED` (so replicas shar
 publishes them keyed by certificate id, waits for the broker's acknowledgements, then deletes the
 rows and commits. Killed before the commit, it publishes the same rows again after a restart: an
 event may arrive twice, always with the same `event_id`, and never without its committed change.
-Each row is published within the trace context stored with it (runtime/tracing.py).
 
-It publishes as soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next
-poll. Between batches it counts the outbox for `giftcert_outbox_backlog` and the age of its oldest row, with
+Each row is published within the trace context stored with it (runtime/tracing.py). It publishes as
+soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next poll.
+
+Stopping (SIGTERM) it stops polling, lets the batch in hand finish, then publishes what is committed,
+batch after batch until one comes back short, until the graceful deadline. A batch cut short by the
+deadline rolls back: its rows, published or not, stay for the next relay.
+
+Between batches it counts the outbox for `giftcert_outbox_backlog` and the age of its oldest row, with
 one cheap query at most every BACKLOG_REFRESH_SECONDS, so a stuck relay (or broker) shows on a dashboard
 before the platform notices missing events."""
 
@@ -56,6 +61,7 @@ class OutboxRelay:
         self._publishers = publishers
         self._stopping = asyncio.Event()
         self._backlog_counted_at: float | None = None
+        self._task: asyncio.Task[None] | None = None
         settings = deps.settings
         self._wake_up = OutboxWakeUp(
             deps.engine, retry_initial=settings.retry_initial_seconds, retry_max=settings.retry_max_seconds
@@ -79,19 +85,27 @@ class OutboxRelay:
             await reader.delete([row.id for row in rows])
         return len(rows)
 
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
     async def run(self) -> None:
+        """Polls the outbox until stopped, woken early by each commit that wrote to it."""
         listening = asyncio.create_task(self._wake_up.listen(), name="outbox-wake-up")
         try:
-            await self._relay_until_stopped()
+            await self._relay(draining=False)
         finally:
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
 
-    async def _relay_until_stopped(self) -> None:
+    async def _relay(self, *, draining: bool) -> int:
+        """Batch after batch, with backoff after a failure; returns how many events went out.
+        Polling: until stopped, pausing after a short batch. Draining: until a batch comes back short
+        (nothing is left that this relay may claim)."""
         settings = self._deps.settings
         failures = 0
-        while not self._stopping.is_set():
+        total = 0
+        while draining or not self._stopping.is_set():
             try:
                 published = await self.relay_batch()
             except Exception as error:
@@ -102,12 +116,19 @@ class OutboxRelay:
                     failures, initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
                 )
                 log.warning("outbox relay: %r, retrying in %.1fs", error, pause)
-                await self._pause(pause)
+                await (asyncio.sleep(pause) if draining else self._pause(pause))
                 continue
             failures = 0
+            total += published
+            short = published < settings.relay_batch_size
+            if draining:
+                if short:
+                    return total
+                continue
             await self._refresh_backlog_gauges()
-            if published < settings.relay_batch_size:
+            if short:
                 await self._wake_up.wait(settings.relay_poll_seconds)
+        return total
 
     async def refresh_backlog_gauges(self) -> None:
         """One `SELECT count(*), min(created_at)` of the outbox into the backlog gauges."""
@@ -134,7 +155,23 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
-    async def drain_and_stop(self) -> None:
-        """Stop polling, after one last batch so a graceful stop leaves little behind."""
+    async def drain_and_stop(self, deadline: float) -> None:
+        """Stops polling; the batch in hand finishes, then everything committed is published, until
+        the event loop's clock reads `deadline`. Does nothing where the relay was never started."""
         self._stopping.set()
         self._wake_up.wake()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            async with asyncio.timeout_at(deadline):
+                await task
+                flushed = await self._relay(draining=True)
+        except TimeoutError:
+            log.warning("outbox relay stopped at the graceful timeout; what is left goes with the next relay")
+        else:
+            log.info("outbox relay stopped; %s events published while stopping", flushed)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

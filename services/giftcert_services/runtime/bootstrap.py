@@ -1,5 +1,6 @@
 """Builds what handlers need, once per process: settings, the database engine, the unit-of-work
-factory, the clock and, when the process traces, its tracer provider (None: tracing off, see
+factory, the clock, the consumer group memberships its subscribers report to (runtime/
+membership.py) and, when the process traces, its tracer provider (None: tracing off, see
 tracing.py). Tests build their own with other settings, a fixed clock or an in-memory exporter."""
 
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from giftcert.clock import Clock, SystemClock
 from giftcert.settings import Settings
 from giftcert.store.unit_of_work import UnitOfWorkFactory
+from giftcert_services.runtime.membership import GroupMemberships
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Dependencies:
     new_uow: UnitOfWorkFactory
     clock: Clock = field(default_factory=SystemClock)
     tracer_provider: TracerProvider | None = None
+    memberships: GroupMemberships = field(default_factory=GroupMemberships)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -36,7 +36,7 @@ from giftcert.settings import Settings
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX
 from giftcert_services.runtime.backoff import backoff_seconds
 from giftcert_services.runtime.decoding import ValidatedBatch, single
-from giftcert_services.runtime.failpoints import failpoint, stall_point
+from giftcert_services.runtime.failpoints import delay_point, failpoint, stall_point
 from giftcert_services.runtime.faults import is_poison, is_transient
 
 log = logging.getLogger("giftcert.consumption")
@@ -67,7 +67,9 @@ class ReliableConsumption(BaseMiddleware):
         topic = self.settings.base_topic_by_name.get(first.topic)
         where = None if topic is None else topic.value
         label = where or first.topic
-        await stall_point("stall_before_handler", where)
+        at = f"{first.partition}@{first.offset}"
+        await stall_point("stall_before_handler", where, at)
+        await delay_point("delay_before_handler", where, at)
         if isinstance(raw, tuple):
             await self._consume_batch(call_next, msg, label, where)
             return None

@@ -5,8 +5,11 @@ GIFTCERT_HEALTH_HOST:GIFTCERT_HEALTH_PORT (0: off), in the worker's own event lo
 worker app runs; the API process adds the same routes to its FastAPI app (`health_routes`).
 
 - `/healthz`: the process is alive and its event loop answers. Always 200.
-- `/readyz`: every readiness check passes (database answers `SELECT 1`, broker answers, every
-  subscriber started): 200 with each check's result; otherwise 503 naming the failing checks.
+- `/readyz`: every readiness check passes (the database answers `SELECT 1`, its schema is
+  migrated as far as this release, the broker answers, every subscriber runs, every subscriber's
+  consumer has joined its group: membership.py): 200 with each check's result; otherwise 503
+  naming the failing checks. A worker's answer also lists the partitions each of its consumer
+  groups assigned it (`partitions`, by group id; an idle standby replica holds none and is ready).
 - `/metrics`: the default Prometheus registry in the text exposition format; a worker's consumer
   lag is refreshed first, so a scrape sees it as it is."""
 
@@ -29,6 +32,8 @@ from starlette.routing import Route
 
 from giftcert.metrics import CONSUMER_LAG
 from giftcert.settings import Settings
+from giftcert.store.migrate import schema_state
+from giftcert_services.runtime.membership import GroupMemberships
 
 log = logging.getLogger("giftcert.health")
 
@@ -37,6 +42,7 @@ CHECK_TIMEOUT_SECONDS = 3.0
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 BeforeScrape = Callable[[], Awaitable[None]]
+Description = Callable[[], Mapping[str, Any]]
 
 
 async def database_answers(engine: AsyncEngine) -> bool:
@@ -45,12 +51,21 @@ async def database_answers(engine: AsyncEngine) -> bool:
     return True
 
 
-def worker_checks(engine: AsyncEngine, broker: KafkaBroker) -> dict[str, ReadinessCheck]:
-    """A worker is ready when its database answers, its broker answers and every subscriber runs (a
-    subscriber has joined its consumer group: before that, its partitions are nobody's)."""
+async def schema_serves_this_release(engine: AsyncEngine) -> bool:
+    """Migrated as far as this release's code (or further): runtime/schema.py."""
+    return (await schema_state(engine)).serves_this_release
+
+
+def worker_checks(engine: AsyncEngine, broker: KafkaBroker, memberships: GroupMemberships) -> dict[str, ReadinessCheck]:
+    """A worker is ready when its database answers at this release's schema, its broker answers,
+    every subscriber runs and every subscriber's consumer has joined its group (been given an
+    assignment, an empty one included: before that, its share of the partitions is nobody's)."""
 
     async def database() -> bool:
         return await database_answers(engine)
+
+    async def schema() -> bool:
+        return await schema_serves_this_release(engine)
 
     async def broker_connected() -> bool:
         return await broker.ping(timeout=CHECK_TIMEOUT_SECONDS)
@@ -58,7 +73,20 @@ def worker_checks(engine: AsyncEngine, broker: KafkaBroker) -> dict[str, Readine
     async def subscribers_started() -> bool:
         return all(subscriber.running for subscriber in broker.subscribers)
 
-    return {"database": database, "broker": broker_connected, "subscribers": subscribers_started}
+    async def consumers_assigned() -> bool:
+        return all(memberships.joined(str(getattr(s, "group_id", ""))) for s in broker.subscribers)
+
+    return {
+        "database": database, "schema": schema, "broker": broker_connected, "subscribers": subscribers_started,
+        "assigned": consumers_assigned,
+    }
+
+
+def worker_description(memberships: GroupMemberships) -> Description:
+    def describe() -> Mapping[str, Any]:
+        return {"partitions": memberships.held()}
+
+    return describe
 
 
 async def _passes(name: str, check: ReadinessCheck) -> bool:
@@ -70,7 +98,8 @@ async def _passes(name: str, check: ReadinessCheck) -> bool:
 
 
 def health_routes(
-    checks: Mapping[str, ReadinessCheck], before_scrape: BeforeScrape | None = None
+    checks: Mapping[str, ReadinessCheck], before_scrape: BeforeScrape | None = None,
+    describe: Description | None = None,
 ) -> list[Route]:
     async def healthz(request: Request) -> Response:
         del request
@@ -82,9 +111,12 @@ def health_routes(
         results = await asyncio.gather(*(_passes(name, checks[name]) for name in names))
         outcome = {name: "ok" if passed else "failing" for name, passed in zip(names, results, strict=True)}
         failing = [name for name, passed in zip(names, results, strict=True) if not passed]
+        details = {} if describe is None else dict(describe())
         if failing:
-            return JSONResponse({"status": "unavailable", "failing": failing, "checks": outcome}, status_code=503)
-        return JSONResponse({"status": "ready", "checks": outcome})
+            return JSONResponse(
+                {"status": "unavailable", "failing": failing, "checks": outcome, **details}, status_code=503
+            )
+        return JSONResponse({"status": "ready", "checks": outcome, **details})
 
     async def metrics(request: Request) -> Response:
         del request
@@ -102,8 +134,11 @@ def health_routes(
     ]
 
 
-def build_health_app(checks: Mapping[str, ReadinessCheck], before_scrape: BeforeScrape | None = None) -> Starlette:
-    return Starlette(routes=health_routes(checks, before_scrape))
+def build_health_app(
+    checks: Mapping[str, ReadinessCheck], before_scrape: BeforeScrape | None = None,
+    describe: Description | None = None,
+) -> Starlette:
+    return Starlette(routes=health_routes(checks, before_scrape, describe))
 
 
 def consumer_lag_refresher(broker: KafkaBroker, settings: Settings) -> BeforeScrape:
@@ -157,7 +192,8 @@ def _bind(host: str, port: int) -> socket.socket | None:
 
 @contextlib.asynccontextmanager
 async def health_server(
-    settings: Settings, checks: Mapping[str, ReadinessCheck], before_scrape: BeforeScrape | None = None
+    settings: Settings, checks: Mapping[str, ReadinessCheck], before_scrape: BeforeScrape | None = None,
+    describe: Description | None = None,
 ) -> AsyncIterator[None]:
     """Serves the health app on GIFTCERT_HEALTH_HOST:GIFTCERT_HEALTH_PORT while the block runs; does
     nothing when the port is 0 or taken."""
@@ -166,7 +202,7 @@ async def health_server(
         yield
         return
     config = uvicorn.Config(
-        build_health_app(checks, before_scrape), log_config=None, access_log=False, lifespan="off",
+        build_health_app(checks, before_scrape, describe), log_config=None, access_log=False, lifespan="off",
         timeout_graceful_shutdown=1,
     )
     server = _EmbeddedServer(config)
