@@ -84,14 +84,14 @@ class FakeCertificateRepository:
         )
 
     def _active(self, workspace_id: str, limit: int, matches: Callable[[Certificate], bool]) -> list[Certificate]:
-        """Active certificates of a workspace that match, in primary-key order (UUIDs order as
-        PostgreSQL orders them: by their 128-bit value)."""
+        """Active certificates of a workspace that match, soonest expiry first, then in primary-key
+        order (UUIDs order as PostgreSQL orders them: by their 128-bit value)."""
         found = sorted(
             (
                 c
                 for c in self._tx.state.certificates.values()
                 if c.workspace_id == workspace_id and c.status is Status.ACTIVE and matches(c)
             ),
-            key=lambda c: c.id,
+            key=lambda c: (c.expires_at, c.id),
         )
         return found[:limit]

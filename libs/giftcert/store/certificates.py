@@ -105,8 +105,10 @@ class CertificateRepository:
         return {(c.workspace_id, c.code): c for c in found}
 
     async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:
-        """Active certificates whose expiry has passed, oldest id first, locked; skips rows
-        another transaction holds (a concurrent redemption decides those)."""
+        """Active certificates whose expiry has passed, soonest expiry first (the order of the
+        status-and-expiry index, so a batch reads no more rows than it takes), locked; skips rows
+        another transaction holds (a concurrent redemption decides those). Never waiting for a lock,
+        it cannot deadlock with batches that lock in primary-key order."""
         query = (
             select(certificates)
             .where(
@@ -114,7 +116,7 @@ class CertificateRepository:
                 certificates.c.status == Status.ACTIVE.value,
                 certificates.c.expires_at <= now,
             )
-            .order_by(certificates.c.id)
+            .order_by(certificates.c.expires_at, certificates.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -123,7 +125,7 @@ class CertificateRepository:
     async def lock_expiring_soon(
         self, workspace_id: str, now: datetime, horizon: datetime, limit: int
     ) -> Sequence[Certificate]:
-        """Active certificates expiring before `horizon` whose reminder is not yet out."""
+        """Active certificates expiring before `horizon` whose reminder is not yet out, soonest first."""
         query = (
             select(certificates)
             .where(
@@ -133,7 +135,7 @@ class CertificateRepository:
                 certificates.c.expires_at <= horizon,
                 certificates.c.expiring_soon_notified_at.is_(None),
             )
-            .order_by(certificates.c.id)
+            .order_by(certificates.c.expires_at, certificates.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
