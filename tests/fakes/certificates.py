@@ -56,6 +56,11 @@ class FakeCertificateRepository:
             None,
         )
 
+    async def get_many(self, certificate_ids: Collection[UUID], *, lock: bool = False) -> dict[UUID, Certificate]:
+        del lock
+        rows = self._tx.state.certificates
+        return {i: rows[i] for i in certificate_ids if i in rows}
+
     async def get_many_by_code(
         self, codes: Collection[tuple[str, str]], *, lock: bool = False
     ) -> dict[tuple[str, str], Certificate]:

@@ -1,6 +1,8 @@
 """The outbox in memory (giftcert.messaging.outbox.OutboxWriter): keeps each event with its topic,
 Kafka key and CloudEvents headers, in the order written."""
 
+from collections.abc import Mapping, Sequence
+
 from giftcert.messaging.outbox import kafka_key
 from giftcert_contracts.cloudevents import cloudevent_headers
 from giftcert_contracts.outbound import Event
@@ -12,13 +14,15 @@ class FakeOutboxWriter:
         self._tx = tx
         self._source = source
 
-    async def add(self, *events: Event, key: str | None = None) -> None:
+    async def add(
+        self, *events: Event, key: str | None = None, traces: Sequence[Mapping[str, str]] | None = None
+    ) -> None:
         self._tx.state.outbox.extend(
             OutboxRecord(
                 topic=event.topic,
                 key=kafka_key(event, key or str(getattr(event, "request_id", event.event_id))),
-                headers=cloudevent_headers(event, source=self._source),
+                headers=cloudevent_headers(event, source=self._source) | dict(trace),
                 event=event,
             )
-            for event in events
+            for event, trace in zip(events, traces or [{}] * len(events), strict=True)
         )

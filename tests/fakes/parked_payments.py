@@ -1,7 +1,7 @@
 """Payments that came before their certificate, in memory (giftcert.store.parked_payments).
 `lock_certificate_id` is a no-op; taking a payment removes it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -16,12 +16,16 @@ class FakeParkedPaymentRepository:
     async def lock_certificate_id(self, certificate_id: UUID) -> None:
         del certificate_id
 
-    async def park(self, payment: Payment, now: datetime) -> None:
+    async def lock_certificate_ids(self, certificate_ids: Iterable[UUID]) -> None:
+        del certificate_ids
+
+    async def park(self, *payments: Payment, now: datetime) -> None:
         rows = self._tx.state.parked_payments
-        key = (payment.workspace_id, payment.payment_id)
-        if key in rows:
-            raise violation("parked_payments_pkey", f"payment {payment.payment_id} is parked")
-        rows[key] = as_stored(ParkedRow(as_stored(payment), now))
+        for payment in payments:
+            key = (payment.workspace_id, payment.payment_id)
+            if key in rows:
+                raise violation("parked_payments_pkey", f"payment {payment.payment_id} is parked")
+            rows[key] = as_stored(ParkedRow(as_stored(payment), now))
 
     async def take_for(self, workspace_id: str, certificate_id: UUID) -> list[Payment]:
         """Removes and returns the certificate's parked payments, first parked first."""

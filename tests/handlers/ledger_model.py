@@ -190,8 +190,11 @@ class LedgerModel:
 
     def tick(self, now: datetime) -> tuple[list[UUID], list[UUID]]:
         """The certificates that expire at this tick, and those that get their one expiring-soon
-        reminder, each in id order (the order the store works in)."""
-        active = sorted((c for c in self.certificates.values() if c.status == ACTIVE), key=lambda c: c.certificate_id)
+        reminder, each soonest expiry first, then in id order (the order the store works in)."""
+        active = sorted(
+            (c for c in self.certificates.values() if c.status == ACTIVE),
+            key=lambda c: (c.expires_at, c.certificate_id),
+        )
         expiring = [c for c in active if c.expired_by(now)]
         for certificate in expiring:
             certificate.status = EXPIRED

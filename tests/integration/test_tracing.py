@@ -209,6 +209,20 @@ async def test_a_payment_its_activation_pdf_and_email_are_one_trace_through_thre
     }
 
 
+async def test_redeem_requests_decided_in_one_batch_each_keep_their_own_trace(
+    traced: Traced, workspace: str
+) -> None:
+    callers = [Caller.new() for _ in range(6)]
+    requests = [messages.redeem(workspace, "ABCDEFGHJKMN") for _ in callers]
+    for request, caller in zip(requests, callers, strict=True):
+        await traced.wire.send(Topic.BOOKING_REDEEM_REQUEST, request, headers=caller.headers)
+    for request, caller in zip(requests, callers, strict=True):
+        (reply,) = await traced.wire.wait_for(
+            Topic.REDEMPTION_REJECTED, lambda b, r=request: b["request_id"] == r["request_id"]
+        )
+        assert parent_of(reply)[0] == caller.trace_id
+
+
 async def test_an_outbox_row_keeps_the_traceparent_of_the_span_that_wrote_it(db: AsyncEngine) -> None:
     tracer = TracerProvider().get_tracer("test")
     now = datetime.now(UTC)

@@ -4,7 +4,7 @@
 from datetime import timedelta
 
 from giftcert.clock import Clock
-from giftcert.ledger.payment import settle_payment
+from giftcert.ledger.settlement import settle_payment
 from giftcert.store.unit_of_work import UnitOfWork
 
 

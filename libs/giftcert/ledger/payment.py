@@ -6,117 +6,95 @@ Messages may arrive out of order: a payment for a certificate id that exists now
 (store/parked_payments.py) instead of refused. The purchase request settles it when it comes
 (purchase.py); after the grace period it is refused as `unknown_certificate` (overdue_payments.py).
 A payment for a certificate whose purchase request was already refused is refused at once: no
-certificate will come, and the payment system should not wait the grace period to refund."""
+certificate will come, and the payment system should not wait the grace period to refund.
+
+Payments are decided in batches, one transaction per batch, with the outcomes one-at-a-time
+handling in arrival order would give (settlement.py keeps the certificates' state as it goes)."""
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID
 
 from giftcert.clock import Clock
-from giftcert.domain.activity import ActivityKind
-from giftcert.domain.certificate import Certificate
 from giftcert.domain.money import Amount
-from giftcert.domain.rules import Refusal, refuse_payment
-from giftcert.ledger.replies import new_event_fields
+from giftcert.ledger.settlement import Settlement, reject_as_unknown
 from giftcert.messaging.inbox import InboxKey
-from giftcert.store.activity import ActivityEntry
-from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert.store.parked_payments import Payment
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
-from giftcert_contracts.outbound import CertificateActivated, Event, PaymentRejected, PurchaseRejected
+from giftcert_contracts.outbound import Event, PurchaseRejected
 
 CONSUMER = "payment"
 PURCHASE_CONSUMER = "purchase"  # giftcert.ledger.purchase.CONSUMER (that module imports this one)
 log = logging.getLogger("giftcert.payment")
 
 
-async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock: Clock) -> Event | None:
-    """Returns the event published, or None for a repeat or a parked payment."""
-    payment = Payment(
+def _payment(command: PaymentCompleted) -> Payment:
+    return Payment(
         command.workspace_id, command.payment_id, command.certificate_id, Amount.of(command.amount),
         command.completed_at,
     )
+
+
+async def activate_certificates(
+    commands: Sequence[PaymentCompleted], uow: UnitOfWork, clock: Clock,
+    traces: Sequence[Mapping[str, str]] | None = None,
+) -> list[Event | None]:
+    """One result per command, in order, from one transaction: the event published, or None for a
+    repeat (a payment_id seen before, in this batch or earlier) or a parked payment. `traces`: each
+    command's trace context, for its event (by default the current one)."""
     async with uow:
         now = clock.now()
-        if not await uow.inbox.claim(InboxKey(CONSUMER, command.workspace_id, command.payment_id), now):
-            await uow.commit()
-            return None
-        await uow.parked_payments.lock_certificate_id(command.certificate_id)
-        if not await uow.certificates.exists_anywhere(command.certificate_id):
-            if await _purchase_was_refused(uow, command, now):  # nothing will come: refund at once
-                refused = reject_as_unknown(payment, now, "the purchase request was rejected")
-                await uow.outbox.add(refused)
-                await uow.commit()
-                return refused
-            await uow.parked_payments.park(payment, now)
-            await uow.commit()
-            log.info("payment %r parked: certificate %s is not known yet", command.payment_id, command.certificate_id)
-            return None
-        event = await settle_payment(uow, payment, now)
+        keys = [InboxKey(CONSUMER, c.workspace_id, c.payment_id) for c in commands]
+        claimed = await uow.inbox.claim_many(keys, now)
+        first: dict[InboxKey, int] = {}
+        for position, key in enumerate(keys):
+            if key in claimed:
+                first.setdefault(key, position)
+        fresh = [commands[p] for p in sorted(first.values())]
+        ids = {c.certificate_id for c in fresh}
+        await uow.parked_payments.lock_certificate_ids(ids)  # before looking: see purchase.py
+        existing = await uow.certificates.get_many(ids, lock=True)
+        refused = await _refused_purchases(uow, [c for c in fresh if c.certificate_id not in existing], now)
+        settlement = Settlement(uow, now, existing.values())
+        decided: dict[int, Event | None] = {}
+        parked: list[Payment] = []
+        for position in sorted(first.values()):
+            command, payment = commands[position], _payment(commands[position])
+            if command.certificate_id in existing:
+                decided[position] = settlement.settle(payment)
+            elif (command.workspace_id, command.certificate_id) in refused:  # nothing will come: refund at once
+                decided[position] = reject_as_unknown(payment, now, "the purchase request was rejected")
+            else:
+                parked.append(payment)
+                decided[position] = None
+        await settlement.write()
+        await uow.parked_payments.park(*parked, now=now)
+        published = [(event, position) for position, event in decided.items() if event is not None]
+        await uow.outbox.add(
+            *(event for event, _ in published), traces=None if traces is None else [traces[p] for _, p in published]
+        )
         await uow.commit()
+    for payment in parked:
+        log.info("payment %r parked: certificate %s is not known yet", payment.payment_id, payment.certificate_id)
+    return [decided.get(position) for position in range(len(commands))]
+
+
+async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock: Clock) -> Event | None:
+    """Returns the event published, or None for a repeat or a parked payment."""
+    (event,) = await activate_certificates([command], uow, clock)
     return event
 
 
-async def _purchase_was_refused(uow: UnitOfWork, command: PaymentCompleted, now: datetime) -> bool:
-    key = InboxKey(PURCHASE_CONSUMER, command.workspace_id, str(command.certificate_id))
-    decision = await uow.inbox.stored_reply(key, event_id=uuid4(), occurred_at=now)
-    return isinstance(decision, PurchaseRejected)
-
-
-def reject_as_unknown(payment: Payment, now: datetime, detail: str) -> PaymentRejected:
-    return PaymentRejected(
-        **new_event_fields(payment.workspace_id, now),
-        payment_id=payment.payment_id,
-        certificate_id=payment.certificate_id,
-        reason="unknown_certificate",
-        detail=detail,
-    )
-
-
-async def settle_payment(uow: UnitOfWork, payment: Payment, now: datetime) -> Event:
-    """Activates the certificate with this payment, or refuses the payment; writes the event to the
-    outbox, in the caller's transaction."""
-    certificate = await uow.certificates.get(payment.workspace_id, payment.certificate_id, lock=True)
-    refusal = refuse_payment(certificate, amount=payment.amount)
-    event: Event
-    if refusal is not None or certificate is None:
-        refusal = refusal or Refusal("unknown_certificate", "no certificate with this id in this workspace")
-        event = PaymentRejected(
-            **new_event_fields(payment.workspace_id, now),
-            payment_id=payment.payment_id,
-            certificate_id=payment.certificate_id,
-            reason=refusal.reason,
-            detail=refusal.detail,
-        )
-    else:
-        event = await _activate(uow, certificate, payment, now)
-    await uow.outbox.add(event)
-    return event
-
-
-async def _activate(uow: UnitOfWork, certificate: Certificate, payment: Payment, now: datetime) -> CertificateActivated:
-    active = certificate.activated(at=now, payment_id=payment.payment_id)
-    if active.expires_at is None:
-        raise RuntimeError(f"certificate {active.id} was activated without an expiry date")
-    await uow.certificates.save(active)
-    await uow.ledger.record(
-        LedgerEntry(active.id, active.workspace_id, EntryKind.ISSUED, active.amount, payment.payment_id, now)
-    )
-    purchased = ActivityEntry(active.id, active.workspace_id, ActivityKind.PURCHASED, now, reference=payment.payment_id)
-    if active.channel == "portal":
-        await uow.activity.add(
-            purchased, ActivityEntry(active.id, active.workspace_id, ActivityKind.ACTIVATED_FROM_PORTAL, now)
-        )
-    else:
-        await uow.activity.add(purchased)
-    return CertificateActivated(
-        **new_event_fields(payment.workspace_id, now),
-        certificate_id=active.id,
-        code_last4=active.code_last4,
-        amount=active.amount.to_money(),
-        activated_at=now,
-        expires_at=active.expires_at,
-        channel=active.channel,
-        payment_id=payment.payment_id,
-    )
+async def _refused_purchases(
+    uow: UnitOfWork, commands: Sequence[PaymentCompleted], now: datetime
+) -> set[tuple[str, UUID]]:
+    """The (workspace, certificate) pairs of `commands` whose purchase request was refused."""
+    keys = {InboxKey(PURCHASE_CONSUMER, c.workspace_id, str(c.certificate_id)) for c in commands}
+    decisions = await uow.inbox.stored_replies(keys, occurred_at=now)
+    return {
+        (key.workspace_id, UUID(key.key))
+        for key, decision in decisions.items()
+        if isinstance(decision, PurchaseRejected)
+    }

@@ -16,8 +16,9 @@ from giftcert.domain.codes import generate_code
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, decide_purchase
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.ledger.payment import PURCHASE_CONSUMER, reject_as_unknown, settle_payment
+from giftcert.ledger.payment import PURCHASE_CONSUMER
 from giftcert.ledger.replies import Decided, decide_once, new_event_fields
+from giftcert.ledger.settlement import reject_as_unknown, settle_payment
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.unit_of_work import UnitOfWork

@@ -10,7 +10,7 @@ Each first decision is counted by outcome (`giftcert_redemptions_total`); a repe
 gets its stored decision again."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -133,16 +133,18 @@ class _Batch:
 
 
 async def redeem_certificates(
-    commands: Sequence[RedeemCertificate], uow: UnitOfWork, clock: Clock, guessing: GuessingLimit | None = None
+    commands: Sequence[RedeemCertificate], uow: UnitOfWork, clock: Clock, guessing: GuessingLimit | None = None,
+    traces: Sequence[Mapping[str, str]] | None = None,
 ) -> list[Event]:
-    """One reply per command, in order, from one transaction."""
+    """One reply per command, in order, from one transaction. `traces`: each command's trace
+    context, for its reply (by default the current one)."""
     limit = guessing or GuessingLimit()
     keys = [InboxKey(CONSUMER, c.workspace_id, str(c.request_id)) for c in commands]
 
     async def decide_each(uow: UnitOfWork, now: datetime, positions: Sequence[int]) -> list[Event]:
         return await _Batch(uow, now, limit).decide([commands[p] for p in positions])
 
-    decided = await decide_each_once(uow, keys, clock, decide_each)
+    decided = await decide_each_once(uow, keys, clock, decide_each, traces=traces)
     for item in decided:
         if item.first:
             reply = item.reply

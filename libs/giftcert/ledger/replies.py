@@ -5,7 +5,7 @@ A batch of requests is decided in one transaction and gets what one-at-a-time ha
 order would give: a key that comes twice in the batch is decided once, and its second copy is a
 repeat of that decision; replies go to the outbox in arrival order."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
@@ -47,8 +47,11 @@ async def decide_each_once(
     clock: Clock,
     decide: DecideEach,
     follow_up: FollowUp | None = None,
+    *,
+    traces: Sequence[Mapping[str, str]] | None = None,
 ) -> list[Decided]:
-    """One decision per position of `keys`, in one transaction."""
+    """One decision per position of `keys`, in one transaction. `traces`, when given: the trace
+    context of each position's message, for its reply (OutboxWriter.add)."""
     async with uow:
         now = clock.now()
         claimed = await uow.inbox.claim_many(keys, now)
@@ -72,7 +75,7 @@ async def decide_each_once(
             else:
                 raise RuntimeError(f"inbox key {key} was handled but has no stored reply")
         if follow_up is None:
-            await uow.outbox.add(*(item.reply for item in decided))
+            await uow.outbox.add(*(item.reply for item in decided), traces=traces)
         else:
             for item in decided:
                 await uow.outbox.add(item.reply)

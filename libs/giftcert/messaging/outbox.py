@@ -4,7 +4,7 @@ reads rows, publishes them and deletes what the broker acknowledged. A row's hea
 CloudEvents headers plus the trace context of the span that wrote it, if any (trace_context.py)."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,19 +43,23 @@ class OutboxWriter:
         self._connection = connection
         self._source = source
 
-    async def add(self, *events: Event, key: str | None = None) -> None:
+    async def add(
+        self, *events: Event, key: str | None = None, traces: Sequence[Mapping[str, str]] | None = None
+    ) -> None:
+        """`traces`: each event's trace context (the message that caused it, in a batch); by default
+        the current span's for all. The relay publishes it: the event joins that trace."""
         if not events:
             return
-        trace_headers = current_trace_headers()  # the relay publishes them: the event joins this trace
+        traces = traces if traces is not None else [current_trace_headers()] * len(events)
         rows = (
             (
                 event.topic.value,
                 kafka_key(event, key or str(getattr(event, "request_id", event.event_id))),
-                json.dumps(cloudevent_headers(event, source=self._source) | trace_headers),
+                json.dumps(cloudevent_headers(event, source=self._source) | dict(trace)),
                 event.model_dump_json().encode(),
                 event.occurred_at,
             )
-            for event in events
+            for event, trace in zip(events, traces, strict=True)
         )
         await self._connection.execute(_ADD, columns(rows, _COLUMNS))
 

@@ -48,6 +48,9 @@ _BY_CODES = (
     f"(SELECT * FROM {rows_of(certificates, ('workspace_id', 'code'))}) ORDER BY id"
 )
 _BY_CODES_LOCKED = text(f"{_BY_CODES} FOR UPDATE")
+_BY_IDS = "SELECT * FROM certificates WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id"
+_BY_IDS_LOCKED = text(f"{_BY_IDS} FOR UPDATE")
+_BY_IDS_UNLOCKED = text(_BY_IDS)
 _BY_CODES_UNLOCKED = text(_BY_CODES)
 
 
@@ -91,6 +94,15 @@ class CertificateRepository:
             query = query.with_for_update()
         row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else certificate_from_row(row)
+
+    async def get_many(self, certificate_ids: Collection[UUID], *, lock: bool = False) -> dict[UUID, Certificate]:
+        """The certificates of these ids that exist, in any workspace; locked in primary-key order
+        when `lock`."""
+        if not certificate_ids:
+            return {}
+        query = _BY_IDS_LOCKED if lock else _BY_IDS_UNLOCKED
+        rows = (await self._connection.execute(query, {"ids": sorted(certificate_ids)})).mappings()
+        return {c.id: c for c in map(certificate_from_row, rows)}
 
     async def get_many_by_code(
         self, codes: Collection[tuple[str, str]], *, lock: bool = False

@@ -6,16 +6,17 @@ A payment and the purchase request of one certificate id can be handled at the s
 consumers. Both take `lock_certificate_id` first, so one of them sees what the other committed: the
 payment finds the certificate, or the purchase finds the parked payment."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.money import Amount
+from giftcert.store.bulk import columns, insert_rows
 from giftcert.store.schema import parked_payments
 
 
@@ -26,6 +27,15 @@ class Payment:
     certificate_id: UUID
     amount: Amount
     completed_at: datetime
+
+
+_LOCK_IDS = text(
+    "SELECT count(pg_advisory_xact_lock(lock_key)) FROM ("
+    " SELECT DISTINCT hashtextextended(id, 8) AS lock_key FROM unnest(CAST(:ids AS text[])) AS id"
+    " ORDER BY lock_key) AS keys"
+)
+_COLUMNS = ("workspace_id", "payment_id", "certificate_id", "amount_minor", "currency", "completed_at", "parked_at")
+_PARK = insert_rows(parked_payments, _COLUMNS)
 
 
 def _payment(row: Any) -> Payment:
@@ -39,23 +49,22 @@ class ParkedPaymentRepository:
         self._connection = connection
 
     async def lock_certificate_id(self, certificate_id: UUID) -> None:
-        """Held until the transaction ends."""
-        await self._connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 8))"), {"id": str(certificate_id)}
-        )
+        await self.lock_certificate_ids([certificate_id])
 
-    async def park(self, payment: Payment, now: datetime) -> None:
-        await self._connection.execute(
-            insert(parked_payments).values(
-                workspace_id=payment.workspace_id,
-                payment_id=payment.payment_id,
-                certificate_id=payment.certificate_id,
-                amount_minor=payment.amount.minor,
-                currency=payment.amount.currency,
-                completed_at=payment.completed_at,
-                parked_at=now,
+    async def lock_certificate_ids(self, certificate_ids: Iterable[UUID]) -> None:
+        """Held until the transaction ends; taken in the order of the lock keys, so two batches
+        never wait for each other in a cycle."""
+        ids = sorted({str(i) for i in certificate_ids})
+        if ids:
+            await self._connection.execute(_LOCK_IDS, {"ids": ids})
+
+    async def park(self, *payments: Payment, now: datetime) -> None:
+        if payments:
+            rows = (
+                (p.workspace_id, p.payment_id, p.certificate_id, p.amount.minor, p.amount.currency, p.completed_at, now)
+                for p in payments
             )
-        )
+            await self._connection.execute(_PARK, columns(rows, _COLUMNS))
 
     async def take_for(self, workspace_id: str, certificate_id: UUID) -> list[Payment]:
         """Removes and returns the certificate's parked payments, first parked first."""

@@ -1,9 +1,10 @@
 """Decode each inbound command and call its handler; nothing else happens here."""
 
 from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
 
 from giftcert.ledger.expiry import check_expiries
-from giftcert.ledger.payment import activate_certificate
+from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
@@ -17,6 +18,7 @@ from giftcert_contracts.inbound import (
 )
 from giftcert_contracts.topics import Topic
 from giftcert_services.ledger.invalid_purchases import answer_invalid_purchases
+from giftcert_services.runtime.batch_tracing import message_traces
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.subscription import subscribe, subscribe_batch
 
@@ -35,16 +37,18 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
 
     router.include_router(purchases, middlewares=[answer_invalid_purchases(deps)])
 
-    @subscribe(router, deps, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed")
-    async def on_payment_completed(body: PaymentCompleted) -> None:
-        await activate_certificate(body, new_uow(), clock)
+    @subscribe_batch(router, deps, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed", model=PaymentCompleted)
+    async def on_payments_completed(batch: list[PaymentCompleted], message: KafkaMessage) -> None:
+        async with message_traces(deps.tracer_provider, message) as traces:
+            await activate_certificates(batch, new_uow(), clock, traces)
 
     @subscribe_batch(
         router, deps, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request",
         model=RedeemCertificate,
     )
-    async def on_booking_redeem_requests(batch: list[RedeemCertificate]) -> None:
-        await redeem_certificates(batch, new_uow(), clock, settings.guessing_limit)
+    async def on_booking_redeem_requests(batch: list[RedeemCertificate], message: KafkaMessage) -> None:
+        async with message_traces(deps.tracer_provider, message) as traces:
+            await redeem_certificates(batch, new_uow(), clock, settings.guessing_limit, traces)
 
     @subscribe(router, deps, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:
