@@ -11,6 +11,7 @@ import contextlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from faststream import FastStream
@@ -69,7 +70,7 @@ def _one_message_per_record(document: dict[str, Any]) -> dict[str, Any]:
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     prefix = "#/components/schemas/"
     for message in document.get("components", {}).get("messages", {}).values():
-        name = message.get("payload", {}).get("$ref", "").removeprefix(prefix)
+        name = unquote(message.get("payload", {}).get("$ref", "").removeprefix(prefix))
         schema = schemas.get(name, {})
         if schema.get("type") == "array" and "$ref" in schema.get("items", {}):
             message["payload"] = schema["items"]

@@ -7,10 +7,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from giftcert.messaging.trace_context import current_trace_headers
+from giftcert.messaging.trace_context import continuing, current_trace_headers
 from giftcert.settings import Settings
 from giftcert_services.runtime.tracing import (
-    continuing,
     service_resource,
     tracer_provider_from_settings,
     traces_endpoint,

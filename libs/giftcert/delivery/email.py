@@ -8,6 +8,7 @@ A workspace whose operators deliver certificates themselves (`send_activation_em
 pdf-ready consumed without an email; they send it later with a resend (delivery/resend.py)."""
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from uuid import UUID, uuid4
@@ -19,6 +20,7 @@ from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
+from giftcert.messaging.trace_context import continuing
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateSent, PdfReady
@@ -61,46 +63,93 @@ async def record_sent(
 ) -> CertificateSent:
     """`sent` in the activity log and certificate-sent in the outbox, in the caller's transaction
     (which the caller commits): written only once the mail server accepted the email."""
-    await uow.activity.add(
-        ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.SENT, now, reference=str(document_id))
-    )
-    sent = CertificateSent(
-        workspace_id=certificate.workspace_id,
-        event_id=event_id or uuid4(),
-        occurred_at=now,
-        certificate_id=certificate.id,
-        to=certificate.recipient_email,
-        document_id=document_id,
-    )
-    await uow.outbox.add(sent)
+    (sent,) = await record_all_sent(uow, [(certificate, document_id)], now, event_ids=[event_id or uuid4()])
     return sent
+
+
+async def record_all_sent(
+    uow: UnitOfWork, emailed: Sequence[tuple[Certificate, UUID]], now: datetime, *,
+    event_ids: Sequence[UUID] | None = None, traces: Sequence[Mapping[str, str]] | None = None,
+) -> list[CertificateSent]:
+    """`record_sent` for each (certificate, document id), with one statement per table."""
+    ids = event_ids or [uuid4() for _ in emailed]
+    await uow.activity.add(
+        *(ActivityEntry(c.id, c.workspace_id, ActivityKind.SENT, now, reference=str(d)) for c, d in emailed)
+    )
+    sent = [
+        CertificateSent(
+            workspace_id=c.workspace_id, event_id=event_id, occurred_at=now, certificate_id=c.id,
+            to=c.recipient_email, document_id=d,
+        )
+        for (c, d), event_id in zip(emailed, ids, strict=True)
+    ]
+    await uow.outbox.add(*sent, traces=traces)
+    return sent
+
+
+async def send_certificate_emails(
+    events: Sequence[PdfReady], new_uow: UnitOfWorkFactory, clock: Clock, send: SendEmail, *, mail_from: str,
+    traces: Sequence[Mapping[str, str]] | None = None,
+) -> list[CertificateSent | None]:
+    """One result per event, in order: its certificate-sent, or None when nothing was sent (handled
+    before, or the workspace sends no activation emails). The emails go one after another; if one
+    fails, those sent before it are recorded, then the error is raised (so the batch is retried and
+    they are not sent again). `traces`: each event's trace context, for its certificate-sent."""
+    keys = [InboxKey(CONSUMER, e.workspace_id, str(e.document_id)) for e in events]
+    async with new_uow() as uow:  # only a look: rolled back
+        fresh = await uow.inbox.claim_many(keys, clock.now())
+        wanted = {k: e for k, e in zip(keys, events, strict=True) if k in fresh}
+        ids = {e.certificate_id for e in wanted.values()}
+        certificates = await uow.certificates.get_many(ids)
+        documents = await uow.documents.of_certificates(ids)
+        workspaces = {w: await uow.workspaces.get_or_default(w) for w in {e.workspace_id for e in wanted.values()}}
+    cause = {k: traces[p] for p, k in reversed(list(enumerate(keys)))} if traces is not None else None
+    handled: dict[InboxKey, tuple[Certificate, UUID] | None] = {}  # None: handled by sending nothing
+    failure: Exception | None = None
+    for key, event in wanted.items():
+        certificate, document = certificates.get(event.certificate_id), documents.get(event.certificate_id)
+        if certificate is None or document is None or certificate.expires_at is None:
+            failure = MissingDocumentError(f"certificate {event.certificate_id} or its PDF is missing")
+            break
+        if not workspaces[event.workspace_id].send_activation_email:
+            log.info("certificate %s not emailed: workspace %s sends no activation email",
+                     certificate.id, event.workspace_id)
+            handled[key] = None
+            continue
+        try:
+            with continuing(cause.get(key) if cause else None):  # the send's span joins the event's trace
+                await send(activation_email(certificate, workspaces[event.workspace_id], document.content,
+                                            mail_from=mail_from))
+        except Exception as error:  # noqa: BLE001 - raised again once the sent ones are recorded
+            failure = error
+            break
+        handled[key] = (certificate, document.id)
+    sent = await _record_sent(new_uow, clock, handled, cause)
+    if failure is not None:
+        raise failure
+    return [sent.pop(k, None) for k in keys]  # an event twice: one certificate-sent
+
+
+async def _record_sent(
+    new_uow: UnitOfWorkFactory, clock: Clock, handled: dict[InboxKey, tuple[Certificate, UUID] | None],
+    cause: dict[InboxKey, Mapping[str, str]] | None,
+) -> dict[InboxKey, CertificateSent]:
+    """Claims the handled keys, and records `sent` for each email the mail server accepted (unless
+    another mailer recorded it meanwhile)."""
+    if not handled:
+        return {}
+    async with new_uow() as uow:
+        now = clock.now()
+        claimed = await uow.inbox.claim_many(handled.keys(), now)
+        emailed = [(key, what) for key, what in handled.items() if key in claimed and what is not None]
+        traces = None if cause is None else [cause[key] for key, _ in emailed]
+        sent = await record_all_sent(uow, [what for _, what in emailed], now, traces=traces)
+        await uow.commit()
+    return {key: event for (key, _), event in zip(emailed, sent, strict=True)}
 
 
 async def send_certificate_email(
     event: PdfReady, new_uow: UnitOfWorkFactory, clock: Clock, send: SendEmail, *, mail_from: str
 ) -> CertificateSent | None:
-    key = InboxKey(CONSUMER, event.workspace_id, str(event.document_id))
-    async with new_uow() as uow:
-        if not await uow.inbox.claim(key, clock.now()):
-            return None  # rolled back unless the workspace sends no email: only a look
-        certificate = await uow.certificates.get(event.workspace_id, event.certificate_id)
-        document = await uow.documents.of_certificate(event.certificate_id)
-        workspace = await uow.workspaces.get_or_default(event.workspace_id)
-        if certificate is None or document is None or certificate.expires_at is None:
-            raise MissingDocumentError(f"certificate {event.certificate_id} or its PDF is missing")
-        if not workspace.send_activation_email:
-            await uow.commit()  # the claim: this pdf-ready is handled, by sending nothing
-            log.info(
-                "certificate %s not emailed: workspace %s sends no activation email",
-                certificate.id, event.workspace_id,
-            )
-            return None
-    message = activation_email(certificate, workspace, document.content, mail_from=mail_from)
-    await send(message)
-    async with new_uow() as uow:
-        now = clock.now()
-        if not await uow.inbox.claim(key, now):
-            return None
-        sent = await record_sent(uow, certificate, document.id, now)
-        await uow.commit()
+    (sent,) = await send_certificate_emails([event], new_uow, clock, send, mail_from=mail_from)
     return sent

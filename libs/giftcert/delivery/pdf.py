@@ -1,13 +1,15 @@
 """certificate-activated -> the certificate's PDF stored in the database -> pdf-ready; and the PDF
 for an operator to download.
 
-Rendering happens in a worker thread outside any transaction; the document row and its pdf-ready
-outbox row are then written together. A certificate has one document: a repeat finds it and
-publishes nothing new. The rendering is a span of its own (`render certificate pdf`) when the worker
-traces: `tracer` is then its tracer, else the no-op one, which costs nothing."""
+Rendering happens in a worker thread outside any transaction; the document rows and their
+pdf-ready outbox rows are then written together, for a batch of certificates at a time. A
+certificate has one document: a repeat finds it and publishes nothing new. Each drawing is a span of
+its own (`render certificate pdf`) when the worker traces: `tracer` is then its tracer, else the
+no-op one, which costs nothing."""
 
 import asyncio
 import hashlib
+from collections.abc import Mapping, Sequence
 from uuid import UUID, uuid4
 
 from opentelemetry.trace import NoOpTracer, Tracer
@@ -16,6 +18,7 @@ from giftcert.clock import Clock
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.certificate_document import certificate_document, document_id_of
 from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.messaging.trace_context import context_of
 from giftcert.rendering.certificate_pdf import render_certificate_pdf
 from giftcert.store.documents import StoredDocument
 from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -74,37 +77,61 @@ async def certificate_pdf(new_uow: UnitOfWorkFactory, workspace_id: str, certifi
     return await _rendered(certificate, workspace)
 
 
+async def store_certificate_pdfs(
+    events: Sequence[CertificateActivated], new_uow: UnitOfWorkFactory, clock: Clock, *,
+    traces: Sequence[Mapping[str, str]] | None = None, tracer: Tracer = NO_SPANS,
+) -> list[PdfReady | None]:
+    """One result per event, in order: its pdf-ready, or None when the certificate had its document
+    already. The PDFs are drawn outside any transaction, in a worker thread; the documents and their
+    pdf-ready rows are written together in one. `traces`: each event's trace context (each drawing
+    is a span within it)."""
+    async with new_uow() as uow:
+        documented = await uow.documents.documented({e.certificate_id for e in events})
+        wanted = {e.certificate_id: e for e in events if e.certificate_id not in documented}
+        certificates = await uow.certificates.get_many(wanted.keys())
+        workspaces = {w: await uow.workspaces.get_or_default(w) for w in {e.workspace_id for e in wanted.values()}}
+    for certificate_id, event in wanted.items():
+        certificate = certificates.get(certificate_id)
+        if certificate is None or certificate.workspace_id != event.workspace_id:
+            raise UnknownCertificateError(f"no certificate {certificate_id} in workspace {event.workspace_id}")
+    position = {e.certificate_id: p for p, e in reversed(list(enumerate(events)))}
+    contents = []
+    for certificate_id, event in wanted.items():
+        cause = None if traces is None else context_of(traces[position[certificate_id]])
+        with tracer.start_as_current_span("render certificate pdf", context=cause) as span:
+            document = certificate_document(certificates[certificate_id], workspaces[event.workspace_id])
+            contents.append(await asyncio.to_thread(render_certificate_pdf, document))
+            span.set_attribute("giftcert.pdf.size_bytes", len(contents[-1]))
+    async with new_uow() as uow:
+        now = clock.now()
+        stored = [
+            StoredDocument(
+                id=document_id_of(certificate_id), certificate_id=certificate_id, workspace_id=event.workspace_id,
+                content=content, sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content),
+                created_at=now,
+            )
+            for (certificate_id, event), content in zip(wanted.items(), contents, strict=True)
+        ]
+        written = await uow.documents.add_many(stored)
+        ready = {
+            d.certificate_id: PdfReady(
+                workspace_id=d.workspace_id, event_id=uuid4(), occurred_at=now, certificate_id=d.certificate_id,
+                document_id=d.id, sha256=d.sha256, size_bytes=d.size_bytes,
+            )
+            for d in stored
+            if d.certificate_id in written
+        }
+        results = [ready.pop(e.certificate_id, None) for e in events]  # a certificate twice: one pdf-ready
+        published = [(r, p) for p, r in enumerate(results) if r is not None]
+        await uow.outbox.add(
+            *(r for r, _ in published), traces=None if traces is None else [traces[p] for _, p in published]
+        )
+        await uow.commit()
+    return results
+
+
 async def store_certificate_pdf(
     event: CertificateActivated, new_uow: UnitOfWorkFactory, clock: Clock, *, tracer: Tracer = NO_SPANS
 ) -> PdfReady | None:
-    async with new_uow() as uow:
-        if await uow.documents.of_certificate(event.certificate_id) is not None:
-            return None
-    with tracer.start_as_current_span("render certificate pdf") as span:
-        content = await render_document(new_uow(), event.workspace_id, event.certificate_id)
-        span.set_attribute("giftcert.pdf.size_bytes", len(content))
-    async with new_uow() as uow:
-        now = clock.now()
-        document = StoredDocument(
-            id=document_id_of(event.certificate_id),
-            certificate_id=event.certificate_id,
-            workspace_id=event.workspace_id,
-            content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
-            size_bytes=len(content),
-            created_at=now,
-        )
-        if not await uow.documents.add(document):
-            return None
-        ready = PdfReady(
-            workspace_id=event.workspace_id,
-            event_id=uuid4(),
-            occurred_at=now,
-            certificate_id=event.certificate_id,
-            document_id=document.id,
-            sha256=document.sha256,
-            size_bytes=document.size_bytes,
-        )
-        await uow.outbox.add(ready)
-        await uow.commit()
+    (ready,) = await store_certificate_pdfs([event], new_uow, clock, tracer=tracer)
     return ready

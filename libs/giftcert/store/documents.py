@@ -1,14 +1,15 @@
 """Certificate PDFs, stored in PostgreSQL next to the certificate: durable, backed up with the
 data they belong to, and written in the same transaction as the pdf-ready outbox row."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from giftcert.store.bulk import columns, insert_rows
 from giftcert.store.schema import documents
 
 
@@ -23,31 +24,41 @@ class StoredDocument:
     created_at: datetime
 
 
+_COLUMNS = ("id", "certificate_id", "workspace_id", "content", "sha256", "size_bytes", "created_at")
+_ADD = insert_rows(documents, _COLUMNS, "ON CONFLICT (certificate_id) DO NOTHING RETURNING certificate_id")
+
+
 class DocumentRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, document: StoredDocument) -> bool:
         """False when the certificate already has its document (nothing is written)."""
-        statement = (
-            insert(documents)
-            .values(
-                id=document.id,
-                certificate_id=document.certificate_id,
-                workspace_id=document.workspace_id,
-                content=document.content,
-                sha256=document.sha256,
-                size_bytes=document.size_bytes,
-                created_at=document.created_at,
-            )
-            .on_conflict_do_nothing(index_elements=[documents.c.certificate_id])
-            .returning(documents.c.id)
+        return document.certificate_id in await self.add_many([document])
+
+    async def add_many(self, stored: Collection[StoredDocument]) -> set[UUID]:
+        """The certificates whose document this wrote: those that had none."""
+        if not stored:
+            return set()
+        rows = (
+            (d.id, d.certificate_id, d.workspace_id, d.content, d.sha256, d.size_bytes, d.created_at) for d in stored
         )
-        return (await self._connection.execute(statement)).first() is not None
+        return {row.certificate_id for row in await self._connection.execute(_ADD, columns(rows, _COLUMNS))}
+
+    async def documented(self, certificate_ids: Collection[UUID]) -> set[UUID]:
+        """Those of the certificates that have their document."""
+        if not certificate_ids:
+            return set()
+        query = select(documents.c.certificate_id).where(documents.c.certificate_id.in_(list(certificate_ids)))
+        return set((await self._connection.execute(query)).scalars())
 
     async def of_certificate(self, certificate_id: UUID) -> StoredDocument | None:
-        query = select(documents).where(documents.c.certificate_id == certificate_id)
-        row = (await self._connection.execute(query)).mappings().first()
-        if row is None:
-            return None
-        return StoredDocument(**{**row, "content": bytes(row["content"])})
+        return (await self.of_certificates([certificate_id])).get(certificate_id)
+
+    async def of_certificates(self, certificate_ids: Collection[UUID]) -> dict[UUID, StoredDocument]:
+        if not certificate_ids:
+            return {}
+        query = select(documents).where(documents.c.certificate_id.in_(list(certificate_ids)))
+        rows = (await self._connection.execute(query)).mappings()
+        found = (StoredDocument(**{**r, "content": bytes(r["content"])}) for r in rows)
+        return {d.certificate_id: d for d in found}

@@ -1,12 +1,14 @@
 """The documents service: certificate-activated -> PDF -> pdf-ready."""
 
 from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
 
-from giftcert.delivery.pdf import NO_SPANS, store_certificate_pdf
+from giftcert.delivery.pdf import NO_SPANS, store_certificate_pdfs
 from giftcert_contracts.outbound import CertificateActivated
 from giftcert_contracts.topics import Topic
+from giftcert_services.runtime.batch_tracing import message_traces
 from giftcert_services.runtime.bootstrap import Dependencies
-from giftcert_services.runtime.subscription import subscribe
+from giftcert_services.runtime.subscription import subscribe_batch
 from giftcert_services.runtime.tracing import TRACER_NAME
 
 SERVICE = "documents"
@@ -16,8 +18,12 @@ def documents_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     tracer = NO_SPANS if deps.tracer_provider is None else deps.tracer_provider.get_tracer(TRACER_NAME)
 
-    @subscribe(router, deps, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated")
-    async def on_certificate_activated(body: CertificateActivated) -> None:
-        await store_certificate_pdf(body, deps.new_uow, deps.clock, tracer=tracer)
+    @subscribe_batch(
+        router, deps, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated",
+        model=CertificateActivated,
+    )
+    async def on_certificates_activated(batch: list[CertificateActivated], message: KafkaMessage) -> None:
+        async with message_traces(deps.tracer_provider, message) as traces:
+            await store_certificate_pdfs(batch, deps.new_uow, deps.clock, traces=traces, tracer=tracer)
 
     return router

@@ -2,14 +2,16 @@
 -> a reminder email."""
 
 from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
 
-from giftcert.delivery.email import send_certificate_email
+from giftcert.delivery.email import send_certificate_emails
 from giftcert.delivery.reminder import send_expiry_reminder
 from giftcert.mail.sender import smtp_sender
 from giftcert_contracts.outbound import CertificateExpiringSoon, PdfReady
 from giftcert_contracts.topics import Topic
+from giftcert_services.runtime.batch_tracing import message_traces
 from giftcert_services.runtime.bootstrap import Dependencies
-from giftcert_services.runtime.subscription import subscribe
+from giftcert_services.runtime.subscription import subscribe, subscribe_batch
 from giftcert_services.runtime.tracing import traced_sending
 
 SERVICE = "mailer"
@@ -22,9 +24,12 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
     if deps.tracer_provider is not None:
         send = traced_sending(send, deps.tracer_provider)
 
-    @subscribe(router, deps, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready")
-    async def on_pdf_ready(body: PdfReady) -> None:
-        await send_certificate_email(body, deps.new_uow, deps.clock, send, mail_from=settings.mail_from)
+    @subscribe_batch(router, deps, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready", model=PdfReady)
+    async def on_pdfs_ready(batch: list[PdfReady], message: KafkaMessage) -> None:
+        async with message_traces(deps.tracer_provider, message) as traces:
+            await send_certificate_emails(
+                batch, deps.new_uow, deps.clock, send, mail_from=settings.mail_from, traces=traces
+            )
 
     @subscribe(
         router, deps, SERVICE, Topic.CERTIFICATE_EXPIRING_SOON, title="mailer: certificate-expiring-soon"

@@ -27,6 +27,7 @@ from faststream.kafka.publisher import DefaultPublisher
 from sqlalchemy import func, select
 
 from giftcert.messaging.outbox import OutboxReader
+from giftcert.messaging.trace_context import continuing
 from giftcert.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from giftcert.store.schema import outbox
 from giftcert_contracts.outbound import EVENT_TYPES
@@ -36,7 +37,6 @@ from giftcert_services.runtime.backoff import backoff_seconds
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.failpoints import failpoint
 from giftcert_services.runtime.faults import is_transient
-from giftcert_services.runtime.tracing import continuing
 
 log = logging.getLogger("giftcert.relay")
 

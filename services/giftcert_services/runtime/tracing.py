@@ -11,17 +11,15 @@
   per message, child of the message's `traceparent` header, current while the handler runs (so the
   outbox rows it writes carry it); `create` and `publish` spans per published message, whose
   `traceparent` header they set. The relay makes each row's stored context current while it
-  publishes that row (`continuing`), so the published event is a child of the handler that wrote it.
+  publishes that row (`continuing`, giftcert.messaging.trace_context), so the published event is a child of the handler that wrote it.
 """
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from importlib.metadata import version
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry import context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
@@ -74,20 +72,6 @@ def message_spans(provider: TracerProvider) -> KafkaTelemetryMiddleware:
     """FastStream's consumer and producer spans. Its message counters are left out: the Prometheus
     metrics count messages already (giftcert_messages_total)."""
     return KafkaTelemetryMiddleware(tracer_provider=provider, include_messages_counters=False)
-
-
-@contextmanager
-def continuing(headers: Mapping[str, str]) -> Iterator[None]:
-    """The trace context stored in `headers` (an outbox row's) is current within: spans started here
-    are its children. Nothing happens for headers without a `traceparent`."""
-    if "traceparent" not in headers:
-        yield
-        return
-    token = context.attach(_PROPAGATOR.extract(headers))
-    try:
-        yield
-    finally:
-        context.detach(token)
 
 
 def traced_sending(send: SendEmail, provider: TracerProvider) -> SendEmail:
