@@ -103,6 +103,17 @@ def test_a_batch_is_named_by_its_topic_and_size_and_its_workspace_when_it_has_on
     assert "workspace_id" not in batch_fields(records, two)
 
 
+def test_a_line_about_one_message_of_a_batch_names_that_message(lines) -> None:
+    logger, stream = lines
+    token = MESSAGE_FIELDS.set(batch_fields((_record(),) * 2, []))
+    try:
+        logger.info("payment parked", extra={"about_message": {"message_id": "pay-2", "certificate_id": "c-2"}})
+    finally:
+        MESSAGE_FIELDS.reset(token)
+    (entry,) = _entries(stream)
+    assert (entry["batch_size"], entry["message_id"], entry["certificate_id"]) == (2, "pay-2", "c-2")
+
+
 def test_the_message_id_is_an_events_ce_id_else_its_idempotency_key() -> None:
     assert message_fields(_record(), {"ce_id": "e-1"}, {"certificate_id": "c"})["message_id"] == "e-1"
     assert message_fields(_record(), {}, {"request_id": "r", "certificate_id": "c"})["message_id"] == "r"

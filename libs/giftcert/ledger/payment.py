@@ -20,6 +20,7 @@ from giftcert.clock import Clock
 from giftcert.domain.money import Amount
 from giftcert.ledger.settlement import Settlement, reject_as_unknown
 from giftcert.messaging.inbox import InboxKey
+from giftcert.messaging.trace_context import continuing
 from giftcert.store.parked_payments import Payment
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
@@ -59,7 +60,7 @@ async def activate_certificates(
         refused = await _refused_purchases(uow, [c for c in fresh if c.certificate_id not in existing], now)
         settlement = Settlement(uow, now, existing.values())
         decided: dict[int, Event | None] = {}
-        parked: list[Payment] = []
+        parked: list[tuple[int, Payment]] = []
         for position in sorted(first.values()):
             command, payment = commands[position], _payment(commands[position])
             if command.certificate_id in existing:
@@ -67,17 +68,22 @@ async def activate_certificates(
             elif (command.workspace_id, command.certificate_id) in refused:  # nothing will come: refund at once
                 decided[position] = reject_as_unknown(payment, now, "the purchase request was rejected")
             else:
-                parked.append(payment)
+                parked.append((position, payment))
                 decided[position] = None
         await settlement.write()
-        await uow.parked_payments.park(*parked, now=now)
+        await uow.parked_payments.park(*(payment for _, payment in parked), now=now)
         published = [(event, position) for position, event in decided.items() if event is not None]
         await uow.outbox.add(
             *(event for event, _ in published), traces=None if traces is None else [traces[p] for _, p in published]
         )
         await uow.commit()
-    for payment in parked:
-        log.info("payment %r parked: certificate %s is not known yet", payment.payment_id, payment.certificate_id)
+    for position, payment in parked:
+        with continuing(None if traces is None else traces[position]):
+            log.info(
+                "payment %r parked: certificate %s is not known yet", payment.payment_id, payment.certificate_id,
+                extra={"about_message": {"workspace_id": payment.workspace_id, "message_id": payment.payment_id,
+                                         "certificate_id": payment.certificate_id}},  # runtime/json_logs.py
+            )
     return [decided.get(position) for position in range(len(commands))]
 
 

@@ -23,6 +23,10 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # what FastStream passes as `extra` to its per-message lines; its message_id is `<offset>-<timestamp>`
 FASTSTREAM_FIELDS = {"topic": "topic", "group_id": "group_id", "message_id": "faststream_message_id"}
 FASTSTREAM_LOGGERS = ("faststream", "faststream.access", "faststream.access.kafka")
+ABOUT_MESSAGE = "about_message"
+ABOUT_FIELDS = ("workspace_id", "certificate_id", "message_id")
+"""`extra={"about_message": {...}}`: the identifiers of the one message (of a batch) a line is about,
+over those of the message or batch being handled."""
 
 
 def rfc3339_utc(created: float) -> str:
@@ -45,6 +49,9 @@ class JsonFormatter(logging.Formatter):
             entry |= {**handling, **current_span_ids()}
         else:
             entry |= getattr(record, FASTSTREAM_EXTRA, None) or current_span_ids()
+        about = getattr(record, ABOUT_MESSAGE, None)  # a line about one message of a batch names it itself
+        if isinstance(about, dict):
+            entry |= {field: str(about[field]) for field in ABOUT_FIELDS if about.get(field) is not None}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:

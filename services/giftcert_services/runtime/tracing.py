@@ -11,7 +11,8 @@
   per message, child of the message's `traceparent` header, current while the handler runs (so the
   outbox rows it writes carry it); `create` and `publish` spans per published message, whose
   `traceparent` header they set. The relay makes each row's stored context current while it
-  publishes that row (`continuing`, giftcert.messaging.trace_context), so the published event is a child of the handler that wrote it.
+  publishes that row (`continuing`, giftcert.messaging.trace_context), so the published event is a
+  child of the handler that wrote it.
 """
 
 import os
