@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from giftcert.domain.money import Amount
 from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
 from giftcert.mail.sink import MailFolderSink
-from giftcert.mail.smtp import MailRejected, MailServerUnavailable, send_email
+from giftcert.mail.smtp import MailRejected, MailServerUnavailable, SmtpSession, send_email
 
 CODE = "ABCDEFGHJKMN"
 SHOWN_CODE = "ABCD-EFGH-JKMN"
@@ -343,3 +343,65 @@ def test_a_resend_has_a_message_id_of_its_own_naming_the_certificate() -> None:
     assert len({first["Message-ID"], resent["Message-ID"], again["Message-ID"]}) == 3
     assert str(resent["Message-ID"]).strip() == f"<certificate-{CERTIFICATE_ID}-resend-{resend_id}@giftcert.invalid>"
     assert _text(resent) == _text(first)
+
+
+class _CountingSessions(_Refusing):
+    """Accepts everything and counts the SMTP sessions (one EHLO each)."""
+
+    def __init__(self) -> None:
+        super().__init__("none", "250 OK")
+        self.sessions = 0
+        self.messages = 0
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        del server, envelope
+        session.host_name = hostname
+        self.sessions += 1
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        del server, session, envelope
+        self.messages += 1
+        return "250 OK"
+
+
+async def test_a_session_sends_email_after_email_over_one_connection() -> None:
+    counting = _CountingSessions()
+    controller = Controller(counting, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    session = SmtpSession(host="127.0.0.1", port=controller.port, timeout=10)
+    try:
+        for _ in range(5):
+            await session.send(_certificate_email())
+    finally:
+        await session.close()
+        controller.stop()
+    assert (counting.sessions, counting.messages) == (1, 5)
+
+
+async def test_a_session_whose_server_dropped_the_connection_sends_on_a_new_one(tmp_path: Path) -> None:
+    port = _free_port()
+    session = SmtpSession(host="127.0.0.1", port=port, timeout=10)
+    try:
+        with MailFolderSink(tmp_path / "first", port=port):
+            await session.send(_certificate_email())
+        with MailFolderSink(tmp_path / "second", port=port) as restarted:
+            await session.send(_reminder_email())
+            assert len(list(restarted.folder.glob("*.eml"))) == 1
+    finally:
+        await session.close()
+
+
+async def test_a_session_refused_for_good_raises_mail_rejected_and_recovers_for_the_next() -> None:
+    controller = Controller(_Refusing("RCPT", "550 5.1.1 No such user"), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    session = SmtpSession(host="127.0.0.1", port=controller.port, timeout=10)
+    try:
+        for _ in range(2):
+            with pytest.raises(MailRejected):
+                await session.send(_certificate_email())
+    finally:
+        await session.close()
+        controller.stop()

@@ -24,13 +24,19 @@ class _FolderHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         del server, session
         content: bytes = envelope.original_content or envelope.content
-        message_id = str(message_from_bytes(content, policy=default).get("Message-ID", "no-id"))
+        message_id = _message_id(content)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{next(self._sequence):05d}-{_UNSAFE.sub('_', message_id).strip('_')[:80]}.eml"
         partial = self.folder / f".{name}.part"
         partial.write_bytes(content)
         partial.rename(self.folder / name)
         return "250 Message accepted for delivery"
+
+
+def _message_id(content: bytes) -> str:
+    """The Message-ID header, read from the headers alone (the body holds the PDF)."""
+    head = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return str(message_from_bytes(head, policy=default).get("Message-ID", "no-id"))
 
 
 def _free_port(host: str) -> int:

@@ -1,6 +1,10 @@
 """Sends email over SMTP. A server that cannot be reached or answers 4xx is `MailServerUnavailable`
 (transient: the caller retries with backoff); a 5xx refusal is `MailRejected` (permanent)."""
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Literal
 
@@ -33,11 +37,18 @@ async def send_email(
 ) -> None:
     """`security`: "none" (plain, as a local sink or Mailpit speak), "starttls" (upgrade a plain
     connection, usually port 587) or "tls" (TLS from the start, usually port 465)."""
-    try:
+    with _classified():
         await aiosmtplib.send(
             message, hostname=host, port=port, timeout=timeout, use_tls=security == "tls",
             start_tls=security == "starttls", username=username, password=password,
         )
+
+
+@contextmanager
+def _classified() -> Iterator[None]:
+    """aiosmtplib's errors as ours: MailServerUnavailable (retry) or MailRejected (give up)."""
+    try:
+        yield
     except aiosmtplib.SMTPRecipientsRefused as error:
         (code, text), *_ = [(r.code, r.message) for r in error.recipients] or [(550, str(error))]
         raise _classify(code, text) from error
@@ -45,3 +56,56 @@ async def send_email(
         raise _classify(error.code, error.message) from error
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         raise MailServerUnavailable(str(error)) from error
+
+
+class SmtpSession:
+    """One connection to the mail server, opened for the first email and kept for the next ones
+    (the mailer sends many in a row). An email that fails on a kept connection the server has
+    dropped meanwhile is tried once more on a new one; other failures close it and are raised as
+    `send_email` raises them."""
+
+    def __init__(
+        self, *, host: str, port: int, timeout: float = 30.0, security: SmtpSecurity = "none",
+        username: str | None = None, password: str | None = None,
+    ) -> None:
+        self._options = {
+            "hostname": host, "port": port, "timeout": timeout, "use_tls": security == "tls",
+            "start_tls": security == "starttls", "username": username, "password": password,
+        }
+        self._client: aiosmtplib.SMTP | None = None
+        self._lock = asyncio.Lock()
+
+    async def send(self, message: EmailMessage) -> None:
+        async with self._lock:
+            kept = self._client is not None
+            try:
+                await self._send(message)
+            except aiosmtplib.SMTPServerDisconnected:
+                await self.close()
+                if not kept:
+                    raise MailServerUnavailable("the mail server closed the connection") from None
+                with _classified():
+                    await self._send(message)
+            except BaseException:
+                await self.close()
+                raise
+
+    async def _send(self, message: EmailMessage) -> None:
+        if self._client is None or not self._client.is_connected:
+            client = aiosmtplib.SMTP(**self._options)  # type: ignore[arg-type]
+            with _classified():
+                await client.connect()
+            self._client = client
+        try:
+            await self._client.send_message(message)
+        except aiosmtplib.SMTPServerDisconnected:
+            raise
+        except Exception:
+            with _classified():
+                raise
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(Exception):
+                await client.quit()
