@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     smtp_security: SmtpSecurity = "none"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_connections: int = Field(default=4, ge=1, le=64)  # the mailer's connections, used side by side
     mail_from: str = "Gift certificates <giftcerts@example.com>"
 
     api_host: str = "127.0.0.1"

@@ -1,5 +1,6 @@
 """Certificate and reminder emails as composed, and a real SMTP round trip through the local sink."""
 
+import asyncio
 import re
 import socket
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from aiosmtpd.controller import Controller
 from giftcert.domain.money import Amount
 from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
 from giftcert.mail.sink import MailFolderSink
-from giftcert.mail.smtp import MailRejected, MailServerUnavailable, SmtpSession, send_email
+from giftcert.mail.smtp import MailRejected, MailServerUnavailable, SmtpSession, SmtpSessions, send_email
 
 CODE = "ABCDEFGHJKMN"
 SHOWN_CODE = "ABCD-EFGH-JKMN"
@@ -405,3 +406,16 @@ async def test_a_session_refused_for_good_raises_mail_rejected_and_recovers_for_
     finally:
         await session.close()
         controller.stop()
+
+
+async def test_emails_given_at_once_go_out_side_by_side_on_a_few_kept_connections() -> None:
+    counting = _CountingSessions()
+    controller = Controller(counting, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    sessions = SmtpSessions(3, host="127.0.0.1", port=controller.port, timeout=10)
+    try:
+        for _ in range(2):
+            await asyncio.gather(*(sessions.send(_certificate_email()) for _ in range(6)))
+    finally:
+        controller.stop()
+    assert (counting.sessions, counting.messages) == (3, 12)

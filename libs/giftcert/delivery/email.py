@@ -7,6 +7,7 @@ with the same Message-ID, which lets a mail system drop the copy.
 A workspace whose operators deliver certificates themselves (`send_activation_email` off) has its
 pdf-ready consumed without an email; they send it later with a resend (delivery/resend.py)."""
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -92,9 +93,10 @@ async def send_certificate_emails(
     traces: Sequence[Mapping[str, str]] | None = None,
 ) -> list[CertificateSent | None]:
     """One result per event, in order: its certificate-sent, or None when nothing was sent (handled
-    before, or the workspace sends no activation emails). The emails go one after another; if one
-    fails, those sent before it are recorded, then the error is raised (so the batch is retried and
-    they are not sent again). `traces`: each event's trace context, for its certificate-sent."""
+    before, or the workspace sends no activation emails). The emails go side by side (as many at
+    once as `send` takes); if one fails, those the mail server accepted are recorded, then the error
+    is raised (so the batch is retried and they are not sent again). `traces`: each event's trace
+    context, for its certificate-sent."""
     keys = [InboxKey(CONSUMER, e.workspace_id, str(e.document_id)) for e in events]
     async with new_uow() as uow:  # only a look: rolled back
         fresh = await uow.inbox.claim_many(keys, clock.now())
@@ -105,25 +107,23 @@ async def send_certificate_emails(
         workspaces = {w: await uow.workspaces.get_or_default(w) for w in {e.workspace_id for e in wanted.values()}}
     cause = {k: traces[p] for p, k in reversed(list(enumerate(keys)))} if traces is not None else None
     handled: dict[InboxKey, tuple[Certificate, UUID] | None] = {}  # None: handled by sending nothing
-    failure: Exception | None = None
-    for key, event in wanted.items():
+
+    async def email(key: InboxKey, event: PdfReady) -> None:
         certificate, document = certificates.get(event.certificate_id), documents.get(event.certificate_id)
         if certificate is None or document is None or certificate.expires_at is None:
-            failure = MissingDocumentError(f"certificate {event.certificate_id} or its PDF is missing")
-            break
-        if not workspaces[event.workspace_id].send_activation_email:
+            raise MissingDocumentError(f"certificate {event.certificate_id} or its PDF is missing")
+        workspace = workspaces[event.workspace_id]
+        if not workspace.send_activation_email:
             log.info("certificate %s not emailed: workspace %s sends no activation email",
                      certificate.id, event.workspace_id)
             handled[key] = None
-            continue
-        try:
-            with continuing(cause.get(key) if cause else None):  # the send's span joins the event's trace
-                await send(activation_email(certificate, workspaces[event.workspace_id], document.content,
-                                            mail_from=mail_from))
-        except Exception as error:  # noqa: BLE001 - raised again once the sent ones are recorded
-            failure = error
-            break
+            return
+        with continuing(cause.get(key) if cause else None):  # the send's span joins the event's trace
+            await send(activation_email(certificate, workspace, document.content, mail_from=mail_from))
         handled[key] = (certificate, document.id)
+
+    outcomes = await asyncio.gather(*(email(k, e) for k, e in wanted.items()), return_exceptions=True)
+    failure = next((o for o in outcomes if isinstance(o, BaseException)), None)
     sent = await _record_sent(new_uow, clock, handled, cause)
     if failure is not None:
         raise failure

@@ -4,7 +4,7 @@ than SMTP settings, so the mailer, the HTTP API and the CLI send alike and tests
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
-from giftcert.mail.smtp import SmtpSession, send_email
+from giftcert.mail.smtp import SmtpSessions, send_email
 from giftcert.settings import Settings
 
 SendEmail = Callable[[EmailMessage], Awaitable[None]]
@@ -24,10 +24,11 @@ def smtp_sender(settings: Settings) -> SendEmail:
     return send
 
 
-def smtp_session(settings: Settings) -> SmtpSession:
-    """For a process that sends email after email (the mailer): one connection, kept open."""
+def smtp_sessions(settings: Settings) -> SmtpSessions:
+    """For a process that sends email after email (the mailer): GIFTCERT_SMTP_CONNECTIONS
+    connections, kept open, used side by side."""
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    return SmtpSession(
-        host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-        username=settings.smtp_username, password=password,
+    return SmtpSessions(
+        settings.smtp_connections, host=settings.smtp_host, port=settings.smtp_port,
+        security=settings.smtp_security, username=settings.smtp_username, password=password,
     )

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 
@@ -109,3 +109,20 @@ class SmtpSession:
         if client is not None and client.is_connected:
             with contextlib.suppress(Exception):
                 await client.quit()
+
+
+class SmtpSessions:
+    """A few `SmtpSession`s side by side: emails given at the same time go out in parallel, each on
+    a connection of its own, so the round trips of one hide behind those of another."""
+
+    def __init__(self, count: int, **options: Any) -> None:
+        self._idle: asyncio.Queue[SmtpSession] = asyncio.Queue()
+        for _ in range(count):
+            self._idle.put_nowait(SmtpSession(**options))
+
+    async def send(self, message: EmailMessage) -> None:
+        session = await self._idle.get()
+        try:
+            await session.send(message)
+        finally:
+            self._idle.put_nowait(session)

@@ -6,7 +6,7 @@ from faststream.kafka.annotations import KafkaMessage
 
 from giftcert.delivery.email import send_certificate_emails
 from giftcert.delivery.reminder import send_expiry_reminder
-from giftcert.mail.sender import SendEmail, smtp_session
+from giftcert.mail.sender import SendEmail, smtp_sessions
 from giftcert_contracts.outbound import CertificateExpiringSoon, PdfReady
 from giftcert_contracts.topics import Topic
 from giftcert_services.runtime.batch_tracing import message_traces
@@ -20,7 +20,7 @@ SERVICE = "mailer"
 def mailer_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     settings = deps.settings
-    send: SendEmail = smtp_session(settings).send
+    send: SendEmail = smtp_sessions(settings).send
     if deps.tracer_provider is not None:
         send = traced_sending(send, deps.tracer_provider)
 
