@@ -23,7 +23,7 @@ from giftcert_services.runtime.topics import ensure_topics
 
 GIFTCERT = str(Path(sys.executable).with_name("giftcert"))
 STARTED = re.compile(r"app started successfully")
-FETCH_MAX_WAIT_MS = 10
+FETCH_MAX_WAIT_MS = 50
 """Tansu holds a fetch even when data arrives (giftcert.embedded.broker): the workers ask for short
 ones, paying some idle CPU (about a fifth of a core per ledger process) for latency."""
 

@@ -20,7 +20,7 @@ def documents_router(deps: Dependencies) -> KafkaRouter:
 
     @subscribe_batch(
         router, deps, SERVICE, Topic.CERTIFICATE_ACTIVATED, title="documents: certificate-activated",
-        model=CertificateActivated,
+        model=CertificateActivated, max_records=deps.settings.delivery_batch_size,
     )
     async def on_certificates_activated(batch: list[CertificateActivated], message: KafkaMessage) -> None:
         async with message_traces(deps.tracer_provider, message) as traces:

@@ -24,7 +24,10 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
     if deps.tracer_provider is not None:
         send = traced_sending(send, deps.tracer_provider)
 
-    @subscribe_batch(router, deps, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready", model=PdfReady)
+    @subscribe_batch(
+        router, deps, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready", model=PdfReady,
+        max_records=settings.delivery_batch_size,
+    )
     async def on_pdfs_ready(batch: list[PdfReady], message: KafkaMessage) -> None:
         async with message_traces(deps.tracer_provider, message) as traces:
             await send_certificate_emails(

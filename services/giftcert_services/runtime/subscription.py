@@ -45,10 +45,12 @@ def subscribe(
 
 
 def subscribe_batch(
-    router: KafkaRouter, deps: Dependencies, service: str, topic: Topic, *, title: str, model: type[BaseModel]
+    router: KafkaRouter, deps: Dependencies, service: str, topic: Topic, *, title: str, model: type[BaseModel],
+    max_records: int | None = None,
 ) -> Callable[[Callable[..., Any]], Any]:
+    """`max_records`: at most this many at a time (default GIFTCERT_CONSUMER_BATCH_SIZE)."""
     return router.subscriber(  # type: ignore[no-any-return]
-        deps.settings.topic(topic), batch=True, max_records=deps.settings.consumer_batch_size,
+        deps.settings.topic(topic), batch=True, max_records=max_records or deps.settings.consumer_batch_size,
         batch_timeout_ms=deps.settings.consumer_batch_wait_ms, parser=parse_batch_leniently,
         decoder=batch_decoder(model), **_common(deps, service, topic, title),
     )
