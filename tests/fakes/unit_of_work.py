@@ -52,6 +52,9 @@ class FakeUnitOfWork:
         self._tx.state = self._began_from.copy()
         return self
 
+    def hold_writes(self) -> None:
+        """Writes here are in memory: nothing to hold back."""
+
     async def commit(self) -> None:
         working = self._tx.state  # raises when the unit of work is not open
         if self._began_from is None:

@@ -59,6 +59,7 @@ async def activate_certificates(
         existing = await uow.certificates.get_many(ids, lock=True)
         refused = await _refused_purchases(uow, [c for c in fresh if c.certificate_id not in existing], now)
         settlement = Settlement(uow, now, existing.values())
+        uow.hold_writes()  # all read: what follows is written in one statement at the commit
         decided: dict[int, Event | None] = {}
         parked: list[tuple[int, Payment]] = []
         for position in sorted(first.values()):

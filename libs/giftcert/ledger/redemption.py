@@ -69,6 +69,7 @@ class _Batch:
             if self.throttled(c) is None and (code := normalize_code(c.code)) is not None
         }
         self.certificates = await self.uow.certificates.get_many_by_code(wanted, lock=True)
+        self.uow.hold_writes()  # all read: what follows is written in one statement at the commit
         replies = [self._decide(c) for c in commands]
         await self.uow.certificates.save(*self.redeemed.values())
         await self.uow.ledger.record(*self.entries)

@@ -16,7 +16,7 @@ from uuid import uuid4
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from giftcert.store.bulk import columns, insert_rows, rows_of, value_of
+from giftcert.store.bulk import Writes, columns, insert_rows, rows_of, value_of
 from giftcert.store.schema import inbox
 from giftcert_contracts.outbound import EVENT_TYPE_BY_TOPIC, Event
 from giftcert_contracts.topics import Topic
@@ -54,8 +54,9 @@ _STORED = text(
 
 
 class InboxRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
+        self._writes = writes or Writes(connection)
 
     async def claim(self, key: InboxKey, now: datetime) -> bool:
         """True when this transaction is the first to handle `key`."""
@@ -78,7 +79,7 @@ class InboxRepository:
         rows = (
             (k.consumer, k.workspace_id, k.key, r.topic.value, json.dumps(stored_form(r))) for k, r in replies
         )
-        await self._connection.execute(_REMEMBER, columns(rows, (*_KEY, "reply_topic", "reply")))
+        await self._writes.execute(_REMEMBER, columns(rows, (*_KEY, "reply_topic", "reply")))
 
     async def stored_reply(self, key: InboxKey, *, event_id: Any, occurred_at: datetime) -> Event | None:
         """The reply given the first time, as a new event (fresh id and time), or None."""

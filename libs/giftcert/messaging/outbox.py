@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.messaging.trace_context import current_trace_headers
-from giftcert.store.bulk import columns, insert_rows
+from giftcert.store.bulk import Writes, columns, insert_rows
 from giftcert.store.schema import outbox
 from giftcert_contracts.cloudevents import cloudevent_headers
 from giftcert_contracts.outbound import Event
@@ -39,9 +39,10 @@ _ADD = insert_rows(outbox, _COLUMNS)
 
 
 class OutboxWriter:
-    def __init__(self, connection: AsyncConnection, *, source: str) -> None:
+    def __init__(self, connection: AsyncConnection, *, source: str, writes: Writes | None = None) -> None:
         self._connection = connection
         self._source = source
+        self._writes = writes or Writes(connection)
 
     async def add(
         self, *events: Event, key: str | None = None, traces: Sequence[Mapping[str, str]] | None = None
@@ -61,7 +62,7 @@ class OutboxWriter:
             )
             for event, trace in zip(events, traces, strict=True)
         )
-        await self._connection.execute(_ADD, columns(rows, _COLUMNS))
+        await self._writes.execute(_ADD, columns(rows, _COLUMNS))
 
 
 class OutboxReader:

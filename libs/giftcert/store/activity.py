@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.activity import ActivityKind
-from giftcert.store.bulk import columns, insert_rows
+from giftcert.store.bulk import Writes, columns, insert_rows
 from giftcert.store.schema import certificate_activity
 
 
@@ -28,8 +28,9 @@ _ADD = insert_rows(certificate_activity, _COLUMNS)
 
 
 class ActivityRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
+        self._writes = writes or Writes(connection)
 
     async def add(self, *entries: ActivityEntry) -> None:
         if entries:
@@ -37,7 +38,7 @@ class ActivityRepository:
                 (e.certificate_id, e.workspace_id, e.kind.value, e.occurred_at, e.actor, e.reason, e.reference)
                 for e in entries
             )
-            await self._connection.execute(_ADD, columns(rows, _COLUMNS))
+            await self._writes.execute(_ADD, columns(rows, _COLUMNS))
 
     async def of_certificate(self, certificate_id: UUID) -> list[ActivityEntry]:
         query = (

@@ -5,12 +5,14 @@ array), so PostgreSQL does the looping and a batch costs one round trip whatever
 to its type, so asyncpg encodes each array in one go. Rows come out of `unnest` in array order, so
 identity columns number them in that order. JSONB travels as text and is cast row by row."""
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, String, Table, TextClause, text
 from sqlalchemy.dialects.postgresql import JSONB, dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 _DIALECT = dialect()  # type: ignore[no-untyped-call]
 
@@ -49,3 +51,39 @@ def columns(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> dict[str, li
         for values, value in zip(lists, row, strict=True):
             values.append(value)
     return arrays
+
+
+_BIND = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class Writes:
+    """How repositories write: at once, or, once `hold()` was called, held back and sent together
+    as one statement (`WITH h0 AS (...), h1 AS (...) SELECT 1`) when the unit of work flushes them,
+    just before it commits: one round trip for all the writes of a batch. Only for handlers that
+    read nothing they wrote before the commit: a held write is not visible until flushed."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._held: list[tuple[TextClause, dict[str, Any]]] | None = None
+
+    def hold(self) -> None:
+        self._held = self._held if self._held is not None else []
+
+    async def execute(self, statement: TextClause, parameters: dict[str, Any]) -> None:
+        if self._held is None:
+            await self._connection.execute(statement, parameters)
+        else:
+            self._held.append((statement, parameters))
+
+    async def flush(self) -> None:
+        held, self._held = self._held or [], None
+        if len(held) == 1:
+            await self._connection.execute(*held[0])
+        elif held:
+            parts: list[str] = []
+            parameters: dict[str, Any] = {}
+            for n, (statement, values) in enumerate(held):
+                renamed = _BIND.sub(f":h{n}_\\1", statement.text)
+                parts.append(f"h{n} AS ({renamed})")
+                parameters |= {f"h{n}_{name}": value for name, value in values.items()}
+            await self._connection.execute(text(f"WITH {', '.join(parts)} SELECT 1"), parameters)

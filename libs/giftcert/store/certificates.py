@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
-from giftcert.store.bulk import columns, rows_of
+from giftcert.store.bulk import Writes, columns, rows_of
 from giftcert.store.schema import certificates
 
 _DIRECT_FIELDS = (
@@ -55,8 +55,9 @@ _BY_CODES_UNLOCKED = text(_BY_CODES)
 
 
 class CertificateRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
+        self._writes = writes or Writes(connection)
 
     async def add(self, certificate: Certificate) -> None:
         await self._connection.execute(insert(certificates).values(_to_row(certificate)))
@@ -65,7 +66,7 @@ class CertificateRepository:
         """UPDATEs by id, in one statement however many."""
         if changed:
             rows = (tuple(row[n] for n in _COLUMNS) for row in map(_to_row, changed))
-            await self._connection.execute(_SAVE, columns(rows, _COLUMNS))
+            await self._writes.execute(_SAVE, columns(rows, _COLUMNS))
 
     async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         query = select(certificates).where(

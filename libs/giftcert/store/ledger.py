@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.money import Amount
-from giftcert.store.bulk import columns, insert_rows
+from giftcert.store.bulk import Writes, columns, insert_rows
 from giftcert.store.schema import ledger_entries
 
 
@@ -38,8 +38,9 @@ _RECORD = insert_rows(ledger_entries, _COLUMNS)
 
 
 class LedgerRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
+        self._writes = writes or Writes(connection)
 
     async def record(self, *entries: LedgerEntry) -> None:
         if entries:
@@ -48,7 +49,7 @@ class LedgerRepository:
                  e.order_id, e.occurred_at)
                 for e in entries
             )
-            await self._connection.execute(_RECORD, columns(rows, _COLUMNS))
+            await self._writes.execute(_RECORD, columns(rows, _COLUMNS))
 
     async def balance(self, certificate_id: UUID) -> int:
         query = select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(

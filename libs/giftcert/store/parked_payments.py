@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.money import Amount
-from giftcert.store.bulk import columns, insert_rows
+from giftcert.store.bulk import Writes, columns, insert_rows
 from giftcert.store.schema import parked_payments
 
 
@@ -45,8 +45,9 @@ def _payment(row: Any) -> Payment:
 
 
 class ParkedPaymentRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
+        self._writes = writes or Writes(connection)
 
     async def lock_certificate_id(self, certificate_id: UUID) -> None:
         await self.lock_certificate_ids([certificate_id])
@@ -64,7 +65,7 @@ class ParkedPaymentRepository:
                 (p.workspace_id, p.payment_id, p.certificate_id, p.amount.minor, p.amount.currency, p.completed_at, now)
                 for p in payments
             )
-            await self._connection.execute(_PARK, columns(rows, _COLUMNS))
+            await self._writes.execute(_PARK, columns(rows, _COLUMNS))
 
     async def take_for(self, workspace_id: str, certificate_id: UUID) -> list[Payment]:
         """Removes and returns the certificate's parked payments, first parked first."""

@@ -8,10 +8,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from giftcert.store.bulk import columns, rows_of
+from giftcert.store.bulk import Writes, columns, insert_rows, rows_of
 from giftcert.store.schema import redemption_failures
 
 _LOCK_ORDERS = text(
@@ -30,6 +30,13 @@ _COUNT = text(
 )
 
 
+_FORGET = text(
+    "DELETE FROM redemption_failures WHERE workspace_id = ANY(CAST(:workspaces AS text[])) AND failed_at <= :before"
+)
+_COLUMNS = ("workspace_id", "order_id", "failed_at")
+_RECORD = insert_rows(redemption_failures, _COLUMNS)
+
+
 @dataclass(frozen=True, slots=True)
 class FailureCounts:
     """Failures within the window, per (workspace, order) and per workspace; absent means none."""
@@ -39,8 +46,9 @@ class FailureCounts:
 
 
 class RedemptionFailureRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
+        self._writes = writes or Writes(connection)
 
     async def lock_and_count(self, orders: Collection[tuple[str, str]], since: datetime) -> FailureCounts:
         """Locks the (workspace, order) pairs and counts their failures and their workspaces'."""
@@ -64,12 +72,7 @@ class RedemptionFailureRepository:
         any more, so the table holds one window's worth of failures per workspace at most."""
         if not failures:
             return
-        await self._connection.execute(
-            delete(redemption_failures).where(
-                redemption_failures.c.workspace_id.in_(sorted({w for w, _ in failures})),
-                redemption_failures.c.failed_at <= forget_before,
-            )
+        await self._writes.execute(
+            _FORGET, {"workspaces": sorted({w for w, _ in failures}), "before": forget_before}
         )
-        await self._connection.execute(
-            insert(redemption_failures), [{"workspace_id": w, "order_id": o, "failed_at": at} for w, o in failures]
-        )
+        await self._writes.execute(_RECORD, columns(((w, o, at) for w, o in failures), _COLUMNS))

@@ -10,6 +10,7 @@ from giftcert.messaging.inbox import InboxRepository
 from giftcert.messaging.outbox import OutboxWriter
 from giftcert.store.activity import ActivityRepository
 from giftcert.store.api_keys import ApiKeyRepository
+from giftcert.store.bulk import Writes
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
 from giftcert.store.ledger import LedgerRepository
@@ -37,21 +38,23 @@ class UnitOfWork:
         self._event_source = event_source
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
+        self._writes: Writes | None = None
 
     async def __aenter__(self) -> Self:
         self._connection = connection = await self._engine.connect()
         self._transaction = await connection.begin()
-        self.certificates = CertificateRepository(connection)
+        self._writes = writes = Writes(connection)
+        self.certificates = CertificateRepository(connection, writes)
         self.workspaces = WorkspaceRepository(connection)
         self.products = ProductRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
-        self.activity = ActivityRepository(connection)
-        self.ledger = LedgerRepository(connection)
+        self.activity = ActivityRepository(connection, writes)
+        self.ledger = LedgerRepository(connection, writes)
         self.documents = DocumentRepository(connection)
-        self.redemption_failures = RedemptionFailureRepository(connection)
-        self.parked_payments = ParkedPaymentRepository(connection)
-        self.inbox = InboxRepository(connection)
-        self.outbox = OutboxWriter(connection, source=self._event_source)
+        self.redemption_failures = RedemptionFailureRepository(connection, writes)
+        self.parked_payments = ParkedPaymentRepository(connection, writes)
+        self.inbox = InboxRepository(connection, writes)
+        self.outbox = OutboxWriter(connection, source=self._event_source, writes=writes)
         return self
 
     @property
@@ -60,9 +63,17 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._connection
 
-    async def commit(self) -> None:
-        if self._transaction is None:
+    def hold_writes(self) -> None:
+        """From now until the commit, writes are held back and sent as one statement just before
+        it (store/bulk.py, `Writes`): for a handler that reads nothing it wrote in the meantime."""
+        if self._writes is None:
             raise RuntimeError("the unit of work is not open")
+        self._writes.hold()
+
+    async def commit(self) -> None:
+        if self._transaction is None or self._writes is None:
+            raise RuntimeError("the unit of work is not open")
+        await self._writes.flush()
         await self._transaction.commit()
 
     async def __aexit__(
@@ -77,7 +88,7 @@ class UnitOfWork:
         finally:
             if self._connection is not None:
                 await self._connection.close()
-            self._connection = self._transaction = None
+            self._connection = self._transaction = self._writes = None
 
 
 class UnitOfWorkFactory:
