@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo dev test test-unit test-integration reliability lint typecheck asyncapi openapi clean
+.PHONY: install demo dev test test-unit test-integration reliability bench lint typecheck asyncapi openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(STAMP)  ## every test: unit, integration (real PostgreSQL and broker), e
 
 reliability: $(STAMP)  ## the faults and attacks, ending with the reliability report (the second half of `make test`)
 	$(BIN)/pytest -m reliability
+
+bench: $(STAMP)  ## limits, then the pipeline's figures, on the embedded stack: var/bench/results.{json,md} (not part of make test)
+	$(BIN)/python -m bench
 
 test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit
