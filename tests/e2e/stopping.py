@@ -35,8 +35,7 @@ WAIT_SECONDS = 60.0
 class Victim:
     service: str
     held: Topic | None = None
-    """The topic whose messages `delay_before_handler` holds."""
-    delay_every: int = 1
+    """The topic whose messages `delay_before_handler` holds: each (each batch, for a batch consumer)."""
     stalled: Topic | None = None
     """The topic whose messages `stall_before_handler` never lets finish."""
     relay_poll_seconds: float | None = None
@@ -50,11 +49,11 @@ VICTIMS = {
         promises=("the message in hand finished and committed", "a handler cut short not committed"),
     ),
     "documents": Victim(
-        "documents", held=Topic.CERTIFICATE_ACTIVATED, delay_every=20,
-        promises=("the message in hand finished and committed",),
+        "documents", held=Topic.CERTIFICATE_ACTIVATED,  # a batch consumer: every batch is held
+        promises=("the batch in hand finished and committed",),
     ),
     "mailer": Victim(
-        "mailer", held=Topic.PDF_READY, delay_every=20, promises=("the message in hand finished and committed",),
+        "mailer", held=Topic.PDF_READY, promises=("the batch in hand finished and committed",),
     ),
     "relay": Victim(
         "relay", relay_poll_seconds=1.0, promises=("every outbox row committed before the signal published",),
@@ -72,7 +71,6 @@ def victim_env(victim: Victim, *, armed: bool = True) -> dict[str, str]:
     if points and armed:
         env |= {
             "failpoints": ",".join(points), "failpoint_delay_seconds": str(DELAY_SECONDS),
-            "failpoint_delay_every": str(victim.delay_every),
         }
     return env
 
@@ -100,11 +98,15 @@ class Stop:
 
 
 async def _held_message(victim: Victim, worker: Worker) -> tuple[int, int] | None:
-    """Waits for a fresh delay to hold a message; returns its (partition, offset)."""
+    """Waits for a fresh delay to hold a message, unless one holds a message now (a restarted batch
+    consumer may hold its whole backlog at once, the moment it starts); returns its (partition, offset)."""
     if victim.held is None:
         return None
     pattern = _reached("delay_before_handler", victim.held)
-    before = len(re.findall(pattern, worker.output))
+    reached = re.findall(pattern, worker.output)
+    if reached and f"released at {reached[-1][0]}@{reached[-1][1]}" not in worker.output:
+        return int(reached[-1][0]), int(reached[-1][1])
+    before = len(reached)
     await worker.wait_for_output(pattern, count=before + 1, timeout=WAIT_SECONDS)
     partition, offset = re.findall(pattern, worker.output)[before]
     return int(partition), int(offset)
