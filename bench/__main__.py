@@ -1,6 +1,6 @@
 """`python -m bench [--quick] [--out var/bench]`: the limits first, then the pipeline's figures, each
 on a database and topics of its own with fresh worker processes; the results go to
-`<out>/results.json` and `<out>/results.md` and the table is printed."""
+`<out>/results.json`, `<out>/results.md` and a plot, `<out>/redemption.svg`; the table is printed."""
 
 import argparse
 import asyncio
@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from bench import activation, growth, limits, memory, redemption
+from bench import activation, chart, growth, limits, memory, redemption
 from bench.report import Target, at_least, at_most, machine, relative, write
 from bench.stack import BenchStack
 
@@ -67,8 +67,7 @@ def run(sizes: Sizes, out: Path) -> int:
 
         with stack.scenario("throughput") as scenario:
             log(f"redemption throughput: {sizes.redemptions:,} requests as fast as possible")
-            rate, outcomes = asyncio.run(redemption.throughput(scenario, sizes.redemptions))
-            figures["redemption throughput"] = {"completions_per_second": rate, "outcomes": outcomes}
+            figures["redemption throughput"] = asyncio.run(redemption.throughput(scenario, sizes.redemptions))
         with stack.scenario("latency") as scenario:
             log(f"redemption latency: {sizes.latency_rate:g}/s for {sizes.latency_seconds:g}s")
             figures["redemption latency"] = asyncio.run(
@@ -96,8 +95,11 @@ def run(sizes: Sizes, out: Path) -> int:
         "sizes": sizes, "limits": found, "figures": figures,
     }
     results, table = write(out, document, targets, found)
+    tick: growth.Tick = figures["growth"]["tick"]
+    plot = chart.draw(out / "redemption.svg", figures["redemption throughput"], figures["redemption latency"],
+                      tick.redeem_during, tick.expired)
     sys.stdout.write(table.read_text())
-    log(f"written: {results} and {table}")
+    log(f"written: {results}, {table} and {plot}")
     return 0
 
 
@@ -119,7 +121,7 @@ async def _growth(scenario: Any, sizes: Sizes) -> dict[str, Any]:
 
 def _targets(found: dict[str, float], figures: dict[str, Any]) -> list[Target]:
     commits_16 = found["PostgreSQL commits/s, 16 connections"]
-    throughput = figures["redemption throughput"]["completions_per_second"]
+    throughput = figures["redemption throughput"].completions_per_second
     latency: redemption.Latency = figures["redemption latency"]
     activated: activation.Activation = figures["activation"]
     certificate_pages = figures["certificate PDF pages/s (QR included)"]

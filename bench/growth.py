@@ -135,12 +135,8 @@ class Growth:
             await ticks.stop()
             await expired.stop()
         during = [
-            (self.replies.arrived[k] - sent) * 1000
+            (sent, (self.replies.arrived[k] - sent) * 1000)
             for k, sent in self.sender.sent_at.items()
             if started <= sent <= started + seconds and k in self.replies.arrived
         ]
-        latency = Latency(
-            percentile(during, 0.5), percentile(during, 0.95), percentile(during, 0.99), max(during, default=0.0),
-            len(during), REDEEM_RATE, {},
-        )
-        return Tick(len(expired.arrived), seconds, latency)
+        return Tick(len(expired.arrived), seconds, Latency.of(during, REDEEM_RATE, {}))

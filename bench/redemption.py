@@ -3,6 +3,7 @@ Certificates are made active beforehand, straight into the store; the ledger and
 `giftcert run` processes, one each."""
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench.load import Replies, Sender, percentile, redeem_request
@@ -16,6 +17,17 @@ SERVICES = ("ledger", "relay")
 
 
 @dataclass
+class Second:
+    """The requests sent within one second of a steady load."""
+
+    at: int
+    """Whole seconds from the load's first request."""
+    p50_ms: float
+    p99_ms: float
+    requests: int
+
+
+@dataclass
 class Latency:
     p50_ms: float
     p95_ms: float
@@ -24,6 +36,21 @@ class Latency:
     requests: int
     offered_per_second: float
     outcomes: dict[str, int]
+    each_second: list[Second]
+
+    @classmethod
+    def of(cls, timed: Sequence[tuple[float, float]], offered_per_second: float, outcomes: dict[str, int]) -> "Latency":
+        """From (sent at, latency in ms) pairs: the percentiles of all, and of each second's."""
+        times = [ms for _, ms in timed]
+        first = min((sent for sent, _ in timed), default=0.0)
+        seconds: dict[int, list[float]] = {}
+        for sent, ms in timed:
+            seconds.setdefault(int(sent - first), []).append(ms)
+        return cls(
+            percentile(times, 0.50), percentile(times, 0.95), percentile(times, 0.99), max(times, default=0.0),
+            len(times), offered_per_second, outcomes,
+            [Second(at, percentile(ms, 0.50), percentile(ms, 0.99), len(ms)) for at, ms in sorted(seconds.items())],
+        )
 
 
 async def replies_and_sender(scenario: Scenario) -> tuple[Replies, Sender]:
@@ -42,8 +69,16 @@ async def warm_up(replies: Replies, sender: Sender, codes: list[str], workspace:
     sender.sent_at.clear()
 
 
-async def throughput(scenario: Scenario, count: int) -> tuple[float, dict[str, int]]:
-    """Completions per second from the first send to the last reply read, and the outcomes."""
+@dataclass
+class Throughput:
+    completions_per_second: float
+    """From the first send to the last reply read."""
+    outcomes: dict[str, int]
+    each_second: list[int]
+    """Replies read in each whole second from the first send."""
+
+
+async def throughput(scenario: Scenario, count: int) -> Throughput:
     seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count + WARM_UP, seed=4)
     scenario.start(SERVICES)
     replies, sender = await replies_and_sender(scenario)
@@ -58,7 +93,10 @@ async def throughput(scenario: Scenario, count: int) -> tuple[float, dict[str, i
     finally:
         await sender.stop()
         await replies.stop()
-    return count / (finished - started), dict(replies.outcomes)
+    each_second = [0] * (int(finished - started) + 1)
+    for request_id, _ in requests:
+        each_second[int(replies.arrived[request_id] - started)] += 1
+    return Throughput(count / (finished - started), dict(replies.outcomes), each_second)
 
 
 async def latency(scenario: Scenario, per_second: float, seconds: float, *, seed: int = 5) -> Latency:
@@ -82,8 +120,5 @@ async def steady_load(
     requests = [redeem_request(workspace, code) for code in codes]
     await sender.send_at(requests, per_second)
     await replies.wait_for([r for r, _ in requests], timeout=300)
-    times = [(replies.arrived[r] - sender.sent_at[r]) * 1000 for r, _ in requests]
-    return Latency(
-        percentile(times, 0.50), percentile(times, 0.95), percentile(times, 0.99), max(times), len(times),
-        per_second, dict(replies.outcomes),
-    )
+    timed = [(sender.sent_at[r], (replies.arrived[r] - sender.sent_at[r]) * 1000) for r, _ in requests]
+    return Latency.of(timed, per_second, dict(replies.outcomes))
