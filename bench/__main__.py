@@ -16,7 +16,7 @@ import asyncpg
 
 from bench import activation, chart, growth, limits, memory, redemption
 from bench.report import Target, at_least, at_most, machine, relative, write
-from bench.stack import BenchStack
+from bench.stack import FETCH_MAX_WAIT_MS, BenchStack
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def run(sizes: Sizes, out: Path) -> int:
     with BenchStack(out / "run") as stack:
         with stack.scenario("limits") as scenario:
             dsn = scenario.database_dsn
-            log("limits: PostgreSQL commits, broker round trips, PDF pages")
+            log("limits: PostgreSQL commits, broker messages and hop latency, PDF pages")
             found = {
                 "PostgreSQL commits/s, 1 connection": asyncio.run(limits.commits_per_second(dsn, 1)),
                 "PostgreSQL commits/s, 16 connections": asyncio.run(limits.commits_per_second(dsn, 16)),
@@ -62,6 +62,12 @@ def run(sizes: Sizes, out: Path) -> int:
                 ),
                 "PDF text-only pages/s": limits.pages_per_second(limits.text_page),
             }
+            hop_first, hop_last = asyncio.run(limits.broker_hop_p99_ms(
+                scenario.settings.kafka_bootstrap_servers, sizes.latency_rate, sizes.latency_seconds, FETCH_MAX_WAIT_MS
+            ))
+            rate, span = f"{sizes.latency_rate:g}/s", f"{sizes.latency_seconds:g} s"
+            found[f"broker hop p99 ms at {rate}, first 10 s"] = hop_first
+            found[f"broker hop p99 ms at {rate}, last 10 s of {span}"] = hop_last
             postgres_version = asyncio.run(_postgres_version(dsn))
         figures["certificate PDF pages/s (QR included)"] = limits.pages_per_second(activation.render_certificate)
 

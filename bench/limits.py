@@ -1,7 +1,8 @@
 """What this machine allows, measured first in every run: the figures the pipeline is judged by.
 
 1. PostgreSQL: single-row `UPDATE ...; COMMIT` in a tight asyncpg loop, on 1 and on 16 connections.
-2. The broker: aiokafka producing and consuming messages the size of a redeem request.
+2. The broker: aiokafka producing and consuming messages the size of a redeem request, as fast as it
+   can, and one hop's latency (send to read by a consumer group) at the latency figure's steady rate.
 3. PDF: reportlab drawing a one-page, text-only page in the certificate's fonts."""
 
 import asyncio
@@ -15,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from bench.load import redeem_request
+from bench.load import SEND_TICK_SECONDS, percentile, redeem_request
 
 COMMIT_SECONDS = 5.0
 BROKER_MESSAGES = 50_000
@@ -60,11 +61,7 @@ async def commits_per_second(dsn: str, connections: int, seconds: float = COMMIT
 
 async def broker_messages_per_second(bootstrap_servers: str, count: int = BROKER_MESSAGES) -> float:
     """Produce `count` redeem-sized messages and consume them all, from the first send to the last read."""
-    topic = f"bench-limit-{uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, 3, 1)])
-    await admin.close()
+    topic = await _new_topic(bootstrap_servers)
     body = redeem_request("bench", "ABCDEFGHJKMN")[1]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=1)
     consumer = AIOKafkaConsumer(
@@ -89,6 +86,62 @@ async def broker_messages_per_second(bootstrap_servers: str, count: int = BROKER
     await consumer.stop()
     await producer.stop()
     return count / elapsed
+
+
+async def _new_topic(bootstrap_servers: str, partitions: int = 3) -> str:
+    topic = f"bench-limit-{uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, partitions, 1)])
+    await admin.close()
+    return topic
+
+
+async def broker_hop_p99_ms(
+    bootstrap_servers: str, per_second: float, seconds: float, fetch_max_wait_ms: int, window: float = 10.0
+) -> tuple[float, float]:
+    """One hop, send to read by a consumer group (the workers' fetch wait), at a steady rate for
+    `seconds`: the p99 of the messages sent in the first `window` seconds and in the last."""
+    topic = await _new_topic(bootstrap_servers)
+    body = redeem_request("bench", "ABCDEFGHJKMN")[1]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=1)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers, group_id=f"g-{topic}", auto_offset_reset="earliest",
+        fetch_max_wait_ms=fetch_max_wait_ms,
+    )
+    await producer.start()
+    await consumer.start()
+    count = int(per_second * seconds)
+    sent_at: list[float] = [0.0] * count
+    read_at: list[float] = [0.0] * count
+
+    async def consume() -> None:
+        seen = 0
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            now = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    read_at[int(record.key or b"0")] = now
+                seen += len(records)
+
+    reading = asyncio.create_task(consume())
+    pending = []
+    started, sent = time.perf_counter(), 0
+    while sent < count:
+        due = min(count, int((time.perf_counter() - started) * per_second) + 1)
+        for n in range(sent, due):
+            sent_at[n] = time.perf_counter()
+            pending.append(await producer.send(topic, body, key=str(n).encode()))
+        sent = due
+        await asyncio.sleep(SEND_TICK_SECONDS)
+    await asyncio.gather(*pending)
+    await reading
+    await consumer.stop()
+    await producer.stop()
+    first = [(read_at[n] - sent_at[n]) * 1000 for n in range(count) if sent_at[n] - started < window]
+    last = [(read_at[n] - sent_at[n]) * 1000 for n in range(count) if sent_at[n] - started >= seconds - window]
+    return percentile(first, 0.99), percentile(last, 0.99)
 
 
 def text_page() -> bytes:
