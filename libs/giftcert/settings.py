@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     # fetch (up to ~250 ms) even when data arrives: `giftcert dev` and the demo use
     # EMBEDDED_FETCH_MAX_WAIT_MS instead (giftcert.embedded.broker), the benchmark its own.
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
+    kafka_request_timeout_ms: int = Field(default=40_000, ge=1_000, le=600_000)  # aiokafka's default
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None

