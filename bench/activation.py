@@ -55,7 +55,7 @@ async def activation(scenario: Scenario, count: int) -> Activation:
     pdfs = Replies(settings, topics=(Topic.PDF_READY,), key="certificate_id")
     await sent.start()
     await pdfs.start()
-    payments = Sender(settings, Topic.PAYMENT_COMPLETED)
+    payments = Sender.to(settings, Topic.PAYMENT_COMPLETED)
     await payments.start()
     try:
         messages = [_payment(str(certificate_id)) for certificate_id in seeded.ids]

@@ -67,7 +67,7 @@ class Growth:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.replies = Replies(scenario.settings)
-        self.sender = Sender(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
+        self.sender = Sender.to(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
         self.unused: list[str] = []
         self.searchable: list[tuple[str, str]] = []
         self.size = 0
@@ -114,7 +114,7 @@ class Growth:
         expire just then are past it) and redeems at a steady load until every one has expired."""
         expired = Replies(self.scenario.settings, topics=(Topic.CERTIFICATE_EXPIRED,), key="certificate_id")
         await expired.start()
-        ticks = Sender(self.scenario.settings, Topic.EXPIRY_TICK)
+        ticks = Sender.to(self.scenario.settings, Topic.EXPIRY_TICK)
         await ticks.start()
         try:
             now = datetime.now(UTC) + timedelta(hours=2)

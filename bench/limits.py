@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from bench.load import SEND_TICK_SECONDS, percentile, redeem_request
+from bench.load import Sender, percentile, redeem_request
 
 COMMIT_SECONDS = 5.0
 BROKER_MESSAGES = 50_000
@@ -104,43 +104,33 @@ async def broker_hop_p99_ms(
     `seconds`: the p99 of the messages sent in the first `window` seconds and in the last."""
     topic = await _new_topic(bootstrap_servers)
     body = redeem_request("bench", "ABCDEFGHJKMN")[1]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=1)
+    sender = Sender(bootstrap_servers, topic)
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap_servers, group_id=f"g-{topic}", auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
     )
-    await producer.start()
+    await sender.start()
     await consumer.start()
     count = int(per_second * seconds)
-    sent_at: list[float] = [0.0] * count
-    read_at: list[float] = [0.0] * count
+    read_at: dict[str, float] = {}
 
     async def consume() -> None:
-        seen = 0
-        while seen < count:
+        while len(read_at) < count:
             batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
             now = time.perf_counter()
             for records in batches.values():
                 for record in records:
-                    read_at[int(record.key or b"0")] = now
-                seen += len(records)
+                    read_at[(record.key or b"").decode()] = now
 
     reading = asyncio.create_task(consume())
-    pending = []
-    started, sent = time.perf_counter(), 0
-    while sent < count:
-        due = min(count, int((time.perf_counter() - started) * per_second) + 1)
-        for n in range(sent, due):
-            sent_at[n] = time.perf_counter()
-            pending.append(await producer.send(topic, body, key=str(n).encode()))
-        sent = due
-        await asyncio.sleep(SEND_TICK_SECONDS)
-    await asyncio.gather(*pending)
+    started = time.perf_counter()
+    await sender.send_at([(str(n), body) for n in range(count)], per_second)
     await reading
     await consumer.stop()
-    await producer.stop()
-    first = [(read_at[n] - sent_at[n]) * 1000 for n in range(count) if sent_at[n] - started < window]
-    last = [(read_at[n] - sent_at[n]) * 1000 for n in range(count) if sent_at[n] - started >= seconds - window]
+    await sender.stop()
+    hops = [(sent - started, (read_at[key] - sent) * 1000) for key, sent in sender.sent_at.items()]
+    first = [hop for at, hop in hops if at < window]
+    last = [hop for at, hop in hops if at >= seconds - window]
     return percentile(first, 0.99), percentile(last, 0.99)
 
 

@@ -93,13 +93,19 @@ class Replies:
 
 
 class Sender:
-    def __init__(self, settings: Settings, topic: Topic) -> None:
-        self.topic = settings.topic(topic)
+    """Sends keyed messages to one topic (by its full name), keeping each one's send time."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.topic = topic
         self.sent_at: dict[str, float] = {}
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=1,
-            max_batch_size=256 * 1024,
+            bootstrap_servers=bootstrap_servers, acks="all", linger_ms=1, max_batch_size=256 * 1024,
         )
+
+    @classmethod
+    def to(cls, settings: Settings, topic: Topic) -> "Sender":
+        """To one of giftcert's topics, under the run's prefix."""
+        return cls(settings.kafka_bootstrap_servers, settings.topic(topic))
 
     async def start(self) -> None:
         await self._producer.start()

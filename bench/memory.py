@@ -33,7 +33,7 @@ async def redemption_backlog(scenario: Scenario, count: int) -> Backlog:
     requests = [redeem_request(WORKSPACE, code) for code in seeded.codes]
     replies = Replies(scenario.settings)
     await replies.start()
-    sender = Sender(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
+    sender = Sender.to(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
     await sender.start()
     try:
         await sender.send_all(requests)
@@ -64,7 +64,7 @@ async def delivery_backlog(scenario: Scenario, count: int, seconds: float) -> Ba
     seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count, seed=8)
     sent = Replies(scenario.settings, topics=(Topic.CERTIFICATE_SENT,), key="certificate_id")
     await sent.start()
-    sender = Sender(scenario.settings, Topic.CERTIFICATE_ACTIVATED)
+    sender = Sender.to(scenario.settings, Topic.CERTIFICATE_ACTIVATED)
     await sender.start()
     try:
         await sender.send_all([_activated(str(i), c) for i, c in zip(seeded.ids, seeded.codes, strict=True)])

@@ -56,7 +56,7 @@ class Latency:
 async def replies_and_sender(scenario: Scenario) -> tuple[Replies, Sender]:
     replies = Replies(scenario.settings)
     await replies.start()
-    sender = Sender(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
+    sender = Sender.to(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
     await sender.start()
     return replies, sender
 
