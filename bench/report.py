@@ -10,7 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("faststream", "aiokafka", "sqlalchemy", "asyncpg", "pydantic", "reportlab", "segno")
+PACKAGES = ("faststream", "aiokafka", "sqlalchemy", "asyncpg", "pydantic", "reportlab")
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,38 @@
 """The certificate PDF: one A4 page, rendered deterministically (same document, same bytes).
 
 Customer text is drawn as plain strings, never as Paragraph markup, so `<font>` or `<img>` in a
-message prints literally. The QR code is drawn from segno's module matrix, with a fixed mask, as merged
-rectangles: much cheaper than reportlab's own QR widget."""
+message prints literally. The QR code (see `qr_code`) is drawn as one rectangle per run of dark
+modules in a row, written as one path whose numbers are formatted once per process: much cheaper
+than reportlab's own QR widget or one path operation per module."""
 
+import functools
 import io
-from collections.abc import Sequence
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 
 from giftcert.domain.codes import display_code
 from giftcert.domain.money import Amount
+from giftcert.rendering import qr_code
 
 INK = HexColor("#1d2b3a")
 ACCENT = HexColor("#c0623b")
 MUTED = HexColor("#5b6b7b")
 PAPER = HexColor("#fbf7f0")
 MESSAGE_FONT = "Helvetica-Oblique"
-QR_MASK = 0
-"""Any of the eight masks makes a valid QR code; choosing the least penalised one (segno's default)
-evaluates all eight and costs five times the rest of the page. A 12-character code gives a version 1
-symbol, which scanners read whichever mask it has."""
+MARGIN = 48
+QR_MASK = qr_code.MASK
+QR_QUIET_ZONE = 4
+"""Light modules around the QR code, on each side."""
+DARK_RUN = re.compile(b"\x01+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,43 +53,51 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() and ord(ch) < 256 else "?" for ch in text)  # noqa: PLR2004
 
 
-def _dark_runs(row: Sequence[int]) -> set[tuple[int, int]]:
-    """The row's runs of dark modules, as (first column, column after the last)."""
-    runs, start = set(), None
-    for column, dark in enumerate((*row, 0)):
-        if dark and start is None:
-            start = column
-        elif not dark and start is not None:
-            runs.add((start, column))
-            start = None
-    return runs
+class _RunRectangles(dict[tuple[int, int], str]):
+    """The path operator (`x y width height re`) of each run of dark modules of a QR code drawn in the
+    square of `size` at (x, y), its quiet zone inside the square; keyed by the run's span in the
+    code's rows joined with one light module between each two, formatted the first time it is seen."""
+
+    def __init__(self, x: float, y: float, size: float) -> None:
+        super().__init__()
+        self.module = size / (qr_code.SIZE + 2 * QR_QUIET_ZONE)
+        self.left, self.top = x + QR_QUIET_ZONE * self.module, y + size - QR_QUIET_ZONE * self.module
+
+    def __missing__(self, span: tuple[int, int]) -> str:
+        (row, column), length = divmod(span[0], qr_code.SIZE + 1), span[1] - span[0]
+        left, bottom = self.left + column * self.module, self.top - (row + 1) * self.module
+        rectangle = f"{fp_str(left, bottom, length * self.module, self.module)} re"
+        self[span] = rectangle
+        return rectangle
 
 
-def _module_rectangles(matrix: Sequence[Sequence[int]]) -> list[tuple[int, int, int, int]]:
-    """The dark modules as few rectangles (top row, first column, width, height): a run of dark
-    modules that repeats in the rows below is one taller rectangle."""
-    rectangles: list[tuple[int, int, int, int]] = []
-    growing: dict[tuple[int, int], int] = {}
-    for row_index, row in enumerate((*matrix, ())):
-        runs = _dark_runs(row)
-        for run in sorted(growing.keys() - runs):
-            top = growing.pop(run)
-            rectangles.append((top, run[0], run[1] - run[0], row_index - top))
-        for run in runs - growing.keys():
-            growing[run] = row_index
-    return rectangles
+@functools.cache
+def _run_rectangles(x: float, y: float, size: float) -> _RunRectangles:
+    return _RunRectangles(x, y, size)
 
 
 def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    matrix = segno.make(text, error="m", micro=False, mask=QR_MASK).matrix
-    module = size / (len(matrix) + 8)  # a quiet zone of four modules on each side
+    """One rectangle per run of dark modules in a row, all filled as one path."""
     canvas.setFillColor(Color(1, 1, 1))
     canvas.rect(x, y, size, size, stroke=0, fill=1)
     canvas.setFillColor(INK)
-    path = canvas.beginPath()
-    for top, left, width, height in _module_rectangles(matrix):
-        path.rect(x + (left + 4) * module, y + size - (top + 4 + height) * module, width * module, height * module)
-    canvas.drawPath(path, stroke=0, fill=1)
+    rectangles = _run_rectangles(x, y, size)
+    runs = DARK_RUN.finditer(b"\x00".join(qr_code.qr_matrix(text)))
+    canvas.addLiteral(" ".join([*(rectangles[run.span()] for run in runs), "f"]))
+
+
+@functools.cache
+def _frame() -> str:
+    """The paper and its double border, the same on every page: its operators made once, between
+    `q` and `Q` so that the graphics state after it is the one the canvas keeps track of."""
+    width, height = A4
+    outer, inner = PDFPathObject(), PDFPathObject()
+    outer.roundRect(MARGIN, MARGIN, width - 2 * MARGIN, height - 2 * MARGIN, 18)
+    inner.roundRect(MARGIN + 8, MARGIN + 8, width - 2 * MARGIN - 16, height - 2 * MARGIN - 16, 14)
+    return " ".join([
+        "q", f"{fp_str(PAPER.rgb())} rg", f"0 0 {fp_str(width, height)} re f",
+        f"{fp_str(ACCENT.rgb())} RG", "3 w", outer.getCode(), "S", ".8 w", inner.getCode(), "S", "Q",
+    ])
 
 
 def _size_to_fit(text: str, font: str, size: float, width: float) -> float:
@@ -127,14 +140,7 @@ def render_certificate_pdf(document: CertificateDocument) -> bytes:
     canvas.setTitle("Gift certificate")
     canvas.setAuthor(_printable(document.workspace_name))
     width, height = A4
-    margin = 48
-    canvas.setFillColor(PAPER)
-    canvas.rect(0, 0, width, height, stroke=0, fill=1)
-    canvas.setStrokeColor(ACCENT)
-    canvas.setLineWidth(3)
-    canvas.roundRect(margin, margin, width - 2 * margin, height - 2 * margin, 18, stroke=1, fill=0)
-    canvas.setLineWidth(0.8)
-    canvas.roundRect(margin + 8, margin + 8, width - 2 * margin - 16, height - 2 * margin - 16, 14)
+    canvas.addLiteral(_frame())
 
     center = width / 2
     canvas.setFillColor(MUTED)
@@ -148,7 +154,7 @@ def render_certificate_pdf(document: CertificateDocument) -> bytes:
     canvas.drawCentredString(center, height - 240, _printable(document.amount.formatted()))
 
     canvas.setFillColor(INK)
-    text_width = width - 2 * margin - 48
+    text_width = width - 2 * MARGIN - 48
     people = ((f"To  {document.recipient_name}", height - 295), (f"From  {document.purchaser_name}", height - 318))
     for text, y in people:
         line = _printable(text)
