@@ -37,4 +37,7 @@ INBOUND_TOPICS: tuple[Topic, ...] = (
     Topic.EXPIRY_TICK,
 )
 
+CHECKOUT_REPLY_TOPICS: tuple[Topic, ...] = (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)
+"""The answers to a booking-redeem-request: a customer waits at checkout for one of them."""
+
 DEAD_LETTER_SUFFIX = ".dlq"

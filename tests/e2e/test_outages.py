@@ -218,7 +218,7 @@ async def test_an_event_committed_while_the_broker_is_frozen_fails_to_publish_is
     os.kill(own_broker.process.pid, signal.SIGSTOP)
     try:
         await issue_certificate(during, new_uow, SystemClock())
-        failed = r"outbox relay: .*retrying in"
+        failed = r"outbox relay \(events\): .*retrying in"
         await relay.wait_for_output(failed, timeout=OUTAGE_SECONDS)
         await relay.wait_for_output(failed, count=2, timeout=OUTAGE_SECONDS)  # its retry failed too
     finally:

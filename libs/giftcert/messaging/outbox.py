@@ -7,13 +7,15 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
-from sqlalchemy import delete, select
+from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, delete, not_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.messaging.trace_context import current_trace_headers
 from giftcert.store.bulk import Writes, columns, insert_rows
-from giftcert.store.schema import outbox
+from giftcert.store.schema import OUTBOX_CHECKOUT_REPLY, outbox
 from giftcert_contracts.cloudevents import cloudevent_headers
 from giftcert_contracts.outbound import Event
 from giftcert_contracts.topics import Topic
@@ -65,14 +67,34 @@ class OutboxWriter:
         await self._writes.execute(_ADD, columns(rows, _COLUMNS))
 
 
+_DELETE = delete(outbox).where(outbox.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+"""One statement whatever the count (an `IN` list is compiled anew for each length)."""
+
+
+class Lane(Enum):
+    """Which rows a relay loop claims. The answers a customer waits for at checkout have a lane of
+    their own, so they never queue behind a bulk of other events (an expiry tick writes one per
+    certificate it expires). Within a lane rows go out in commit order; across lanes, that is across
+    topics, there is no order to keep: Kafka orders a key's records within one topic only."""
+
+    CHECKOUT_REPLIES = "checkout replies"
+    EVENTS = "events"
+
+    @property
+    def rows(self) -> ColumnElement[bool]:
+        return OUTBOX_CHECKOUT_REPLY if self is Lane.CHECKOUT_REPLIES else not_(OUTBOX_CHECKOUT_REPLY)
+
+
 class OutboxReader:
-    """The relay's side: claim the oldest rows (skipping rows another relay holds), delete them."""
+    """The relay's side: claim a lane's oldest rows (skipping rows another relay holds), delete them."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def claim(self, limit: int) -> Sequence[OutboxRow]:
-        query = select(outbox).order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+    async def claim(self, limit: int, lane: Lane) -> Sequence[OutboxRow]:
+        query = (
+            select(outbox).where(lane.rows).order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+        )
         result = await self._connection.execute(query)
         return [
             OutboxRow(
@@ -86,7 +108,7 @@ class OutboxReader:
         ]
 
     async def delete(self, ids: Sequence[int]) -> None:
-        await self._connection.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+        await self._connection.execute(_DELETE, {"ids": list(ids)})
 
     async def oldest(self) -> datetime | None:
         query = select(outbox.c.created_at).order_by(outbox.c.id).limit(1)

@@ -2,8 +2,10 @@
 
 It claims the oldest outbox rows with `FOR UPDATE SKIP LOCKED` (so replicas share the work),
 publishes them keyed by certificate id, waits for the broker's acknowledgements, then deletes the
-rows and commits. Killed before the commit, it publishes the same rows again after a restart: an
-event may arrive twice, always with the same `event_id`, and never without its committed change.
+rows and commits. It does so in two lanes side by side (`Lane`): the replies a customer waits for at
+checkout, and every other event, so that a bulk of events never holds up a checkout. Killed before
+the commit, it publishes the same rows again after a restart: an event may arrive twice, always
+with the same `event_id`, and never without its committed change.
 
 Each row is published within the trace context stored with it (runtime/tracing.py). It publishes as
 soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next poll.
@@ -26,7 +28,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
 from sqlalchemy import func, select
 
-from giftcert.messaging.outbox import OutboxReader
+from giftcert.messaging.outbox import Lane, OutboxReader
 from giftcert.messaging.trace_context import continuing
 from giftcert.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from giftcert.store.schema import outbox
@@ -67,11 +69,11 @@ class OutboxRelay:
             deps.engine, retry_initial=settings.retry_initial_seconds, retry_max=settings.retry_max_seconds
         )
 
-    async def relay_batch(self) -> int:
-        """Publishes up to one batch; returns how many events went out."""
+    async def relay_batch(self, lane: Lane) -> int:
+        """Publishes up to one batch of `lane`'s rows; returns how many events went out."""
         async with self._deps.engine.connect() as connection, connection.begin():
             reader = OutboxReader(connection)
-            rows = await reader.claim(self._deps.settings.relay_batch_size)
+            rows = await reader.claim(self._deps.settings.relay_batch_size, lane)
             if not rows:
                 return 0
             failpoint("relay_before_publish")
@@ -92,14 +94,18 @@ class OutboxRelay:
         """Polls the outbox until stopped, woken early by each commit that wrote to it."""
         listening = asyncio.create_task(self._wake_up.listen(), name="outbox-wake-up")
         try:
-            await self._relay(draining=False)
+            await self._in_every_lane(draining=False)
         finally:
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
 
-    async def _relay(self, *, draining: bool) -> int:
-        """Batch after batch, with backoff after a failure; returns how many events went out.
+    async def _in_every_lane(self, *, draining: bool) -> int:
+        lanes = (self._relay(lane, draining=draining) for lane in Lane)
+        return sum(await asyncio.gather(*lanes))
+
+    async def _relay(self, lane: Lane, *, draining: bool) -> int:
+        """`lane`'s batch after batch, with backoff after a failure; returns how many events went out.
         Polling: until stopped, pausing after a short batch. Draining: until a batch comes back short
         (nothing is left that this relay may claim)."""
         settings = self._deps.settings
@@ -107,7 +113,7 @@ class OutboxRelay:
         total = 0
         while draining or not self._stopping.is_set():
             try:
-                published = await self.relay_batch()
+                published = await self.relay_batch(lane)
             except Exception as error:
                 if not is_transient(error):
                     log.exception("outbox relay failed; retrying")
@@ -115,7 +121,7 @@ class OutboxRelay:
                 pause = backoff_seconds(
                     failures, initial=settings.retry_initial_seconds, maximum=settings.retry_max_seconds
                 )
-                log.warning("outbox relay: %r, retrying in %.1fs", error, pause)
+                log.warning("outbox relay (%s): %r, retrying in %.1fs", lane.value, error, pause)
                 await (asyncio.sleep(pause) if draining else self._pause(pause))
                 continue
             failures = 0
@@ -127,7 +133,7 @@ class OutboxRelay:
                 continue
             await self._refresh_backlog_gauges()
             if short:
-                await self._wake_up.wait(settings.relay_poll_seconds)
+                await self._wake_up.wait(settings.relay_poll_seconds, lane)
         return total
 
     async def refresh_backlog_gauges(self) -> None:
@@ -166,7 +172,7 @@ class OutboxRelay:
         try:
             async with asyncio.timeout_at(deadline):
                 await task
-                flushed = await self._relay(draining=True)
+                flushed = await self._in_every_lane(draining=True)
         except TimeoutError:
             log.warning("outbox relay stopped at the graceful timeout; what is left goes with the next relay")
         else:

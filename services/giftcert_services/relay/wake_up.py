@@ -9,6 +9,7 @@ wake-up in case something was committed meanwhile."""
 import asyncio
 import contextlib
 import logging
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,16 +24,19 @@ class OutboxWakeUp:
     def __init__(self, engine: AsyncEngine, *, retry_initial: float, retry_max: float) -> None:
         self._engine = engine
         self._retry = (retry_initial, retry_max)
-        self._woken = asyncio.Event()
+        self._woken: dict[Hashable, asyncio.Event] = {}
 
     def wake(self, *_: Any) -> None:
-        self._woken.set()
+        """Wakes every waiter; one that is busy now returns from its next `wait` at once."""
+        for woken in self._woken.values():
+            woken.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Until woken, or `timeout` seconds; each wake-up is used once."""
+    async def wait(self, timeout: float, waiter: Hashable = None) -> None:
+        """Until woken, or `timeout` seconds; each wake-up is used once by each `waiter`."""
+        woken = self._woken.setdefault(waiter, asyncio.Event())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._woken.wait(), timeout)
-        self._woken.clear()
+            await asyncio.wait_for(woken.wait(), timeout)
+        woken.clear()
 
     async def listen(self) -> None:
         """Runs until cancelled, reconnecting with backoff whenever the connection is lost."""
