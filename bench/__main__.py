@@ -71,8 +71,8 @@ def run(sizes: Sizes, out: Path) -> int:
             postgres_version = asyncio.run(_postgres_version(dsn))
         figures["certificate PDF pages/s (QR included)"] = limits.pages_per_second(activation.render_certificate)
 
-        with stack.scenario("throughput") as scenario:
-            log(f"redemption throughput: {sizes.redemptions:,} requests as fast as possible")
+        with stack.scenario("throughput", topic_partitions=redemption.SCALED_OUT_PARTITIONS) as scenario:
+            log(f"redemption throughput: {sizes.redemptions:,} requests as fast as possible, two ledger processes")
             figures["redemption throughput"] = asyncio.run(redemption.throughput(scenario, sizes.redemptions))
         with stack.scenario("latency") as scenario:
             log(f"redemption latency: {sizes.latency_rate:g}/s for {sizes.latency_seconds:g}s")
