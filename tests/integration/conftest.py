@@ -2,7 +2,9 @@
 with topics of their own (a prefix) on the real broker. Each test works in a workspace of its own,
 so the session's services are shared."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -12,8 +14,22 @@ from giftcert.settings import Settings
 from giftcert_services.app import build_app
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import bootstrap
+from tests.databases import migrated_database_url
 
 PAYMENT_GRACE_SECONDS = 3.0
+
+
+async def settings_of_its_own(
+    purpose: str, postgres_server_url: str, kafka_bootstrap_servers: str, **overrides: Any
+) -> Settings:
+    """A database and topics (one partition each) of its own, for a test whose relay must be the only
+    one to take its outbox rows."""
+    prefix = f"{purpose}{uuid4().hex[:8]}."
+    return Settings(
+        database_url=await asyncio.to_thread(migrated_database_url, postgres_server_url, purpose),
+        kafka_bootstrap_servers=kafka_bootstrap_servers, topic_prefix=prefix, consumer_group_prefix=prefix,
+        topic_partitions=1, **overrides,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""The schema's indexes serve the searches and the expiry scan: on a seeded table of 50,000
-certificates, the statements the code really runs (captured as they are sent) are planned with the
-index meant for them, never a sequential scan of `certificates`."""
+"""The schema's indexes serve the searches, the expiry scan and the relay's checkout lane: on a
+seeded table of 50,000 certificates (and an outbox of 20,000 events), the statements the code
+really runs (captured as they are sent) are planned with the index meant for them, never a
+sequential scan."""
 
 import re
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from giftcert.domain.certificate import Status
+from giftcert.messaging.outbox import Lane, OutboxReader
 from giftcert.operations.search import CertificateSearch, search_certificates
 from giftcert.store.certificates import CertificateRepository
 from tests.databases import migrated_database_url
@@ -31,6 +33,13 @@ SEED = text("""
            CAST(:now AS timestamptz) + make_interval(days => n % 400)
     FROM generate_series(1, CAST(:count AS integer)) AS n
 """)
+OUTBOX_SEEDED = 20_000
+SEED_OUTBOX = text("""
+    INSERT INTO outbox (topic, key, headers, payload, created_at)
+    SELECT CASE WHEN n % 1000 = 0 THEN 'certificate-redeemed' ELSE 'certificate-expired' END,
+           md5('c' || n), '{}', '\\x7b7d', CAST(:now AS timestamptz)
+    FROM generate_series(1, CAST(:count AS integer)) AS n
+""")
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +52,21 @@ async def engine(plans_database_url: str) -> Any:
     engine = create_async_engine(plans_database_url)
     async with engine.begin() as connection:
         await connection.execute(SEED, {"now": NOW, "count": SEEDED})
+        await connection.execute(SEED_OUTBOX, {"now": NOW, "count": OUTBOX_SEEDED})
         await connection.execute(text("ANALYZE certificates"))
+        await connection.execute(text("ANALYZE outbox"))
     yield engine
     await engine.dispose()
 
 
-async def _plan_of(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[object]]) -> str:
-    """The plan of the first statement on `certificates` that `work` sends."""
+async def _plan_of(
+    engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[object]], table: str = "certificates"
+) -> str:
+    """The plan of the first statement on `table` that `work` sends."""
     sent: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if "FROM certificates" in statement and not statement.startswith("EXPLAIN"):
+        if f"FROM {table}" in statement and not statement.startswith("EXPLAIN"):
             sent.append((statement, parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
@@ -101,11 +114,22 @@ async def test_a_later_page_is_served_by_the_created_index_too(engine: AsyncEngi
     assert _uses(plan, "certificates_created_idx"), plan
 
 
-async def test_the_expiry_scan_is_served_by_the_status_and_expiry_index(engine: AsyncEngine) -> None:
+async def test_the_expiry_scans_are_served_by_the_status_and_expiry_index_and_expiring_sorts_nothing(
+    engine: AsyncEngine,
+) -> None:
+    """Without a sort, an expiry batch reads no more rows than it takes, however many share an
+    expiry (the planner may sort a reminder window's few rows)."""
     plan = await _plan_of(engine, lambda c: CertificateRepository(c).lock_expired("ws-7", NOW, 1000))
     assert "Seq Scan on certificates" not in plan, plan
     assert _uses(plan, "certificates_status_expiry_idx"), plan
+    assert "Sort" not in plan, plan
     reminders = await _plan_of(
         engine, lambda c: CertificateRepository(c).lock_expiring_soon("ws-7", NOW, NOW + timedelta(days=30), 1000)
     )
     assert _uses(reminders, "certificates_status_expiry_idx"), reminders
+
+
+async def test_the_relays_checkout_lane_is_served_by_its_partial_index(engine: AsyncEngine) -> None:
+    plan = await _plan_of(engine, lambda c: OutboxReader(c).claim(500, Lane.CHECKOUT_REPLIES), table="outbox")
+    assert "Seq Scan on outbox" not in plan, plan
+    assert _uses(plan, "outbox_checkout_replies_idx"), plan

@@ -1,7 +1,6 @@
 """The relay's checkout lane: a reply a customer waits for at checkout goes out while a bulk of
 events committed before it (an expiry tick's) still waits in the other lane."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -13,7 +12,6 @@ from giftcert.clock import SystemClock
 from giftcert.ledger.redemption import redeem_certificate
 from giftcert.ledger.replies import new_event_fields
 from giftcert.messaging.outbox import Lane
-from giftcert.settings import Settings
 from giftcert.store.schema import outbox
 from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.outbound import CertificateExpired
@@ -24,7 +22,7 @@ from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.broker import build_broker
 from giftcert_services.runtime.topics import ensure_topics
-from tests.databases import migrated_database_url
+from tests.integration.conftest import settings_of_its_own
 
 pytestmark = pytest.mark.integration
 
@@ -35,12 +33,7 @@ BULK = 1_200
 @pytest.fixture
 async def deps(postgres_server_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Dependencies]:
     """A database of its own, so no other relay takes its rows."""
-    prefix = f"lane{uuid4().hex[:8]}."
-    settings = Settings(
-        database_url=await asyncio.to_thread(migrated_database_url, postgres_server_url, "lanes"),
-        kafka_bootstrap_servers=kafka_bootstrap_servers, topic_prefix=prefix, consumer_group_prefix=prefix,
-        topic_partitions=1,
-    )
+    settings = await settings_of_its_own("lanes", postgres_server_url, kafka_bootstrap_servers)
     await ensure_topics(settings)
     deps = bootstrap(settings)
     yield deps

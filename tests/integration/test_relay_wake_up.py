@@ -3,7 +3,6 @@ next poll; the poll still finds rows whose notification was missed."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest
 from sqlalchemy import text
@@ -11,14 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.clock import SystemClock
 from giftcert.ledger.redemption import redeem_certificate
-from giftcert.settings import Settings
 from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.topics import Topic
 from giftcert_services.app import build_app
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
-from tests.databases import migrated_database_url
+from tests.integration.conftest import settings_of_its_own
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +27,8 @@ POLL_SECONDS = 120.0
 @pytest.fixture
 async def relay(postgres_server_url: str, kafka_bootstrap_servers: str) -> AsyncIterator[Dependencies]:
     """A relay of its own (its own database, so no other relay takes its rows) that polls rarely."""
-    prefix = f"wake{uuid4().hex[:8]}."
-    settings = Settings(
-        database_url=await asyncio.to_thread(migrated_database_url, postgres_server_url, "wake"),
-        kafka_bootstrap_servers=kafka_bootstrap_servers, topic_prefix=prefix, consumer_group_prefix=prefix,
-        relay_poll_seconds=POLL_SECONDS, topic_partitions=1,
+    settings = await settings_of_its_own(
+        "wake", postgres_server_url, kafka_bootstrap_servers, relay_poll_seconds=POLL_SECONDS
     )
     deps = bootstrap(settings)
     app = build_app(deps, ["relay"])
