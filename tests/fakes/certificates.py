@@ -72,14 +72,18 @@ class FakeCertificateRepository:
             if (c.workspace_id, c.code) in wanted
         }
 
-    async def lock_expired(self, workspace_id: str, now: datetime, limit: int) -> Sequence[Certificate]:
+    async def lock_expired(
+        self, workspace_id: str, now: datetime, limit: int, *, skip_locked: bool = True
+    ) -> Sequence[Certificate]:
+        del skip_locked  # nothing holds a row in memory: there is nothing to skip or wait for
         return self._active(
             workspace_id, limit, lambda c: c.expires_at is not None and c.expires_at <= now
         )
 
     async def lock_expiring_soon(
-        self, workspace_id: str, now: datetime, horizon: datetime, limit: int
+        self, workspace_id: str, now: datetime, horizon: datetime, limit: int, *, skip_locked: bool = True
     ) -> Sequence[Certificate]:
+        del skip_locked  # as in lock_expired
         return self._active(
             workspace_id,
             limit,

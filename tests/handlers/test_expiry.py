@@ -1,11 +1,16 @@
 """expiry-tick: expiry and reminders, driven by the tick's own `now`."""
 
 
+import asyncio
 from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Status
 from giftcert.ledger.expiry import check_expiries
+from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import (
     CertificateExpired,
     CertificateExpiringSoon,
@@ -16,6 +21,7 @@ from tests.handlers.steps import (
     REMINDER_DAYS,
     active,
     activity_of,
+    configure,
     pending,
     stored_certificate,
     tick,
@@ -116,3 +122,33 @@ async def test_a_tick_goes_through_more_certificates_than_one_batch(
         c.id for c in second
     )
 
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("due", ["expired", "expiring soon"])
+async def test_a_tick_waits_for_a_due_certificate_another_transaction_holds_instead_of_leaving_it_behind(
+    postgres_uow_factory: UnitOfWorkFactory, clock: FixedClock, workspace: str, due: str
+) -> None:
+    """PostgreSQL only: the fake store has no row locks. Another worker (here: the PDF being stored)
+    holds the row while the tick passes by; the tick takes the row once the holder commits."""
+    new_uow, engine = postgres_uow_factory, postgres_uow_factory.engine
+    await configure(new_uow, clock, workspace)
+    held, free = await active(new_uow, clock, workspace), await active(new_uow, clock, workspace)
+    assert held.expires_at is not None
+    now = held.expires_at + timedelta(hours=1) if due == "expired" else held.expires_at - timedelta(days=1)
+    outbox = Outbox(new_uow)
+    await outbox.fresh(workspace)
+    async with engine.connect() as holder:
+        await holder.execute(text("SELECT 1 FROM certificates WHERE id = :id FOR UPDATE"), {"id": held.id})
+        holder_pid = (await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        ticking = asyncio.create_task(check_expiries(tick(workspace, now), new_uow, batch_size=10))
+        blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))")
+        async with engine.connect() as watcher:
+            while not ticking.done() and (await watcher.execute(blocked, {"holder": holder_pid})).scalar_one() == 0:
+                await asyncio.sleep(0.02)
+        assert not ticking.done(), "the tick finished without waiting for the certificate held"
+        await holder.commit()
+    await ticking
+    events = await outbox.fresh(workspace)
+    wanted = CertificateExpired if due == "expired" else CertificateExpiringSoon
+    assert sorted(e.certificate_id for e in events if isinstance(e, wanted)) == sorted([held.id, free.id])

@@ -2,12 +2,15 @@
 certificate-expiring-soon per certificate entering the workspace's reminder window.
 
 Work goes in bounded batches, one transaction each, so a tick never holds many locks for long and
-redemptions go on meanwhile (rows a redemption holds are skipped and left to it). Each batch is
+redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
+PDF being stored) until one comes back short; then batches that wait take what was skipped, so a
+tick leaves behind no certificate that was due at its `now`. Each batch is
 idempotent by state, so a tick interrupted halfway simply continues when redelivered; the inbox row
 is written last, and a repeated tick_id after that publishes nothing."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
@@ -27,9 +30,29 @@ async def _already_handled(uow: UnitOfWork, key: InboxKey, now: datetime) -> boo
         # never committed: the claim that counts is the last transaction's
 
 
-async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> int:
+class Batch(Protocol):
+    """One transaction's worth of a tick's work; returns how many certificates it took."""
+
+    def __call__(self, uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> Awaitable[int]: ...
+
+
+async def _in_batches(batch: Batch, new_uow: Callable[[], UnitOfWork], command: CheckExpiries, size: int) -> int:
+    """`batch` skipping held rows until one comes back short, then waiting for them until none is left."""
+    done = 0
+    while (count := await batch(new_uow(), command, size, skip_locked=True)) > 0:
+        done += count
+        if count < size:
+            break
+    while (count := await batch(new_uow(), command, size, skip_locked=False)) > 0:
+        done += count
+    return done
+
+
+async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> int:
     async with uow:
-        batch = await uow.certificates.lock_expired(command.workspace_id, command.now, limit)
+        batch = await uow.certificates.lock_expired(
+            command.workspace_id, command.now, limit, skip_locked=skip_locked
+        )
         await uow.certificates.save(*(c.expired(at=command.now) for c in batch))
         await uow.activity.add(
             *(ActivityEntry(c.id, c.workspace_id, ActivityKind.EXPIRED, command.now) for c in batch)
@@ -49,12 +72,14 @@ async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> 
     return len(batch)
 
 
-async def _remind_batch(uow: UnitOfWork, command: CheckExpiries, limit: int) -> int:
+async def _remind_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> int:
     async with uow:
         workspace = await uow.workspaces.get_or_default(command.workspace_id)
         horizon = command.now + timedelta(days=workspace.reminder_days)
         batch: list[Certificate] = list(
-            await uow.certificates.lock_expiring_soon(command.workspace_id, command.now, horizon, limit)
+            await uow.certificates.lock_expiring_soon(
+                command.workspace_id, command.now, horizon, limit, skip_locked=skip_locked
+            )
         )
         await uow.certificates.save(*(c.reminded_of_expiry(at=command.now) for c in batch))
         await uow.outbox.add(
@@ -79,13 +104,8 @@ async def check_expiries(
     key = InboxKey(CONSUMER, command.workspace_id, str(command.tick_id))
     if await _already_handled(new_uow(), key, command.now):
         return 0
-    expired = 0
-    while (count := await _expire_batch(new_uow(), command, batch_size)) > 0:
-        expired += count
-        if count < batch_size:
-            break
-    while await _remind_batch(new_uow(), command, batch_size) == batch_size:
-        pass
+    expired = await _in_batches(_expire_batch, new_uow, command, batch_size)
+    await _in_batches(_remind_batch, new_uow, command, batch_size)
     async with new_uow() as uow:
         await uow.inbox.claim(key, command.now)
         await uow.commit()
