@@ -60,9 +60,13 @@ async def engine(plans_database_url: str) -> Any:
 
 
 async def _plan_of(
-    engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[object]], table: str = "certificates"
+    engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[object]], table: str = "certificates",
+    *, generic: bool = False,
 ) -> str:
-    """The plan of the first statement on `table` that `work` sends."""
+    """The plan of the first statement on `table` that `work` sends. `generic`: the plan made without
+    the parameters' values, as PostgreSQL caches one for a statement prepared and run often (asyncpg
+    prepares every statement): a partial index serves it only if the statement implies the index's
+    condition whatever the parameters."""
     sent: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
@@ -75,10 +79,23 @@ async def _plan_of(
             await work(connection)
             await connection.rollback()
             statement, parameters = sent[0]
+            if generic:  # EXPLAIN plans a statement with its parameters' values; EXPLAIN EXECUTE may not
+                await connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+                await connection.exec_driver_sql(f"PREPARE planned AS {statement}")
+                statement, parameters = f"EXECUTE planned({', '.join(map(_literal, parameters))})", ()
             rows = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            if generic:
+                await connection.exec_driver_sql("DEALLOCATE planned")  # the pool keeps the session
             return "\n".join(str(row[0]) for row in rows)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
+
+
+def _literal(value: object) -> str:
+    """A parameter of the statements planned here as SQL text: numbers as they are, else quoted."""
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _uses(plan: str, index: str) -> bool:
@@ -114,22 +131,35 @@ async def test_a_later_page_is_served_by_the_created_index_too(engine: AsyncEngi
     assert _uses(plan, "certificates_created_idx"), plan
 
 
-async def test_the_expiry_scans_are_served_by_the_status_and_expiry_index_and_expiring_sorts_nothing(
+async def test_the_expiry_scan_is_served_by_the_status_and_expiry_index_and_sorts_nothing(
     engine: AsyncEngine,
 ) -> None:
-    """Without a sort, an expiry batch reads no more rows than it takes, however many share an
-    expiry (the planner may sort a reminder window's few rows)."""
+    """Without a sort, an expiry batch reads no more rows than it takes, however many share an expiry."""
     plan = await _plan_of(engine, lambda c: CertificateRepository(c).lock_expired("ws-7", NOW, 1000))
     assert "Seq Scan on certificates" not in plan, plan
     assert _uses(plan, "certificates_status_expiry_idx"), plan
     assert "Sort" not in plan, plan
-    reminders = await _plan_of(
-        engine, lambda c: CertificateRepository(c).lock_expiring_soon("ws-7", NOW, NOW + timedelta(days=30), 1000)
+
+
+@pytest.mark.parametrize("skip_locked", [True, False], ids=["bulk", "rows_skipped"])
+async def test_the_reminder_scan_is_served_by_the_partial_index_of_certificates_not_yet_reminded(
+    engine: AsyncEngine, skip_locked: bool
+) -> None:
+    """The index holds no reminded certificate, so a tick never reads the ones an earlier tick reminded."""
+    plan = await _plan_of(
+        engine,
+        lambda c: CertificateRepository(c).lock_expiring_soon(
+            "ws-7", NOW, NOW + timedelta(days=30), 1000, skip_locked=skip_locked
+        ),
+        generic=True,
     )
-    assert _uses(reminders, "certificates_status_expiry_idx"), reminders
+    assert "Seq Scan on certificates" not in plan, plan
+    assert _uses(plan, "certificates_reminder_due_idx"), plan
 
 
 async def test_the_relays_checkout_lane_is_served_by_its_partial_index(engine: AsyncEngine) -> None:
-    plan = await _plan_of(engine, lambda c: OutboxReader(c).claim(500, Lane.CHECKOUT_REPLIES), table="outbox")
+    plan = await _plan_of(
+        engine, lambda c: OutboxReader(c).claim(500, Lane.CHECKOUT_REPLIES), table="outbox", generic=True
+    )
     assert "Seq Scan on outbox" not in plan, plan
     assert _uses(plan, "outbox_checkout_replies_idx"), plan

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
 from giftcert.store.bulk import Writes, columns, rows_of
-from giftcert.store.schema import certificates
+from giftcert.store.schema import CERTIFICATE_REMINDER_DUE, certificates
 
 _DIRECT_FIELDS = (
     "id", "workspace_id", "code", "channel", "segment", "purchaser_name", "purchaser_email",
@@ -130,35 +130,32 @@ class CertificateRepository:
         Else (the rows skipped, once the bulk is done): waits for each row, in primary-key order
         like every batch that locks certificates, so waiting cannot deadlock either; a row that no
         longer matches once its holder commits is left out."""
-        return await self._lock_active(
-            workspace_id, limit, skip_locked, certificates.c.expires_at <= now
+        return await self._lock(
+            workspace_id, limit, skip_locked, certificates.c.status == Status.ACTIVE.value,
+            certificates.c.expires_at <= now,
         )
 
     async def lock_expiring_soon(
         self, workspace_id: str, now: datetime, horizon: datetime, limit: int, *, skip_locked: bool = True
     ) -> Sequence[Certificate]:
         """Active certificates expiring before `horizon` whose reminder is not yet out, locked, in the
-        order and with the waiting of `lock_expired`."""
-        return await self._lock_active(
+        order and with the waiting of `lock_expired`; read through the partial index of those alone."""
+        return await self._lock(
             workspace_id,
             limit,
             skip_locked,
+            CERTIFICATE_REMINDER_DUE,
             certificates.c.expires_at > now,
             certificates.c.expires_at <= horizon,
-            certificates.c.expiring_soon_notified_at.is_(None),
         )
 
-    async def _lock_active(
+    async def _lock(
         self, workspace_id: str, limit: int, skip_locked: bool, *matching: ColumnElement[bool]
     ) -> Sequence[Certificate]:
         order = certificates.c.expires_at if skip_locked else certificates.c.id
         query = (
             select(certificates)
-            .where(
-                certificates.c.workspace_id == workspace_id,
-                certificates.c.status == Status.ACTIVE.value,
-                *matching,
-            )
+            .where(certificates.c.workspace_id == workspace_id, *matching)
             .order_by(order)
             .limit(limit)
             .with_for_update(skip_locked=skip_locked)

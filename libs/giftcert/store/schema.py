@@ -21,12 +21,14 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    and_,
     literal_column,
     text,
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from giftcert.domain.certificate import Status
 from giftcert_contracts.topics import CHECKOUT_REPLY_TOPICS
 
 metadata = MetaData()
@@ -85,6 +87,16 @@ certificates = Table(
     Index("certificates_recipient_email_idx", "workspace_id", text("lower(recipient_email)")),
     Index("certificates_activated_idx", "workspace_id", "activated_at"),
 )
+
+CERTIFICATE_REMINDER_DUE = and_(
+    certificates.c.status == literal_column(f"'{Status.ACTIVE.value}'"),
+    certificates.c.expiring_soon_notified_at.is_(None),
+)
+"""An active certificate whose expiry reminder is not yet out (literals, as OUTBOX_CHECKOUT_REPLY, so
+the planner matches it to the partial index below): a tick's reminder scan reads only the
+certificates it may remind, never again the ones it reminded at an earlier tick."""
+Index("certificates_reminder_due_idx", certificates.c.workspace_id, certificates.c.expires_at,
+      postgresql_where=CERTIFICATE_REMINDER_DUE)
 
 certificate_activity = Table(
     "certificate_activity",

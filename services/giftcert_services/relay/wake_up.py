@@ -33,7 +33,9 @@ class OutboxWakeUp:
 
     async def wait(self, timeout: float, waiter: Hashable = None) -> None:
         """Until woken, or `timeout` seconds; each wake-up is used once by each `waiter`."""
-        woken = self._woken.setdefault(waiter, asyncio.Event())
+        woken = self._woken.get(waiter)
+        if woken is None:
+            woken = self._woken[waiter] = asyncio.Event()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(woken.wait(), timeout)
         woken.clear()
