@@ -58,6 +58,13 @@ def test_only_the_contracts_transitions_exist() -> None:
         _certificate(Status.EXPIRED).reactivated()
 
 
+def test_a_certificate_printed_or_logged_shows_no_code() -> None:
+    certificate = _certificate()
+    assert certificate.code not in repr(certificate)
+    assert certificate.code not in str(certificate)
+    assert str(certificate.id) in repr(certificate)
+
+
 def test_activation_sets_expiry_from_the_expiry_days() -> None:
     active = _certificate(Status.PENDING, expiry_days=30).activated(at=NOW, payment_id="pay")
     assert active.expires_at == NOW + timedelta(days=30)

@@ -4,7 +4,7 @@ pending -> active (payment) -> redeemed | voided | expired ; voided -> active (b
 No other transition exists: every method here either moves along one of those edges or raises.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -42,7 +42,7 @@ class Certificate:
     workspace_id: str
     status: Status
     amount: Amount
-    code: str
+    code: str = field(repr=False)  # a bearer secret: a logged or printed certificate shows no code
     channel: str
     segment: str | None
     purchaser_name: str
