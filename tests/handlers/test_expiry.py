@@ -3,9 +3,11 @@
 
 import asyncio
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Status
@@ -124,31 +126,51 @@ async def test_a_tick_goes_through_more_certificates_than_one_batch(
 
 
 
+_HOLDS = text("SELECT 1 FROM certificates WHERE id = :id FOR UPDATE")
+_BLOCKED_BY = text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))")
+
+
+async def _hold(connection: AsyncConnection, certificate_id: UUID) -> int:
+    """Locks the certificate's row, as a worker storing its PDF does; returns the backend's pid."""
+    await connection.execute(_HOLDS, {"id": certificate_id})
+    return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _until_blocked_by(engine: AsyncEngine, holder: int, ticking: asyncio.Task[int]) -> None:
+    async with engine.connect() as watcher:
+        while not ticking.done() and (await watcher.execute(_BLOCKED_BY, {"holder": holder})).scalar_one() == 0:
+            await asyncio.sleep(0.02)
+    assert not ticking.done(), "the tick finished without waiting for a certificate held"
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("due", ["expired", "expiring soon"])
-async def test_a_tick_waits_for_a_due_certificate_another_transaction_holds_instead_of_leaving_it_behind(
+async def test_a_tick_waits_for_each_due_certificate_another_transaction_holds_and_holds_none_meanwhile(
     postgres_uow_factory: UnitOfWorkFactory, clock: FixedClock, workspace: str, due: str
 ) -> None:
-    """PostgreSQL only: the fake store has no row locks. Another worker (here: the PDF being stored)
-    holds the row while the tick passes by; the tick takes the row once the holder commits."""
+    """PostgreSQL only: the fake store has no row locks. Other workers (storing a PDF, say) hold two
+    rows while the tick passes by: it takes each once its holder commits, and while it waits for the
+    second it holds nothing, so the first is free for a redemption."""
     new_uow, engine = postgres_uow_factory, postgres_uow_factory.engine
     await configure(new_uow, clock, workspace)
-    held, free = await active(new_uow, clock, workspace), await active(new_uow, clock, workspace)
-    assert held.expires_at is not None
-    now = held.expires_at + timedelta(hours=1) if due == "expired" else held.expires_at - timedelta(days=1)
+    first = await active(new_uow, clock, workspace)
+    clock.advance(timedelta(hours=1))
+    second, free = await active(new_uow, clock, workspace), await active(new_uow, clock, workspace)
+    assert first.expires_at is not None
+    assert second.expires_at is not None
+    now = second.expires_at + timedelta(hours=1) if due == "expired" else first.expires_at - timedelta(days=1)
     outbox = Outbox(new_uow)
     await outbox.fresh(workspace)
-    async with engine.connect() as holder:
-        await holder.execute(text("SELECT 1 FROM certificates WHERE id = :id FOR UPDATE"), {"id": held.id})
-        holder_pid = (await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with engine.connect() as holder, engine.connect() as other_holder:
+        first_holder, second_holder = await _hold(holder, first.id), await _hold(other_holder, second.id)
         ticking = asyncio.create_task(check_expiries(tick(workspace, now), new_uow, batch_size=10))
-        blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))")
-        async with engine.connect() as watcher:
-            while not ticking.done() and (await watcher.execute(blocked, {"holder": holder_pid})).scalar_one() == 0:
-                await asyncio.sleep(0.02)
-        assert not ticking.done(), "the tick finished without waiting for the certificate held"
+        await _until_blocked_by(engine, first_holder, ticking)
         await holder.commit()
+        await _until_blocked_by(engine, second_holder, ticking)
+        async with engine.connect() as redemption:  # would raise LockNotAvailable were the row held
+            await redemption.execute(text(f"{_HOLDS.text} NOWAIT"), {"id": first.id})
+        await other_holder.commit()
     await ticking
     events = await outbox.fresh(workspace)
     wanted = CertificateExpired if due == "expired" else CertificateExpiringSoon
-    assert sorted(e.certificate_id for e in events if isinstance(e, wanted)) == sorted([held.id, free.id])
+    assert sorted(e.certificate_id for e in events if isinstance(e, wanted)) == sorted([first.id, second.id, free.id])

@@ -3,8 +3,9 @@ certificate-expiring-soon per certificate entering the workspace's reminder wind
 
 Work goes in bounded batches, one transaction each, so a tick never holds many locks for long and
 redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
-PDF being stored) until one comes back short; then batches that wait take what was skipped, so a
-tick leaves behind no certificate that was due at its `now`. Each batch is
+PDF being stored) until one comes back short; then what was skipped is taken one certificate per
+transaction, waiting for its holder, so a tick leaves behind no certificate that was due at its
+`now` and never holds one row while it waits for another. Each batch is
 idempotent by state, so a tick interrupted halfway simply continues when redelivered; the inbox row
 is written last, and a repeated tick_id after that publishes nothing."""
 
@@ -37,14 +38,15 @@ class Batch(Protocol):
 
 
 async def _in_batches(batch: Batch, new_uow: Callable[[], UnitOfWork], command: CheckExpiries, size: int) -> int:
-    """`batch` skipping held rows until one comes back short, then waiting for them until none is left."""
+    """`batch` of `size` skipping held rows until one comes back short, then of one row, waiting for
+    it, until none is left."""
     done = 0
     while (count := await batch(new_uow(), command, size, skip_locked=True)) > 0:
         done += count
         if count < size:
             break
-    while (count := await batch(new_uow(), command, size, skip_locked=False)) > 0:
-        done += count
+    while await batch(new_uow(), command, 1, skip_locked=False) > 0:
+        done += 1
     return done
 
 
