@@ -174,3 +174,23 @@ async def test_a_tick_waits_for_each_due_certificate_another_transaction_holds_a
     events = await outbox.fresh(workspace)
     wanted = CertificateExpired if due == "expired" else CertificateExpiringSoon
     assert sorted(e.certificate_id for e in events if isinstance(e, wanted)) == sorted([first.id, second.id, free.id])
+
+
+@pytest.mark.integration
+async def test_a_tick_is_not_held_up_by_a_row_being_written_that_refers_to_a_certificate(
+    postgres_uow_factory: UnitOfWorkFactory, clock: FixedClock, workspace: str
+) -> None:
+    """Inserting a row that refers to a certificate (its document, an activity entry) locks the
+    certificate `FOR KEY SHARE`; the tick's lock is the one an UPDATE takes, which does not wait for it."""
+    new_uow, engine = postgres_uow_factory, postgres_uow_factory.engine
+    await configure(new_uow, clock, workspace)
+    certificate = await active(new_uow, clock, workspace)
+    assert certificate.expires_at is not None
+    outbox = Outbox(new_uow)
+    await outbox.fresh(workspace)
+    async with engine.connect() as writer:
+        await writer.execute(text("SELECT 1 FROM certificates WHERE id = :id FOR KEY SHARE"), {"id": certificate.id})
+        ticking = check_expiries(tick(workspace, certificate.expires_at), new_uow, batch_size=10)
+        assert await asyncio.wait_for(ticking, timeout=20) == 1
+    (event,) = await outbox.fresh(workspace)
+    assert isinstance(event, CertificateExpired)

@@ -1,7 +1,7 @@
 """booking-redeem-request -> certificate-redeemed or redemption-rejected.
 
 Requests are decided in batches, one transaction per batch, with the answers one-at-a-time handling
-in arrival order would give. The certificate rows a batch may redeem are locked (`FOR UPDATE`, in
+in arrival order would give. The certificate rows a batch may redeem are locked (`FOR NO KEY UPDATE`, in
 primary-key order), so of any number of concurrent requests for one code exactly one finds it
 active, whether they share a batch or not; the ledger's unique (certificate, request) is the backstop.
 An order, or a workspace, that has tried too many unknown codes is refused with `too_many_attempts`

@@ -1,5 +1,8 @@
-"""Certificates in PostgreSQL. Reads that precede a change lock the row (`FOR UPDATE`), so two
-transactions deciding about one certificate take turns; batch reads lock in primary-key order."""
+"""Certificates in PostgreSQL. Reads that precede a change lock the row (`FOR NO KEY UPDATE`), so two
+transactions deciding about one certificate take turns; batch reads lock in primary-key order. The
+lock is the one an UPDATE of the row takes, not `FOR UPDATE`: it leaves alone the rows that refer to
+the certificate (an activity entry, a document, a ledger entry: their inserts lock it `FOR KEY
+SHARE`), so writing those never holds up a decision, nor hides a row from a tick."""
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -47,9 +50,9 @@ _BY_CODES = (
     "SELECT * FROM certificates WHERE (workspace_id, code) IN "  # noqa: S608 - names from the schema; values are bound
     f"(SELECT * FROM {rows_of(certificates, ('workspace_id', 'code'))}) ORDER BY id"
 )
-_BY_CODES_LOCKED = text(f"{_BY_CODES} FOR UPDATE")
+_BY_CODES_LOCKED = text(f"{_BY_CODES} FOR NO KEY UPDATE")
 _BY_IDS = "SELECT * FROM certificates WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id"
-_BY_IDS_LOCKED = text(f"{_BY_IDS} FOR UPDATE")
+_BY_IDS_LOCKED = text(f"{_BY_IDS} FOR NO KEY UPDATE")
 _BY_IDS_UNLOCKED = text(_BY_IDS)
 _BY_CODES_UNLOCKED = text(_BY_CODES)
 
@@ -73,7 +76,7 @@ class CertificateRepository:
             certificates.c.id == certificate_id, certificates.c.workspace_id == workspace_id
         )
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else certificate_from_row(row)
 
@@ -92,7 +95,7 @@ class CertificateRepository:
             certificates.c.workspace_id == workspace_id, certificates.c.code == code
         )
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else certificate_from_row(row)
 
@@ -158,6 +161,6 @@ class CertificateRepository:
             .where(certificates.c.workspace_id == workspace_id, *matching)
             .order_by(certificates.c.expires_at)
             .limit(limit)
-            .with_for_update(skip_locked=skip_locked)
+            .with_for_update(skip_locked=skip_locked, key_share=True)
         )
         return [certificate_from_row(r) for r in (await self._connection.execute(query)).mappings()]
