@@ -14,7 +14,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.load import Published, Replies, Sender, percentile
+from bench.load import Replies, Sender, percentile
 from bench.redemption import Latency, steady_load, warm_up
 from bench.seeding import Seeded, seed_certificates
 from bench.stack import Scenario
@@ -112,7 +112,7 @@ class Growth:
     async def tick(self, expiring: int) -> Tick:
         """Sends one expiry tick (its `now` a little ahead, so the `expiring` certificates seeded to
         expire just then are past it) and redeems at a steady load until every one has expired."""
-        expired = Published(self.scenario.settings, Topic.CERTIFICATE_EXPIRED)
+        expired = Replies(self.scenario.settings, topics=(Topic.CERTIFICATE_EXPIRED,), key="certificate_id")
         await expired.start()
         ticks = Sender.to(self.scenario.settings, Topic.EXPIRY_TICK)
         await ticks.start()
@@ -124,11 +124,11 @@ class Growth:
             load = asyncio.create_task(
                 steady_load(self.replies, self.sender, self._codes(int(REDEEM_RATE * 600)), REDEEM_RATE, WORKSPACE)
             )
-            while (published := await expired.count()) < expiring:
+            while len(expired.arrived) < expiring:
                 await asyncio.sleep(0.1)
                 if time.perf_counter() - started > TICK_TIMEOUT_SECONDS:
-                    raise TimeoutError(f"{published} of {expiring} expired")
-            seconds = time.perf_counter() - started
+                    raise TimeoutError(f"{len(expired.arrived)} of {expiring} expired")
+            seconds = max(expired.arrived.values()) - started
             await asyncio.sleep(2.0)  # the replies to the last requests of the window
             load.cancel()
         finally:
@@ -139,4 +139,4 @@ class Growth:
             for k, sent in self.sender.sent_at.items()
             if started <= sent <= started + seconds and k in self.replies.arrived
         ]
-        return Tick(published, seconds, Latency.of(during, REDEEM_RATE, {}))
+        return Tick(len(expired.arrived), seconds, Latency.of(during, REDEEM_RATE, {}))

@@ -92,38 +92,6 @@ class Replies:
             await self._consumer.stop()
 
 
-@dataclass
-class Published:
-    """How many records a topic received since `start`, read from its end offsets: nothing is
-    fetched or decoded, so counting a bulk of events (an expiry tick's) costs the load generator,
-    which times the replies in the same event loop, next to nothing."""
-
-    settings: Settings
-    topic: Topic
-    _consumer: AIOKafkaConsumer | None = None
-    _partitions: list[TopicPartition] = field(default_factory=list)
-    _base: int = 0
-
-    async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=None)
-        await self._consumer.start()
-        name = self.settings.topic(self.topic)
-        self._partitions = [TopicPartition(name, p) for p in range(self.settings.topic_partitions)]
-        self._base = await self._ends()
-
-    async def _ends(self) -> int:
-        if self._consumer is None:
-            raise RuntimeError("Published.start() first")
-        return sum((await self._consumer.end_offsets(self._partitions)).values())
-
-    async def count(self) -> int:
-        return await self._ends() - self._base
-
-    async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-
 class Sender:
     """Sends keyed messages to one topic (by its full name), keeping each one's send time."""
 
