@@ -221,6 +221,7 @@ async def test_a_sent_email_arrives_in_the_sink_folder_as_an_eml_file(sink: Mail
 
     (eml,) = sink.folder.glob("*.eml")
     assert not [p for p in sink.folder.iterdir() if p.name.startswith(".")], "a partial file was left behind"
+    assert f"certificate-{CERTIFICATE_ID}" in eml.name, "the file is named after the (folded) Message-ID"
     received = message_from_bytes(eml.read_bytes(), policy=default)
     assert isinstance(received, EmailMessage)
     assert str(received["Message-ID"]).strip() == f"<certificate-{CERTIFICATE_ID}@giftcert.invalid>"

@@ -6,7 +6,7 @@ import re
 import socket
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.policy import default
+from email.policy import compat32
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -34,9 +34,11 @@ class _FolderHandler:
 
 
 def _message_id(content: bytes) -> str:
-    """The Message-ID header, read from the headers alone (the body holds the PDF)."""
+    """The Message-ID header, read from the headers alone (the body holds the PDF), unfolded. The
+    `compat32` policy keeps it a plain string: the default policy parses every header it reads,
+    which cost the sink a quarter of its CPU in the activation benchmark."""
     head = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    return str(message_from_bytes(head, policy=default).get("Message-ID", "no-id"))
+    return " ".join(str(message_from_bytes(head, policy=compat32).get("Message-ID", "no-id")).split())
 
 
 def _free_port(host: str) -> int:
