@@ -86,6 +86,15 @@ def test_the_certificate_email_goes_to_the_recipient() -> None:
     assert sender.addr_spec == "gifts@alpine-tours.example"
 
 
+def test_each_email_names_its_own_sender_when_senders_alternate() -> None:
+    senders = ["Alpine Tours <gifts@alpine-tours.example>", "Coast Trips <hello@coast.example>"] * 2
+    received = [_received(_certificate_email(mail_from=sender)) for sender in senders]
+    assert [[a.addr_spec for a in r["From"].addresses] for r in received] == [
+        ["gifts@alpine-tours.example"], ["hello@coast.example"], ["gifts@alpine-tours.example"], ["hello@coast.example"]
+    ]
+    assert [r["From"].addresses[0].display_name for r in received[:2]] == ["Alpine Tours", "Coast Trips"]
+
+
 def test_the_certificate_email_has_a_subject_naming_the_workspace() -> None:
     assert _received(_certificate_email())["Subject"] == "Your gift certificate from Alpine Tours"
 
