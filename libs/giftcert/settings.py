@@ -10,10 +10,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from giftcert.domain.guessing import GuessingLimit
+from giftcert.mail.compose import sender
 from giftcert.mail.smtp import SmtpSecurity
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX, Topic
 
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_connections: int = Field(default=4, ge=1, le=64)  # the mailer's connections, used side by side
     mail_from: str = "Gift certificates <giftcerts@example.com>"
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_names_an_address(cls, value: str) -> str:
+        """Refused at start, not on every email (each would be dead-lettered)."""
+        sender(value)
+        return value
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)

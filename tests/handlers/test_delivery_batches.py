@@ -2,13 +2,13 @@
 events are grouped, and an email the mail server accepted is never sent again because another in
 its batch failed."""
 
-from email.message import EmailMessage
 from uuid import uuid4
 
 import pytest
 
 from giftcert.delivery.email import send_certificate_emails
 from giftcert.delivery.pdf import store_certificate_pdfs
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.smtp import MailServerUnavailable
 from giftcert_contracts.outbound import CertificateActivated, CertificateSent, PdfReady
 from tests.fakes import FixedClock
@@ -24,11 +24,11 @@ class FlakyMailServer:
         self.given = 0
         self.refuse = refuse
 
-    async def __call__(self, message: EmailMessage) -> None:
+    async def __call__(self, message: OutgoingEmail) -> None:
         self.given += 1
         if self.given == self.refuse:
             raise MailServerUnavailable("421 try again later")
-        self.accepted.append(str(message["To"]))
+        self.accepted.extend(message.recipients)
 
 
 async def _activated(new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str, count: int) -> list:

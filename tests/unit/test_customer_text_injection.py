@@ -27,7 +27,9 @@ from giftcert.domain.certificate_document import certificate_document
 from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.rendering.certificate_pdf import render_certificate_pdf
+from giftcert.settings import Settings
 from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_services.integrator import requests
 
@@ -191,7 +193,7 @@ def test_a_name_with_a_line_break_is_refused_by_the_contract(name: str, person: 
     assert [e["loc"] for e in refused.value.errors()] == [(person, "name")]
 
 
-def _email(**changes: Any) -> EmailMessage:
+def _email(**changes: Any) -> OutgoingEmail:
     arguments: dict[str, Any] = {
         "mail_from": "Alpine Tours <gifts@alpine-tours.example>",
         "to_name": "Rita Recipient", "to_email": "rita@example.com", "purchaser_name": "Paul Purchaser",
@@ -202,13 +204,13 @@ def _email(**changes: Any) -> EmailMessage:
     return compose_certificate_email(**(arguments | changes))
 
 
-def _received(email: EmailMessage) -> EmailMessage:
+def _received(email: OutgoingEmail) -> EmailMessage:
     parsed = message_from_bytes(email.as_bytes(), policy=default)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
 
-def _header_names(email: EmailMessage) -> list[str]:
+def _header_names(email: OutgoingEmail) -> list[str]:
     block = email.as_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
     return [line.split(":", 1)[0] for line in block.split("\r\n") if not line[:1].isspace()]
 
@@ -220,20 +222,35 @@ def _body(email: EmailMessage) -> str:
 
 
 @pytest.mark.parametrize("text", LINE_BREAK_NAMES, ids=repr)
-@pytest.mark.parametrize("field", ["to_name", "purchaser_name", "workspace_name", "mail_from"])
+@pytest.mark.parametrize("field", ["to_name", "purchaser_name", "workspace_name"])
 def test_a_line_break_that_reaches_the_composer_anyway_adds_no_header_or_recipient(
     field: str, text: str, reliability: Any
 ) -> None:
     """Behind the contract, the composer holds on its own: a text with a line break that came another
-    way (GIFTCERT_MAIL_FROM, a caller that skipped validation) is written on one line."""
+    way (a caller that skipped validation) is written on one line."""
     reliability.record("CR/LF header injection behind the contract", injected=1,
                        invariants=["no header added", "one recipient, the right one"])
-    email = _email(**{field: text if field != "mail_from" else f"Tours <gifts@tours.example>{text}"})
+    email = _email(**{field: text})
     assert _header_names(email) == _header_names(_email())
     received = _received(email)
     assert "Bcc" not in received
     (to,) = received["To"].addresses
     assert to.addr_spec == "rita@example.com"
+
+
+@pytest.mark.parametrize("text", LINE_BREAK_NAMES, ids=repr)
+def test_a_mail_from_with_a_line_break_and_more_after_it_is_refused_before_any_email(
+    text: str, reliability: Any
+) -> None:
+    """GIFTCERT_MAIL_FROM is not customer text but gets the same care: on one line, the text after
+    the break is a second mailbox or no address, and the sender must be exactly one."""
+    reliability.record("CR/LF header injection behind the contract", injected=1,
+                       invariants=["refused: no email written", "refused at start"])
+    mail_from = f"Tours <gifts@tours.example>{text}"
+    with pytest.raises(ValueError, match="not one email address"):
+        _email(mail_from=mail_from)
+    with pytest.raises(ValidationError, match="mail_from"):
+        Settings(mail_from=mail_from)
 
 
 HEADER_LOOKALIKES = [
@@ -272,12 +289,18 @@ def test_header_text_in_a_name_without_a_line_break_shows_literally_and_adds_no_
 @settings(max_examples=100, deadline=None)
 @given(name=st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
                     max_size=60).filter(lambda s: s.strip() == s and s.strip()))
-def test_any_name_the_contract_accepts_keeps_the_email_to_one_recipient_and_the_same_headers(name: str) -> None:
+def test_any_name_the_contract_accepts_reads_back_as_written_to_one_recipient_with_the_same_headers(name: str) -> None:
     try:
         request = _purchase(recipient={"name": name, "email": "rita@example.com"})
     except ValidationError:
         return
-    email = _email(to_name=request.recipient.name, purchaser_name=name)
+    email = _email(to_name=request.recipient.name, purchaser_name=name, workspace_name=name)
     assert _header_names(email) == _header_names(_email())
-    (to,) = _received(email)["To"].addresses
+    received = _received(email)
+    (to,) = received["To"].addresses
     assert to.addr_spec == "rita@example.com"
+    # the name as written, but for its spaces: Python's address parser folds a run of spaces in an
+    # encoded word into one, and keeps the space between two encoded words that RFC 2047 (6.2) drops
+    assert "".join(to.display_name.split()) == ("" if "=?" in name else "".join(name.split()))
+    assert received["Subject"] == f"Your gift certificate from {name}"
+    assert f"Hello {name}," in _body(received)

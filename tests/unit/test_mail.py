@@ -5,7 +5,7 @@ import re
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, message_from_string
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -14,11 +14,14 @@ from uuid import UUID
 
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import ValidationError
 
 from giftcert.domain.money import Amount
 from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.sink import MailFolderSink
 from giftcert.mail.smtp import MailRejected, MailServerUnavailable, SmtpSession, SmtpSessions, send_email
+from giftcert.settings import Settings
 
 CODE = "ABCDEFGHJKMN"
 SHOWN_CODE = "ABCD-EFGH-JKMN"
@@ -27,7 +30,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" + bytes(range(256)
 EXPIRES = datetime(2027, 3, 5, 23, 59, tzinfo=UTC)
 
 
-def _certificate_email(**changes: Any) -> EmailMessage:
+def _certificate_email(**changes: Any) -> OutgoingEmail:
     arguments: dict[str, Any] = {
         "mail_from": "Alpine Tours <gifts@alpine-tours.example>",
         "to_name": "Rita Recipient",
@@ -44,7 +47,7 @@ def _certificate_email(**changes: Any) -> EmailMessage:
     return compose_certificate_email(**(arguments | changes))
 
 
-def _reminder_email(**changes: Any) -> EmailMessage:
+def _reminder_email(**changes: Any) -> OutgoingEmail:
     arguments: dict[str, Any] = {
         "mail_from": "Alpine Tours <gifts@alpine-tours.example>",
         "to_name": "Rita Recipient",
@@ -58,7 +61,7 @@ def _reminder_email(**changes: Any) -> EmailMessage:
     return compose_reminder_email(**(arguments | changes))
 
 
-def _received(email: EmailMessage) -> EmailMessage:
+def _received(email: OutgoingEmail) -> EmailMessage:
     """The message as a mail client reads it: from its wire bytes."""
     parsed = message_from_bytes(email.as_bytes(), policy=default)
     assert isinstance(parsed, EmailMessage)
@@ -71,7 +74,7 @@ def _text(email: EmailMessage) -> str:
     return str(body.get_content()).replace("\r\n", "\n")
 
 
-def _header_block(email: EmailMessage) -> str:
+def _header_block(email: OutgoingEmail) -> str:
     return email.as_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii")
 
 
@@ -169,11 +172,11 @@ INJECTIONS = [
 UNICODE_LINE_BREAKS = ["Rita\x85Bcc: eve@attacker.example", "Rita\u2028Bcc: eve@attacker.example", "Rita\u2029Bcc: x"]
 
 
-def _header_names(email: EmailMessage) -> list[str]:
+def _header_names(email: OutgoingEmail) -> list[str]:
     return [line.split(":", 1)[0] for line in _header_block(email).split("\r\n") if not line[:1].isspace()]
 
 
-def _assert_no_extra_header(email: EmailMessage, baseline: EmailMessage) -> None:
+def _assert_no_extra_header(email: OutgoingEmail, baseline: OutgoingEmail) -> None:
     assert _header_names(email) == _header_names(baseline), _header_block(email)
     received = _received(email)
     assert list(received.keys()) == list(_received(baseline).keys())
@@ -429,3 +432,89 @@ async def test_emails_given_at_once_go_out_side_by_side_on_a_few_kept_connection
     finally:
         controller.stop()
     assert (counting.sessions, counting.messages) == (3, 12)
+
+
+# --- text in any script, written by mime.py ------------------------------------------------------
+
+
+def test_names_and_a_workspace_in_any_script_read_back_as_written() -> None:
+    email = _certificate_email(
+        to_name="Zoë Ålander-Øster", purchaser_name="王小明", workspace_name="Öko-Reisen Zürich & Co.",
+        mail_from="Öko-Reisen <gifts@oeko.example>",
+    )
+    received = _received(email)
+    (to,) = received["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Zoë Ålander-Øster", "rita@example.com")
+    assert received["From"].addresses[0].display_name == "Öko-Reisen"
+    assert received["Subject"] == "Your gift certificate from Öko-Reisen Zürich & Co."
+    assert "王小明 has given you a gift certificate" in _text(received)
+    _header_block(email)  # ASCII: the names went as encoded words, the addresses are ASCII
+    assert not email.smtputf8
+
+
+def test_a_long_subject_is_folded_and_reads_back_whole() -> None:
+    workspace = "Alpine Tours and Mountain Adventures of the Northern Valleys " * 3
+    email = _certificate_email(workspace_name=workspace.strip())
+    subject = _header_block(email).split("Subject: ", 1)[1].split("\r\nMessage-ID", 1)[0]
+    assert len(subject.split("\r\n")) > 1
+    assert max(len(line) for line in f"Subject: {subject}".split("\r\n")) <= 78
+    assert _received(email)["Subject"] == f"Your gift certificate from {workspace.strip()}"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["Grüße aus München! ☀️\nBis bald.", "x" * 300, "trailing blanks   \nand\ttabs", "=?utf-8?q?not_a_word?= =3D",
+     "--=_0123 looks like a boundary\n.\n..a dot line"],
+)
+def test_the_personal_message_reads_back_as_written(message: str) -> None:
+    text = _text(_received(_certificate_email(message=message)))
+    assert "\n".join(f"  {line}" for line in message.splitlines()) in text
+    (attachment,) = list(_received(_certificate_email(message=message)).iter_attachments())
+    assert attachment.get_content() == PDF
+
+
+async def test_an_internationalised_address_goes_out_with_smtputf8_and_arrives_as_written(
+    sink: MailFolderSink,
+) -> None:
+    message = "Grüße aus München!\nBis bald."
+    email = _certificate_email(to_name="Jürgen", to_email="jürgen@bücher.example", message=message)
+    assert email.smtputf8
+    await send_email(email, host=sink.host, port=sink.port, timeout=10)
+    (eml,) = sink.folder.glob("*.eml")
+    received = message_from_string(eml.read_bytes().decode(), policy=default)  # UTF-8 headers (RFC 6532)
+    (to,) = received["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Jürgen", "jürgen@bücher.example")
+    assert "  Grüße aus München!\n  Bis bald." in _text(received)
+    (attachment,) = list(received.iter_attachments())
+    assert attachment.get_content() == PDF
+
+
+async def test_an_internationalised_address_to_a_server_without_smtputf8_is_rejected_for_good() -> None:
+    counting = _CountingSessions()
+    controller = Controller(counting, hostname="127.0.0.1", port=_free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    session = SmtpSession(host="127.0.0.1", port=controller.port, timeout=10)
+    try:
+        with pytest.raises(MailRejected, match="internationalised"):
+            await session.send(_certificate_email(to_email="jürgen@bücher.example"))
+        await session.send(_certificate_email())  # the next email still goes
+        with pytest.raises(MailRejected, match="internationalised"):
+            await send_email(_certificate_email(to_email="jürgen@bücher.example"), host="127.0.0.1",
+                             port=controller.port, timeout=10)
+    finally:
+        await session.close()
+        controller.stop()
+    assert counting.messages == 1
+
+
+@pytest.mark.parametrize("address", ["rita@example.com, eve@attacker.example", "Eve <eve@x.example>", "no-at-sign", ""])
+def test_a_recipient_that_is_not_one_address_is_refused_before_anything_is_sent(address: str) -> None:
+    with pytest.raises(ValueError, match="not an email address"):
+        _certificate_email(to_email=address)
+
+
+@pytest.mark.parametrize("mail_from", ["Gift certificates", "Gifts <gifts@example.com>, Eve <eve@x.example>"])
+def test_a_mail_from_setting_that_names_no_single_address_is_refused_at_start(mail_from: str) -> None:
+    with pytest.raises(ValidationError, match="mail_from"):
+        Settings(mail_from=mail_from)
+    assert Settings(mail_from="Alpine Tours <gifts@alpine-tours.example>").mail_from  # a real one passes

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from email.message import EmailMessage
 from uuid import UUID, uuid4
 
 from giftcert.clock import Clock
@@ -19,6 +18,7 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
 from giftcert.messaging.trace_context import continuing
@@ -38,7 +38,7 @@ class MissingDocumentError(LookupError):
 def activation_email(
     certificate: Certificate, workspace: WorkspaceSettings, pdf: bytes, *, mail_from: str,
     resend_id: UUID | None = None,
-) -> EmailMessage:
+) -> OutgoingEmail:
     """The email that delivers a certificate to its recipient, the same whether the mailer sends it
     on pdf-ready or an operator resends it (`resend_id`: see compose.py)."""
     if certificate.expires_at is None:

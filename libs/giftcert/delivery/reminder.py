@@ -10,7 +10,6 @@ before the mailer handles it: a certificate no longer active gets no reminder (o
 longer use), and the event is consumed."""
 
 import logging
-from email.message import EmailMessage
 
 from giftcert.clock import Clock
 from giftcert.delivery.pdf import UnknownCertificateError
@@ -18,6 +17,7 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_reminder_email
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
@@ -29,7 +29,7 @@ CONSUMER = "reminder"
 log = logging.getLogger("giftcert.mail")
 
 
-def reminder_email(certificate: Certificate, workspace: WorkspaceSettings, *, mail_from: str) -> EmailMessage:
+def reminder_email(certificate: Certificate, workspace: WorkspaceSettings, *, mail_from: str) -> OutgoingEmail:
     if certificate.expires_at is None:
         raise ValueError(f"certificate {certificate.id} is not activated: it does not expire")
     return compose_reminder_email(

@@ -2,12 +2,12 @@
 than SMTP settings, so the mailer, the HTTP API and the CLI send alike and tests can pass a fake."""
 
 from collections.abc import Awaitable, Callable
-from email.message import EmailMessage
 
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.smtp import SmtpSessions, send_email
 from giftcert.settings import Settings
 
-SendEmail = Callable[[EmailMessage], Awaitable[None]]
+SendEmail = Callable[[OutgoingEmail], Awaitable[None]]
 
 
 def smtp_sender(settings: Settings) -> SendEmail:
@@ -15,7 +15,7 @@ def smtp_sender(settings: Settings) -> SendEmail:
     `send_email` raises: `MailServerUnavailable` (transient) or `MailRejected` (permanent)."""
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
 
-    async def send(message: EmailMessage) -> None:
+    async def send(message: OutgoingEmail) -> None:
         await send_email(
             message, host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
             username=settings.smtp_username, password=password,

@@ -57,7 +57,9 @@ class MailFolderSink:
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = self.port or _free_port(self.host)
-        self._controller = Controller(_FolderHandler(self.folder), hostname=self.host, port=self.port)
+        self._controller = Controller(  # SMTPUTF8: internationalised addresses arrive as written
+            _FolderHandler(self.folder), hostname=self.host, port=self.port, enable_SMTPUTF8=True
+        )
         self._controller.start()
 
     def stop(self) -> None:

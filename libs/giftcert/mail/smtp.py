@@ -1,14 +1,16 @@
 """Sends email over SMTP. A server that cannot be reached or answers 4xx is `MailServerUnavailable`
-(transient: the caller retries with backoff); a 5xx refusal is `MailRejected` (permanent)."""
+(transient: the caller retries with backoff); a 5xx refusal is `MailRejected` (permanent), and so
+is an email to an internationalised address when the server does not take them (no SMTPUTF8)."""
 
 import asyncio
 import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
 from typing import Any, Literal
 
 import aiosmtplib
+
+from giftcert.mail.mime import OutgoingEmail
 
 TEMPORARY_FAILURE = 400
 PERMANENT_FAILURE = 500
@@ -32,23 +34,32 @@ SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
 async def send_email(
-    message: EmailMessage, *, host: str, port: int, timeout: float = 30.0, security: SmtpSecurity = "none",
+    message: OutgoingEmail, *, host: str, port: int, timeout: float = 30.0, security: SmtpSecurity = "none",
     username: str | None = None, password: str | None = None,
 ) -> None:
     """`security`: "none" (plain, as a local sink or Mailpit speak), "starttls" (upgrade a plain
     connection, usually port 587) or "tls" (TLS from the start, usually port 465)."""
-    with _classified():
+    with _classified(message):
         await aiosmtplib.send(
-            message, hostname=host, port=port, timeout=timeout, use_tls=security == "tls",
-            start_tls=security == "starttls", username=username, password=password,
+            message.data, sender=message.sender, recipients=message.recipients, mail_options=_mail_options(message),
+            hostname=host, port=port, timeout=timeout, use_tls=security == "tls", start_tls=security == "starttls",
+            username=username, password=password,
         )
 
 
+def _mail_options(message: OutgoingEmail) -> list[str]:
+    return ["SMTPUTF8"] if message.smtputf8 else []
+
+
 @contextmanager
-def _classified() -> Iterator[None]:
+def _classified(message: OutgoingEmail | None = None) -> Iterator[None]:
     """aiosmtplib's errors as ours: MailServerUnavailable (retry) or MailRejected (give up)."""
     try:
         yield
+    except aiosmtplib.SMTPNotSupported as error:
+        if message is not None and message.smtputf8:  # this server will never take this address
+            raise MailRejected(f"the mail server takes no internationalised address: {error}") from error
+        raise MailServerUnavailable(str(error)) from error
     except aiosmtplib.SMTPRecipientsRefused as error:
         (code, text), *_ = [(r.code, r.message) for r in error.recipients] or [(550, str(error))]
         raise _classify(code, text) from error
@@ -62,7 +73,7 @@ class SmtpSession:
     """One connection to the mail server, opened for the first email and kept for the next ones
     (the mailer sends many in a row). An email that fails on a kept connection the server has
     dropped meanwhile is tried once more on a new one; other failures close it and are raised as
-    `send_email` raises them."""
+    `MailServerUnavailable` or `MailRejected`."""
 
     def __init__(
         self, *, host: str, port: int, timeout: float = 30.0, security: SmtpSecurity = "none",
@@ -75,7 +86,7 @@ class SmtpSession:
         self._client: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingEmail) -> None:
         async with self._lock:
             kept = self._client is not None
             try:
@@ -84,24 +95,26 @@ class SmtpSession:
                 await self.close()
                 if not kept:
                     raise MailServerUnavailable("the mail server closed the connection") from None
-                with _classified():
+                with _classified(message):
                     await self._send(message)
             except BaseException:
                 await self.close()
                 raise
 
-    async def _send(self, message: EmailMessage) -> None:
+    async def _send(self, message: OutgoingEmail) -> None:
         if self._client is None or not self._client.is_connected:
             client = aiosmtplib.SMTP(**self._options)  # type: ignore[arg-type]
             with _classified():
                 await client.connect()
             self._client = client
         try:
-            await self._client.send_message(message)
+            await self._client.sendmail(
+                message.sender, message.recipients, message.data, mail_options=_mail_options(message)
+            )
         except aiosmtplib.SMTPServerDisconnected:
             raise
         except Exception:
-            with _classified():
+            with _classified(message):
                 raise
 
     async def close(self) -> None:
@@ -120,7 +133,7 @@ class SmtpSessions:
         for _ in range(count):
             self._idle.put_nowait(SmtpSession(**options))
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingEmail) -> None:
         session = await self._idle.get()
         try:
             await session.send(message)

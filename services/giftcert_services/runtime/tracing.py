@@ -17,7 +17,6 @@
 
 import os
 from collections.abc import Mapping, Sequence
-from email.message import EmailMessage
 from importlib.metadata import version
 
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -28,6 +27,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.settings import Settings
 
@@ -79,7 +79,7 @@ def traced_sending(send: SendEmail, provider: TracerProvider) -> SendEmail:
     """`send` within a client span `smtp send`, child of the current one (the pdf-ready being handled)."""
     tracer: Tracer = provider.get_tracer(TRACER_NAME)
 
-    async def send_traced(message: EmailMessage) -> None:
+    async def send_traced(message: OutgoingEmail) -> None:
         with tracer.start_as_current_span("smtp send", kind=SpanKind.CLIENT):
             await send(message)
 
