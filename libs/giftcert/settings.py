@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     expiry_tick_seconds: float = 3600.0
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)  # messages a batch subscriber takes at once
     # the documents and mailer workers: each message holds a PDF in memory, and an email to send
-    delivery_batch_size: int = Field(default=150, ge=1, le=10_000)
+    delivery_batch_size: int = Field(default=100, ge=1, le=10_000)
     consumer_batch_wait_ms: int = Field(default=5, ge=1, le=10_000)  # how long an idle batch subscriber waits
     relay_poll_seconds: float = 0.25  # the relay's poll when no outbox notification wakes it first
     relay_batch_size: int = 500
