@@ -3,6 +3,7 @@ order per guess, while honest checkouts go on (on one order's guesser) or resume
 moved on (after a workspace-wide lockdown). Each throttled attempt counts in the metric and leaves a
 log line; no log record names a code tried, in any spelling."""
 
+import asyncio
 import logging
 import secrets
 from collections import Counter
@@ -113,3 +114,34 @@ async def test_guesses_on_a_new_order_each_are_throttled_workspace_wide_until_th
         f"{guesses:,} random codes, a new order for each ({_on(new_uow)})", injected=guesses,
         invariants=["nothing found", "workspace throttled after 100", "honest checkout after the window"],
     )
+
+
+CONCURRENT_GUESSES = 12
+
+
+async def test_guesses_on_one_order_at_the_same_time_are_counted_one_after_another_and_never_pass_the_limit(
+    new_uow: NewUnitOfWork, clock: FixedClock, shop: str, reliability: Recorder
+) -> None:
+    """Each guess in a transaction of its own, all at once: without the lock on the order, each
+    would count the failures committed before it began, and more than five would get to look."""
+    tried: list[str] = []
+    swarm = [_guess(new_uow, clock, shop, "order-of-a-swarm", tried) for _ in range(3 * CONCURRENT_GUESSES)]
+    # three rounds, one after another: the second and third start with the failures of the first
+    rounds = [
+        Counter(await asyncio.gather(*swarm[start : start + CONCURRENT_GUESSES]))
+        for start in range(0, len(swarm), CONCURRENT_GUESSES)
+    ]
+    assert rounds[0] == {"not_found": LIMIT.failures, "too_many_attempts": CONCURRENT_GUESSES - LIMIT.failures}
+    assert rounds[1:] == [{"too_many_attempts": CONCURRENT_GUESSES}] * 2
+    recorded = await _failures_of(new_uow, shop, "order-of-a-swarm", clock)
+    assert recorded == LIMIT.failures
+    reliability.record(
+        f"{CONCURRENT_GUESSES} guesses on one order at once, three times ({_on(new_uow)})",
+        injected=3 * CONCURRENT_GUESSES, invariants=["at most 5 looked up", "5 failures recorded"],
+    )
+
+
+async def _failures_of(new_uow: NewUnitOfWork, shop: str, order_id: str, clock: FixedClock) -> int:
+    async with new_uow() as uow:
+        counts = await uow.redemption_failures.lock_and_count([(shop, order_id)], LIMIT.window_start(clock.now()))
+    return counts.by_order.get((shop, order_id), 0)
