@@ -199,7 +199,7 @@ def _email(**changes: Any) -> OutgoingEmail:
         "to_name": "Rita Recipient", "to_email": "rita@example.com", "purchaser_name": "Paul Purchaser",
         "workspace_name": "Alpine Tours", "amount": Amount(5000, "EUR"), "code": CODE,
         "expires_at": datetime(2027, 3, 5, tzinfo=UTC), "message": "Hello", "pdf": b"%PDF-1.4\n%%EOF\n",
-        "certificate_id": CERTIFICATE_ID,
+        "certificate_id": CERTIFICATE_ID, "sent_at": datetime(2026, 12, 2, 9, 30, tzinfo=UTC),
     }
     return compose_certificate_email(**(arguments | changes))
 

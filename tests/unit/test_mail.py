@@ -4,7 +4,7 @@ import asyncio
 import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, message_from_string
 from email.message import EmailMessage
 from email.policy import default
@@ -28,6 +28,7 @@ SHOWN_CODE = "ABCD-EFGH-JKMN"
 CERTIFICATE_ID = UUID("7b0c6f2e-3a4d-4c1e-9f5a-2d8e6b1c0a93")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" + bytes(range(256)) + b"\n%%EOF\n"
 EXPIRES = datetime(2027, 3, 5, 23, 59, tzinfo=UTC)
+SENT_AT = datetime(2026, 12, 2, 9, 30, 15, tzinfo=UTC)
 
 
 def _certificate_email(**changes: Any) -> OutgoingEmail:
@@ -43,6 +44,7 @@ def _certificate_email(**changes: Any) -> OutgoingEmail:
         "message": "Happy birthday!\nEnjoy the mountains.",
         "pdf": PDF,
         "certificate_id": CERTIFICATE_ID,
+        "sent_at": SENT_AT,
     }
     return compose_certificate_email(**(arguments | changes))
 
@@ -57,6 +59,7 @@ def _reminder_email(**changes: Any) -> OutgoingEmail:
         "code": CODE,
         "expires_at": EXPIRES,
         "certificate_id": CERTIFICATE_ID,
+        "sent_at": SENT_AT,
     }
     return compose_reminder_email(**(arguments | changes))
 
@@ -518,3 +521,10 @@ def test_a_mail_from_setting_that_names_no_single_address_is_refused_at_start(ma
     with pytest.raises(ValidationError, match="mail_from"):
         Settings(mail_from=mail_from)
     assert Settings(mail_from="Alpine Tours <gifts@alpine-tours.example>").mail_from  # a real one passes
+
+
+def test_every_email_is_dated_when_it_is_composed_by_the_callers_clock() -> None:
+    for email in (_certificate_email(), _reminder_email()):
+        assert _received(email)["Date"].datetime == SENT_AT
+    later = SENT_AT + timedelta(days=1)
+    assert _received(_certificate_email(sent_at=later))["Date"].datetime == later

@@ -36,7 +36,7 @@ class MissingDocumentError(LookupError):
 
 
 def activation_email(
-    certificate: Certificate, workspace: WorkspaceSettings, pdf: bytes, *, mail_from: str,
+    certificate: Certificate, workspace: WorkspaceSettings, pdf: bytes, *, mail_from: str, sent_at: datetime,
     resend_id: UUID | None = None,
 ) -> OutgoingEmail:
     """The email that delivers a certificate to its recipient, the same whether the mailer sends it
@@ -55,6 +55,7 @@ def activation_email(
         message=certificate.message,
         pdf=pdf,
         certificate_id=certificate.id,
+        sent_at=sent_at,
         resend_id=resend_id,
     )
 
@@ -119,7 +120,9 @@ async def send_certificate_emails(
             handled[key] = None
             return
         with continuing(cause.get(key) if cause else None):  # the send's span joins the event's trace
-            await send(activation_email(certificate, workspace, document.content, mail_from=mail_from))
+            await send(activation_email(
+                certificate, workspace, document.content, mail_from=mail_from, sent_at=clock.now()
+            ))
         handled[key] = (certificate, document.id)
 
     outcomes = await asyncio.gather(*(email(k, e) for k, e in wanted.items()), return_exceptions=True)

@@ -10,6 +10,7 @@ before the mailer handles it: a certificate no longer active gets no reminder (o
 longer use), and the event is consumed."""
 
 import logging
+from datetime import datetime
 
 from giftcert.clock import Clock
 from giftcert.delivery.pdf import UnknownCertificateError
@@ -29,7 +30,9 @@ CONSUMER = "reminder"
 log = logging.getLogger("giftcert.mail")
 
 
-def reminder_email(certificate: Certificate, workspace: WorkspaceSettings, *, mail_from: str) -> OutgoingEmail:
+def reminder_email(
+    certificate: Certificate, workspace: WorkspaceSettings, *, mail_from: str, sent_at: datetime
+) -> OutgoingEmail:
     if certificate.expires_at is None:
         raise ValueError(f"certificate {certificate.id} is not activated: it does not expire")
     return compose_reminder_email(
@@ -41,6 +44,7 @@ def reminder_email(certificate: Certificate, workspace: WorkspaceSettings, *, ma
         code=certificate.code,
         expires_at=certificate.expires_at,
         certificate_id=certificate.id,
+        sent_at=sent_at,
     )
 
 
@@ -60,7 +64,7 @@ async def send_expiry_reminder(
             log.info("no expiry reminder for certificate %s: it is %s", certificate.id, certificate.status)
             return False
         workspace = await uow.workspaces.get_or_default(event.workspace_id)
-    await send(reminder_email(certificate, workspace, mail_from=mail_from))
+    await send(reminder_email(certificate, workspace, mail_from=mail_from, sent_at=clock.now()))
     async with new_uow() as uow:
         now = clock.now()
         if not await uow.inbox.claim(key, now):

@@ -42,7 +42,9 @@ async def resend_certificate_email(
         raise CertificateNotSendableError(certificate_id, certificate.status)
     pdf = await certificate_pdf(new_uow, workspace_id, certificate_id)
     event_id = uuid4()
-    await send(activation_email(certificate, workspace, pdf, mail_from=mail_from, resend_id=event_id))
+    await send(activation_email(
+        certificate, workspace, pdf, mail_from=mail_from, sent_at=clock.now(), resend_id=event_id
+    ))
     async with new_uow() as uow:
         sent = await record_sent(uow, certificate, document_id_of(certificate_id), clock.now(), event_id=event_id)
         await uow.commit()

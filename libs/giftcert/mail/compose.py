@@ -8,7 +8,7 @@ system drops it as a duplicate of the first."""
 
 import re
 from datetime import datetime
-from email.utils import getaddresses
+from email.utils import format_datetime, getaddresses
 from functools import cache
 from uuid import UUID
 
@@ -50,13 +50,17 @@ def sender(mail_from: str) -> tuple[str, str]:
 
 
 def _new_email(
-    *, mail_from: str, to_name: str, to_email: str, subject: str, message_id: str, text: list[str],
-    attachment: Attachment | None = None,
+    *, mail_from: str, to_name: str, to_email: str, subject: str, message_id: str, sent_at: datetime,
+    text: list[str], attachment: Attachment | None = None,
 ) -> OutgoingEmail:
+    """`sent_at`: the Date header (RFC 5322 asks for one), from the caller's clock."""
     sender_mailbox, sender_address = sender(mail_from)
     recipient, recipient_address = _address("To", to_name, to_email)
     return write_email(
-        [("From", sender_mailbox), ("To", recipient), ("Subject", unstructured("Subject", _one_line(subject)))],
+        [
+            ("From", sender_mailbox), ("To", recipient), ("Date", format_datetime(sent_at)),
+            ("Subject", unstructured("Subject", _one_line(subject))),
+        ],
         sender=sender_address, recipients=(recipient_address,), message_id=message_id, text="\n".join(text),
         attachment=attachment,
     )
@@ -77,7 +81,7 @@ def _code_line(code: str) -> str:
 def compose_certificate_email(
     *, mail_from: str, to_name: str, to_email: str, purchaser_name: str, workspace_name: str,
     amount: Amount, code: str, expires_at: datetime, message: str | None, pdf: bytes,
-    certificate_id: UUID, resend_id: UUID | None = None,
+    certificate_id: UUID, sent_at: datetime, resend_id: UUID | None = None,
 ) -> OutgoingEmail:
     """`resend_id` marks an operator's resend: it gets a Message-ID of its own."""
     copy = "" if resend_id is None else f"-resend-{resend_id}"
@@ -99,21 +103,21 @@ def compose_certificate_email(
     return _new_email(
         mail_from=mail_from, to_name=to_name, to_email=to_email,
         subject=f"Your gift certificate from {workspace_name}",
-        message_id=f"<certificate-{certificate_id}{copy}@giftcert.invalid>", text=lines,
+        message_id=f"<certificate-{certificate_id}{copy}@giftcert.invalid>", sent_at=sent_at, text=lines,
         attachment=Attachment(pdf, "application/pdf", f"gift-certificate-{last4(code)}.pdf"),
     )
 
 
 def compose_reminder_email(
     *, mail_from: str, to_name: str, to_email: str, workspace_name: str, amount: Amount,
-    code: str, expires_at: datetime, certificate_id: UUID,
+    code: str, expires_at: datetime, certificate_id: UUID, sent_at: datetime,
 ) -> OutgoingEmail:
     """The reminder that a certificate is about to expire; its code, so the recipient need not look
     for the first email, and no PDF."""
     return _new_email(
         mail_from=mail_from, to_name=to_name, to_email=to_email,
         subject=f"Your gift certificate expires on {expires_at:%d %B %Y}",
-        message_id=f"<reminder-{certificate_id}@giftcert.invalid>",
+        message_id=f"<reminder-{certificate_id}@giftcert.invalid>", sent_at=sent_at,
         text=[
             *_greeting(to_name),
             (f"Your {amount.formatted()} gift certificate for {_one_line(workspace_name)} expires on "
