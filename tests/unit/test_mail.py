@@ -528,3 +528,10 @@ def test_every_email_is_dated_when_it_is_composed_by_the_callers_clock() -> None
         assert _received(email)["Date"].datetime == SENT_AT
     later = SENT_AT + timedelta(days=1)
     assert _received(_certificate_email(sent_at=later))["Date"].datetime == later
+
+
+def test_an_email_written_in_a_log_line_shows_its_envelope_and_never_the_code() -> None:
+    shown = f"{_certificate_email()!r} {_reminder_email()!r}"
+    assert "rita@example.com" in shown
+    assert CODE not in shown
+    assert SHOWN_CODE not in shown

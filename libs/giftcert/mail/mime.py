@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.header import Header
 
 _CRLF = "\r\n"
@@ -36,7 +36,7 @@ class OutgoingEmail:
     sender: str
     recipients: tuple[str, ...]
     message_id: str
-    data: bytes
+    data: bytes = field(repr=False)  # the body holds the redemption code: never in a log line
 
     @property
     def smtputf8(self) -> bool:
