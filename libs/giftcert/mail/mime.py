@@ -35,7 +35,6 @@ class OutgoingEmail:
 
     sender: str
     recipients: tuple[str, ...]
-    message_id: str
     data: bytes = field(repr=False)  # the body holds the redemption code: never in a log line
 
     @property
@@ -54,20 +53,19 @@ def mailbox(header: str, display_name: str, address: str) -> str:
     if display_name.isascii():
         quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{quoted}" <{address}>'
-    return f"{_encoded_words(header, display_name)} <{address}>"
+    return f"{_folded(header, display_name, 'utf-8')} <{address}>"
 
 
 def unstructured(header: str, text: str) -> str:
     """A header's free text (Subject): ASCII as it is, folded at spaces when long; anything else,
     or text that would read as an encoded word (`=?`), as encoded words, so a reader shows it as
     written."""
-    if text.isascii() and "=?" not in text:
-        return Header(text, "us-ascii", maxlinelen=_LINE, header_name=header).encode(linesep=_CRLF)
-    return _encoded_words(header, text)
+    return _folded(header, text, "us-ascii" if text.isascii() and "=?" not in text else "utf-8")
 
 
-def _encoded_words(header: str, text: str) -> str:
-    return Header(text, "utf-8", maxlinelen=_LINE, header_name=header).encode(linesep=_CRLF)
+def _folded(header: str, text: str, charset: str) -> str:
+    """`text` in `charset` (UTF-8: as encoded words), folded to lines of `_LINE`."""
+    return Header(text, charset, maxlinelen=_LINE, header_name=header).encode(linesep=_CRLF)
 
 
 def write_email(
@@ -90,7 +88,7 @@ def write_email(
         ]
     lines = [f"{name}: {value}".encode() for name, value in head]
     data = b"\r\n".join([*lines, *body])
-    return OutgoingEmail(sender=sender, recipients=recipients, message_id=message_id, data=data)
+    return OutgoingEmail(sender=sender, recipients=recipients, data=data)
 
 
 def _text_part(text: str) -> list[bytes]:
