@@ -6,6 +6,7 @@ SHARE`), so writing those never holds up a decision, nor hides a row from a tick
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -33,15 +34,20 @@ def certificate_from_row(row: RowMapping) -> Certificate:
     )
 
 
-def _to_row(certificate: Certificate) -> dict[str, Any]:
-    row = {field: getattr(certificate, field) for field in _DIRECT_FIELDS}
-    row["status"] = certificate.status.value
-    row["amount_minor"] = certificate.amount.minor
-    row["currency"] = certificate.amount.currency
-    return row
-
-
 _COLUMNS = (*_DIRECT_FIELDS, "status", "amount_minor", "currency")
+_DIRECT_VALUES = attrgetter(*_DIRECT_FIELDS)
+
+
+def _values(certificate: Certificate) -> tuple[Any, ...]:
+    """The certificate's row, in the order of `_COLUMNS`."""
+    amount = certificate.amount
+    return (*_DIRECT_VALUES(certificate), certificate.status.value, amount.minor, amount.currency)
+
+
+def _to_row(certificate: Certificate) -> dict[str, Any]:
+    return dict(zip(_COLUMNS, _values(certificate), strict=True))
+
+
 _SAVE = text(
     f"UPDATE certificates SET {', '.join(f'{n} = v.{n}' for n in _COLUMNS if n != 'id')} "  # noqa: S608 - names from the schema; values are bound
     f"FROM {rows_of(certificates, _COLUMNS)} WHERE certificates.id = v.id"
@@ -68,8 +74,7 @@ class CertificateRepository:
     async def save(self, *changed: Certificate) -> None:
         """UPDATEs by id, in one statement however many."""
         if changed:
-            rows = (tuple(row[n] for n in _COLUMNS) for row in map(_to_row, changed))
-            await self._writes.execute(_SAVE, columns(rows, _COLUMNS))
+            await self._writes.execute(_SAVE, columns(map(_values, changed), _COLUMNS))
 
     async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         query = select(certificates).where(
