@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     consumer_batch_wait_ms: int = Field(default=5, ge=1, le=10_000)  # how long an idle batch subscriber waits
     relay_poll_seconds: float = 0.25  # the relay's poll when no outbox notification wakes it first
     relay_batch_size: int = 500
-    expiry_batch_size: int = 1000
+    expiry_batch_size: int = Field(default=1000, ge=1)
+    # certificates a tick expires (or reminds of) a second at most, to leave checkout its share; 0: no limit
+    expiry_rate_per_second: float = Field(default=0.0, ge=0)
     payment_grace_seconds: float = Field(default=600.0, ge=0)
     redeem_failure_limit: int = Field(default=5, ge=1)
     redeem_failure_window_seconds: float = Field(default=600.0, gt=0)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Status
 from giftcert.ledger.expiry import check_expiries
+from giftcert.pacing import Pacing
 from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import (
     CertificateExpired,
@@ -194,3 +195,27 @@ async def test_a_tick_is_not_held_up_by_a_row_being_written_that_refers_to_a_cer
         assert await asyncio.wait_for(ticking, timeout=20) == 1
     (event,) = await outbox.fresh(workspace)
     assert isinstance(event, CertificateExpired)
+
+
+async def test_a_tick_keeps_to_its_pace_between_full_batches(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    due = [await active(new_uow, clock, shop) for _ in range(5)]
+    clock.advance(timedelta(days=REMINDER_DAYS))
+    soon = [await active(new_uow, clock, shop) for _ in range(3)]
+    assert due[0].expires_at is not None
+    slept: list[float] = []
+    moment = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        moment[0] += seconds
+
+    four_a_second = Pacing(4, monotonic=lambda: moment[0], sleep=sleep)
+    await outbox.fresh(shop)
+    assert await check_expiries(tick(shop, due[0].expires_at), new_uow, batch_size=2, pacing=four_a_second) == 5
+    # expiry: 2, wait 0.5 s, 2, wait 0.5 s, 1 (short: done); reminders: 2, wait 0.5 s, 1
+    assert slept == [pytest.approx(0.5)] * 3
+    events = await outbox.fresh(shop)
+    assert len([e for e in events if isinstance(e, CertificateExpired)]) == len(due)
+    assert len([e for e in events if isinstance(e, CertificateExpiringSoon)]) == len(soon)

@@ -5,7 +5,9 @@ Work goes in bounded batches, one transaction each, so a tick never holds many l
 redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
 PDF being stored) until one comes back short; then what was skipped is taken one certificate per
 transaction, waiting for its holder, so a tick leaves behind no certificate that was due at its
-`now` and never holds one row while it waits for another. Each batch is
+`now` and never holds one row while it waits for another. The batches keep to a pace
+(`GIFTCERT_EXPIRY_RATE_PER_SECOND`, giftcert.pacing) so a large tick leaves room for redemptions;
+a redemption past `expires_at` is refused whether or not the tick got to it. Each batch is
 idempotent by state, so a tick interrupted halfway simply continues when redelivered; the inbox row
 is written last, and a repeated tick_id after that publishes nothing."""
 
@@ -17,6 +19,7 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.ledger.replies import new_event_fields
 from giftcert.messaging.inbox import InboxKey
+from giftcert.pacing import Pacing
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import CheckExpiries
@@ -37,14 +40,18 @@ class Batch(Protocol):
     def __call__(self, uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> Awaitable[int]: ...
 
 
-async def _in_batches(batch: Batch, new_uow: Callable[[], UnitOfWork], command: CheckExpiries, size: int) -> int:
-    """`batch` of `size` skipping held rows until one comes back short, then of one row, waiting for
-    it, until none is left."""
+async def _in_batches(
+    batch: Batch, new_uow: Callable[[], UnitOfWork], command: CheckExpiries, size: int, pacing: Pacing
+) -> int:
+    """`batch` of `size` skipping held rows, at `pacing`'s pace, until one comes back short; then of
+    one row, waiting for it, until none is left."""
     done = 0
+    pacer = pacing.start()
     while (count := await batch(new_uow(), command, size, skip_locked=True)) > 0:
         done += count
         if count < size:
             break
+        await pacer.took(count)
     while await batch(new_uow(), command, 1, skip_locked=False) > 0:
         done += 1
     return done
@@ -100,14 +107,16 @@ async def _remind_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, 
 
 
 async def check_expiries(
-    command: CheckExpiries, new_uow: Callable[[], UnitOfWork], *, batch_size: int
+    command: CheckExpiries, new_uow: Callable[[], UnitOfWork], *, batch_size: int, pacing: Pacing | None = None
 ) -> int:
-    """Returns how many certificates expired (0 for a repeated tick)."""
+    """Returns how many certificates expired (0 for a repeated tick). `pacing`: as fast as the store
+    allows when not given."""
+    pacing = pacing or Pacing()
     key = InboxKey(CONSUMER, command.workspace_id, str(command.tick_id))
     if await _already_handled(new_uow(), key, command.now):
         return 0
-    expired = await _in_batches(_expire_batch, new_uow, command, batch_size)
-    await _in_batches(_remind_batch, new_uow, command, batch_size)
+    expired = await _in_batches(_expire_batch, new_uow, command, batch_size, pacing)
+    await _in_batches(_remind_batch, new_uow, command, batch_size, pacing)
     async with new_uow() as uow:
         await uow.inbox.claim(key, command.now)
         await uow.commit()

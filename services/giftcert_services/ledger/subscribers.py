@@ -8,6 +8,7 @@ from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
+from giftcert.pacing import Pacing
 from giftcert_contracts.inbound import (
     CheckExpiries,
     PaymentCompleted,
@@ -28,6 +29,7 @@ SERVICE = "ledger"
 def ledger_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     settings, new_uow, clock = deps.settings, deps.new_uow, deps.clock
+    expiry_pacing = Pacing(settings.expiry_rate_per_second or None)
 
     purchases = KafkaRouter()  # its own router, for the middleware that answers invalid requests
 
@@ -60,6 +62,6 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
 
     @subscribe(router, deps, SERVICE, Topic.EXPIRY_TICK, title="expiry-tick")
     async def on_expiry_tick(body: CheckExpiries) -> None:
-        await check_expiries(body, new_uow, batch_size=settings.expiry_batch_size)
+        await check_expiries(body, new_uow, batch_size=settings.expiry_batch_size, pacing=expiry_pacing)
 
     return router
