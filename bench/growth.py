@@ -25,6 +25,7 @@ from giftcert_contracts.topics import Topic
 WORKSPACE = "bench-growth"
 REDEEM_RATE = 200.0
 REDEEM_SECONDS = 15.0
+QUIET_SECONDS = 30.0
 SEARCHES = 1000
 TICK_TIMEOUT_SECONDS = 1500
 TICK_POLL_SECONDS = 0.1
@@ -48,6 +49,8 @@ class Tick:
     expired: int
     seconds: float
     redeem_during: Latency
+    redeem_before: Latency
+    """The same load for `QUIET_SECONDS` just before the tick: what the tick is compared with."""
 
 
 async def _search_p99(scenario: Scenario, searches: list[CertificateSearch]) -> float:
@@ -117,12 +120,17 @@ class Growth:
         return AtSize(self.size, redeem, by_email_p99, await _search_p99(self.scenario, by_code))
 
     async def tick(self, expiring: int) -> Tick:
-        """Sends one expiry tick (its `now` a little ahead, so the `expiring` certificates seeded to
-        expire just then are past it) and redeems at a steady load until the tick is over: no
-        certificate left active past that `now`, and no `certificate-expired` event left in the
-        outbox. The check asks PostgreSQL (two index probes every `TICK_POLL_SECONDS`), not the
-        topic: consuming and decoding 100,000 events in this process would hold up the event loop
-        that timestamps the replies, and inflate the very p99 it measures."""
+        """Redeems at a steady load for `QUIET_SECONDS` with no tick (the figure to compare with: on
+        Tansu, redemptions slow as the topics' history grows, tick or not). Then sends one expiry
+        tick (its `now` a little ahead, so the `expiring` certificates seeded to expire just then
+        are past it) and redeems at the same load until the tick is over: no certificate left
+        active past that `now`, and no `certificate-expired` event left in the outbox. The check
+        asks PostgreSQL (two index probes every `TICK_POLL_SECONDS`), not the topic: consuming and
+        decoding 100,000 events in this process would hold up the event loop that timestamps the
+        replies, and inflate the very p99 it measures."""
+        before = await steady_load(
+            self.replies, self.sender, self._codes(int(REDEEM_RATE * QUIET_SECONDS)), REDEEM_RATE, WORKSPACE
+        )
         ticks = Sender.to(self.scenario.settings, Topic.EXPIRY_TICK)
         await ticks.start()
         connection = await asyncpg.connect(self.scenario.database_dsn)
@@ -152,4 +160,4 @@ class Growth:
             for k, sent in self.sender.sent_at.items()
             if started <= sent <= started + seconds and k in self.replies.arrived
         ]
-        return Tick(expired, seconds, Latency.of(during, REDEEM_RATE, {}))
+        return Tick(expired, seconds, Latency.of(during, REDEEM_RATE, {}), before)

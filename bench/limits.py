@@ -2,7 +2,8 @@
 
 1. PostgreSQL: single-row `UPDATE ...; COMMIT` in a tight asyncpg loop, on 1 and on 16 connections.
 2. The broker: aiokafka producing and consuming messages the size of a redeem request, as fast as it
-   can, and one hop's latency (send to read by a consumer group) at the latency figure's steady rate.
+   can, one hop's latency (send to read by a consumer group) at the latency figure's steady rate, and
+   one hop's median on an empty partition and on one holding what that figure sends.
 3. PDF: reportlab drawing a one-page, text-only page in the certificate's fonts."""
 
 import asyncio
@@ -11,7 +12,7 @@ import time
 from uuid import uuid4
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
@@ -20,6 +21,7 @@ from bench.load import Sender, percentile, redeem_request
 
 COMMIT_SECONDS = 5.0
 BROKER_MESSAGES = 50_000
+HOP_PROBES = 200
 PDF_SECONDS = 5.0
 FONTS = (
     ("Helvetica", 13), ("Helvetica-Bold", 34), ("Helvetica-Bold", 44), ("Helvetica", 15), ("Helvetica", 15),
@@ -132,6 +134,45 @@ async def broker_hop_p99_ms(
     first = [hop for at, hop in hops if at < window]
     last = [hop for at, hop in hops if at >= seconds - window]
     return percentile(first, 0.99), percentile(last, 0.99)
+
+
+async def broker_hop_by_history_ms(
+    bootstrap_servers: str, stored: int, fetch_max_wait_ms: int, probes: int = HOP_PROBES
+) -> tuple[float, float]:
+    """One hop's median (send, then read by a consumer waiting on the partition) on a partition
+    with nothing stored, then with `stored` more batches of one record each (as a booking platform
+    sending one request at a time writes them). Tansu's memory storage keeps one object per batch
+    and lists them all on every fetch that finds data: a fetch costs it more the longer the
+    partition's history, which Kafka's indexed log does not."""
+    topic = await _new_topic(bootstrap_servers, partitions=1)
+    partition = TopicPartition(topic, 0)
+    body = redeem_request("bench", "ABCDEFGHJKMN")[1]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", max_batch_size=len(body) + 200)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=fetch_max_wait_ms
+    )
+    await producer.start()
+    await consumer.start()
+    consumer.assign([partition])
+
+    async def median_hop() -> float:
+        await consumer.seek_to_end(partition)
+        hops = []
+        for _ in range(probes):
+            started = time.perf_counter()
+            await producer.send_and_wait(topic, body, partition=0)
+            while not await consumer.getmany(partition, timeout_ms=1000):
+                pass
+            hops.append((time.perf_counter() - started) * 1000)
+        return percentile(hops, 0.5)
+
+    try:
+        empty = await median_hop()
+        await asyncio.gather(*[await producer.send(topic, body, partition=0) for _ in range(stored)])
+        return empty, await median_hop()
+    finally:
+        await consumer.stop()
+        await producer.stop()
 
 
 def text_page() -> bytes:

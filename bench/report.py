@@ -33,6 +33,14 @@ def at_most(figure: str, value: float, unit: str, *, maximum: float) -> Target:
     return Target(figure, value, unit, "target", maximum, value / maximum, f"<= {maximum:g} {unit}", value <= maximum)
 
 
+def at_most_beside(
+    figure: str, value: float, unit: str, *, maximum: float, reference: float, compared_with: str
+) -> Target:
+    """Judged against `maximum`, shown beside (and as a ratio to) `reference`, a figure of the same run."""
+    return Target(figure, value, unit, compared_with, reference, value / reference, f"<= {maximum:g} {unit}",
+                  value <= maximum)
+
+
 def relative(
     figure: str, value: float, unit: str, *, reference: float, compared_with: str, minimum: float | None = None,
     maximum: float | None = None,
