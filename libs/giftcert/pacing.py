@@ -2,8 +2,9 @@
 
 An expiry tick can expire a hundred thousand certificates; done as fast as the store allows, it
 takes every core the machine has (the ledger, PostgreSQL, the relay and the broker all busy with
-its events) and the redemptions at checkout queue behind it. Paced, it takes a few times longer
-and checkout barely notices: the same idea as PostgreSQL's cost-based vacuum delay.
+its events) and the redemptions at checkout queue behind it. Paced, it takes longer and leaves the
+rest of the machine to them: the same idea as PostgreSQL's cost-based vacuum delay. Whether that
+helps depends on the broker and the store (decision 15 has the measurements).
 
 `Pacing(per_second).start()` begins one run; `await pacer.took(n)` after each n items returns once
 the run is no longer ahead of `per_second`. The time functions are injected, so tests need not wait."""

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from giftcert.domain.activity import ActivityKind
-from giftcert.domain.certificate import Status
+from giftcert.domain.certificate import Certificate, Status
 from giftcert.ledger.expiry import check_expiries
 from giftcert.pacing import Pacing
 from giftcert.store.unit_of_work import UnitOfWorkFactory
@@ -108,14 +108,24 @@ async def test_a_tick_reminds_once_of_a_certificate_entering_the_reminder_window
     assert await outbox.fresh(shop) == []
 
 
+async def _five_due_and_three_to_remind(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> tuple[list[Certificate], list[Certificate]]:
+    """Five certificates due at the first one's expiry, three entering the reminder window then;
+    the outbox read up to here."""
+    due = [await active(new_uow, clock, shop) for _ in range(5)]
+    clock.advance(timedelta(days=REMINDER_DAYS))
+    soon = [await active(new_uow, clock, shop) for _ in range(3)]
+    assert due[0].expires_at is not None
+    await outbox.fresh(shop)
+    return due, soon
+
+
 async def test_a_tick_goes_through_more_certificates_than_one_batch(
     new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
 ) -> None:
-    first = [await active(new_uow, clock, shop) for _ in range(5)]
-    clock.advance(timedelta(days=REMINDER_DAYS))
-    second = [await active(new_uow, clock, shop) for _ in range(3)]
+    first, second = await _five_due_and_three_to_remind(new_uow, clock, outbox, shop)
     assert first[0].expires_at is not None
-    await outbox.fresh(shop)
     assert await check_expiries(tick(shop, first[0].expires_at), new_uow, batch_size=2) == 5
     events = await outbox.fresh(shop)
     assert sorted(e.certificate_id for e in events if isinstance(e, CertificateExpired)) == sorted(
@@ -200,9 +210,7 @@ async def test_a_tick_is_not_held_up_by_a_row_being_written_that_refers_to_a_cer
 async def test_a_tick_keeps_to_its_pace_between_full_batches(
     new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
 ) -> None:
-    due = [await active(new_uow, clock, shop) for _ in range(5)]
-    clock.advance(timedelta(days=REMINDER_DAYS))
-    soon = [await active(new_uow, clock, shop) for _ in range(3)]
+    due, soon = await _five_due_and_three_to_remind(new_uow, clock, outbox, shop)
     assert due[0].expires_at is not None
     slept: list[float] = []
     moment = [0.0]
@@ -212,7 +220,6 @@ async def test_a_tick_keeps_to_its_pace_between_full_batches(
         moment[0] += seconds
 
     four_a_second = Pacing(4, monotonic=lambda: moment[0], sleep=sleep)
-    await outbox.fresh(shop)
     assert await check_expiries(tick(shop, due[0].expires_at), new_uow, batch_size=2, pacing=four_a_second) == 5
     # expiry: 2, wait 0.5 s, 2, wait 0.5 s, 1 (short: done); reminders: 2, wait 0.5 s, 1
     assert slept == [pytest.approx(0.5)] * 3

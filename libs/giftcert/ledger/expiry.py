@@ -5,9 +5,10 @@ Work goes in bounded batches, one transaction each, so a tick never holds many l
 redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
 PDF being stored) until one comes back short; then what was skipped is taken one certificate per
 transaction, waiting for its holder, so a tick leaves behind no certificate that was due at its
-`now` and never holds one row while it waits for another. The batches keep to a pace
-(`GIFTCERT_EXPIRY_RATE_PER_SECOND`, giftcert.pacing) so a large tick leaves room for redemptions;
-a redemption past `expires_at` is refused whether or not the tick got to it. Each batch is
+`now` and never holds one row while it waits for another. The batches may keep to a pace
+(`GIFTCERT_EXPIRY_RATE_PER_SECOND`, off by default; giftcert.pacing, decision 15), to leave
+redemptions more of the machine; a redemption past `expires_at` is refused whether or not the tick
+got to it. Each batch is
 idempotent by state, so a tick interrupted halfway simply continues when redelivered; the inbox row
 is written last, and a repeated tick_id after that publishes nothing."""
 
