@@ -27,6 +27,7 @@ REDEEM_RATE = 200.0
 REDEEM_SECONDS = 15.0
 QUIET_SECONDS = 30.0
 SEARCHES = 1000
+SERVICES = ("ledger", "expiry", "relay")
 TICK_TIMEOUT_SECONDS = 1500
 TICK_POLL_SECONDS = 0.1
 TICK_NOT_OVER = """
@@ -72,7 +73,8 @@ async def _search_p99(scenario: Scenario, searches: list[CertificateSearch]) -> 
 
 
 class Growth:
-    """One workspace that grows from 10,000 to 1,000,000 certificates; the ledger and relay run all along."""
+    """One workspace that grows from 10,000 to 1,000,000 certificates; the ledger, the expiry worker
+    and the relay run all along, each a process of its own."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -108,7 +110,7 @@ class Growth:
 
     async def measure(self) -> AtSize:
         if not self.scenario.workers:
-            self.scenario.start(("ledger", "relay"))
+            self.scenario.start(SERVICES)
             await warm_up(self.replies, self.sender, self._codes(500), WORKSPACE)
         redeem = await steady_load(
             self.replies, self.sender, self._codes(int(REDEEM_RATE * REDEEM_SECONDS)), REDEEM_RATE, WORKSPACE

@@ -1,10 +1,11 @@
 """Composes the chosen services into one FastStream application (one process).
 
-`ledger`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler` ticks
-and settles payments whose purchase request did not come within the grace period.
+`ledger`, `expiry`, `documents` and `mailer` are consumers; `relay` publishes the outbox; `scheduler`
+ticks and settles payments whose purchase request did not come within the grace period.
 Every process that runs any of them waits for the database schema of its release, then creates the
-topics. The relay is its own service so it
-can be scaled and watched on its own; `giftcert run` with no names runs all five together."""
+topics. The relay is its own service so it can be scaled and watched on its own, the expiry consumer
+so a tick's batches never share the redemptions' event loop (decision 16); `giftcert run` with no
+names runs all six together."""
 
 import asyncio
 import contextlib
@@ -20,6 +21,7 @@ from faststream.specification import AsyncAPI
 
 from giftcert.settings import Settings
 from giftcert_services.documents.subscribers import documents_router
+from giftcert_services.expiry.subscribers import expiry_router
 from giftcert_services.ledger.subscribers import ledger_router
 from giftcert_services.mailer.subscribers import mailer_router
 from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
@@ -33,10 +35,11 @@ from giftcert_services.scheduler.ticker import ExpiryScheduler, tick_publisher
 
 ROUTERS: dict[str, Callable[[Dependencies], KafkaRouter]] = {
     "ledger": ledger_router,
+    "expiry": expiry_router,
     "documents": documents_router,
     "mailer": mailer_router,
 }
-SERVICES = ("ledger", "documents", "mailer", "relay", "scheduler")
+SERVICES = ("ledger", "expiry", "documents", "mailer", "relay", "scheduler")
 
 TITLE = "giftcert"
 DESCRIPTION = (

@@ -45,9 +45,10 @@ class Victim:
 
 VICTIMS = {
     "ledger": Victim(
-        "ledger", held=Topic.EXPIRY_TICK, stalled=Topic.REACTIVATE,
+        "ledger", held=Topic.VOID, stalled=Topic.REACTIVATE,
         promises=("the message in hand finished and committed", "a handler cut short not committed"),
     ),
+    "expiry": Victim("expiry", held=Topic.EXPIRY_TICK, promises=("the tick in hand finished and committed",)),
     "documents": Victim(
         "documents", held=Topic.CERTIFICATE_ACTIVATED,  # a batch consumer: every batch is held
         promises=("the batch in hand finished and committed",),

@@ -1,5 +1,5 @@
 """kill -9 of one worker at random moments while ~2,000 mixed commands stream in, for each of the
-ledger, documents, mailer and relay workers; then, once everything asked for has been done, the
+ledger, expiry, documents, mailer and relay workers; then, once everything asked for has been done, the
 invariants of tests/e2e/invariants.py against the database, the events and the mail sink.
 
 SIGKILL gives the worker no chance to finish anything: a transaction may be half done (PostgreSQL
@@ -25,7 +25,7 @@ from tests.reliability import Recorder
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(600)]
 
-WORKERS = ("ledger", "documents", "mailer", "relay")
+WORKERS = ("ledger", "expiry", "documents", "mailer", "relay")
 MIN_KILLS = 5
 SETTLE_SECONDS = 120.0
 

@@ -62,7 +62,7 @@ async def test_ledger_replicas_scaled_up_stopped_and_killed_mid_stream_share_the
 ) -> None:
     seed = seed_from("GIFTCERT_SCALING_SEED")
     stream = await plan_mixed_stream(db, workspace, seed, commands=COMMANDS)
-    for service in ("documents", "mailer", "relay"):
+    for service in ("expiry", "documents", "mailer", "relay"):
         launch(service)
     grace = {  # and some messages held in hand a while, so that rebalances meet them
         "graceful_timeout_seconds": str(GRACE_SECONDS), "failpoints": HELD, "failpoint_delay_seconds": "2",

@@ -1,5 +1,5 @@
-"""SIGTERM to a worker mid-stream, three times, for each of the ledger, documents, mailer and relay
-workers, while ~1,000 mixed commands stream in; then, restarted and settled, the invariants of
+"""SIGTERM to a worker mid-stream, three times, for each of the ledger, expiry, documents, mailer and
+relay workers, while ~1,000 mixed commands stream in; then, restarted and settled, the invariants of
 tests/e2e/invariants.py. And a process running the ledger and the relay together, stopped while it
 is busy, leaves nothing in the outbox.
 

@@ -207,6 +207,32 @@ async def test_a_tick_is_not_held_up_by_a_row_being_written_that_refers_to_a_cer
     assert isinstance(event, CertificateExpired)
 
 
+@pytest.mark.integration
+async def test_the_same_tick_handled_twice_at_once_expires_and_reminds_each_certificate_once(
+    postgres_uow_factory: UnitOfWorkFactory, clock: FixedClock, workspace: str
+) -> None:
+    """PostgreSQL only: the fake store has no row locks. During the upgrade that moved the ticks to
+    their own service, an old ledger and a new expiry worker, in two consumer groups, both handle
+    each tick, side by side, in batches: every certificate still gets one decision and one event."""
+    new_uow = postgres_uow_factory
+    await configure(new_uow, clock, workspace)
+    due = [await active(new_uow, clock, workspace) for _ in range(30)]
+    clock.advance(timedelta(days=REMINDER_DAYS))
+    soon = [await active(new_uow, clock, workspace) for _ in range(15)]
+    assert due[0].expires_at is not None
+    outbox = Outbox(new_uow)
+    await outbox.fresh(workspace)
+    same = tick(workspace, due[-1].expires_at)
+    counts = await asyncio.gather(*(check_expiries(same, new_uow, batch_size=3) for _ in range(2)))
+    events = await outbox.fresh(workspace)
+    assert sorted(e.certificate_id for e in events if isinstance(e, CertificateExpired)) == sorted(c.id for c in due)
+    assert sorted(e.certificate_id for e in events if isinstance(e, CertificateExpiringSoon)) == sorted(
+        c.id for c in soon
+    )
+    assert sum(counts) == len(due)
+    assert {(await stored_certificate(new_uow, workspace, c.id)).status for c in due} == {Status.EXPIRED}
+
+
 async def test_a_tick_keeps_to_its_pace_between_full_batches(
     new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
 ) -> None:

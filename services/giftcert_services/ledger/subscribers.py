@@ -3,14 +3,11 @@
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
-from giftcert.pacing import Pacing
 from giftcert_contracts.inbound import (
-    CheckExpiries,
     PaymentCompleted,
     PurchaseRequested,
     ReactivateCertificate,
@@ -29,7 +26,6 @@ SERVICE = "ledger"
 def ledger_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
     settings, new_uow, clock = deps.settings, deps.new_uow, deps.clock
-    expiry_pacing = Pacing(settings.expiry_rate_per_second or None)
 
     purchases = KafkaRouter()  # its own router, for the middleware that answers invalid requests
 
@@ -59,9 +55,5 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
     @subscribe(router, deps, SERVICE, Topic.REACTIVATE, title="reactivate")
     async def on_reactivate(body: ReactivateCertificate) -> None:
         await reactivate_certificate(body, new_uow(), clock)
-
-    @subscribe(router, deps, SERVICE, Topic.EXPIRY_TICK, title="expiry-tick")
-    async def on_expiry_tick(body: CheckExpiries) -> None:
-        await check_expiries(body, new_uow, batch_size=settings.expiry_batch_size, pacing=expiry_pacing)
 
     return router
