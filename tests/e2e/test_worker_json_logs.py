@@ -1,6 +1,7 @@
 """A `giftcert run` worker as production runs it: every output line is one JSON object, and a line
 logged while a message is handled carries that message's fields and trace; the spans reach an OTLP
-collector (a sink here) over HTTP, the last of them flushed on SIGTERM."""
+collector (a sink here) over HTTP, the last of them flushed on SIGTERM. Once started, it leaves its
+startup objects out of later garbage collections, and says how many."""
 
 import json
 import secrets
@@ -117,3 +118,20 @@ async def test_a_worker_logs_json_lines_with_the_trace_of_the_message_it_handles
     assert span.name == f"{topic} process"
     assert span.trace_id.hex() == trace_id
     assert span.parent_span_id.hex() == caller_span
+
+
+async def test_a_started_worker_leaves_its_startup_objects_out_of_later_garbage_collections(
+    launch: Launcher, settings: Settings, tmp_path: Path
+) -> None:
+    env = environment(settings)
+    del env["GIFTCERT_LOG_FORMAT"]
+    ledger = Worker(("ledger",), env, tmp_path / "ledger.log")
+    launch.workers.append(ledger)
+    await ledger.wait_until_started()
+    await ledger.wait_for_output(r"startup objects left out of garbage collections")
+    assert ledger.stop() == 0, ledger.output[-3000:]
+
+    (frozen,) = [
+        entry for entry in map(json.loads, ledger.output.splitlines()) if entry["logger"] == "giftcert.heap"
+    ]
+    assert int(frozen["message"].rpartition(" ")[2]) > 50_000  # a worker's modules, schemas, clients

@@ -36,7 +36,7 @@ from giftcert_contracts.inbound import (
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
 from giftcert_services.integrator import requests
 from giftcert_services.runtime.consumption import describe_failure
-from giftcert_services.runtime.decoding import decode_json
+from giftcert_services.runtime.decoding import decode_json, validated
 from tests.fakes import FakeUnitOfWorkFactory, FixedClock
 
 pytestmark = pytest.mark.reliability
@@ -339,7 +339,22 @@ def outcome_of(topic: Topic, body: bytes) -> str:
     return "valid"
 
 
+def assert_decoded_alike_in_a_batch(topic: Topic, body: bytes) -> None:
+    """A record of a batch (`validated`, pydantic's JSON parser first) becomes the same message, or
+    the same kind of dead letter, as the same body alone (Python's parser, then validation)."""
+
+    def outcome(decode: Callable[[], BaseModel]) -> BaseModel | str:
+        try:
+            return decode()
+        except ValidationError as error:
+            return describe_failure(error, body)[0]
+
+    alone = outcome(lambda: decode_as_consumer(topic, body))
+    assert outcome(lambda: validated(MODEL_BY_TOPIC[topic], body)) == alone
+
+
 def _check_decoding(topic: Topic, hostile: HostileBody) -> None:
+    assert_decoded_alike_in_a_batch(topic, hostile.body)
     try:
         decode_as_consumer(topic, hostile.body)
     except ValidationError as error:
@@ -391,6 +406,19 @@ def test_huge_deep_and_empty_bodies_fail_validation_and_raise_nothing_else_on_ev
         (hostile,) = [h for h in fixed_hostile_bodies(topic, "ws-hostile", FIXED_IDS) if h.kind == kind]
         outcomes[str(topic)] = outcome_of(topic, hostile.body)
     assert {t: o for t, o in outcomes.items() if o not in DEAD_LETTER_ERROR_TYPES} == {}
+
+
+@pytest.mark.parametrize("kind", FIXED_KINDS)
+def test_a_record_of_a_batch_decodes_as_the_same_body_alone_would(kind: str) -> None:
+    for topic in INBOUND_TOPICS:
+        (hostile,) = [h for h in fixed_hostile_bodies(topic, "ws-hostile", FIXED_IDS) if h.kind == kind]
+        assert_decoded_alike_in_a_batch(topic, hostile.body)
+
+
+@pytest.mark.parametrize("topic", INBOUND_TOPICS, ids=str)
+def test_text_only_python_parses_is_decoded_alike_in_a_batch(topic: Topic) -> None:
+    body = valid_body(topic, "ws-hostile", FIXED_IDS) | {"note": "\ud800", "ratio": float("nan")}
+    assert_decoded_alike_in_a_batch(topic, json.dumps(body).encode())  # a lone surrogate, NaN
 
 
 @pytest.mark.parametrize("topic", INBOUND_TOPICS, ids=str)

@@ -19,6 +19,7 @@ from giftcert_services.runtime.health import (
     worker_checks,
     worker_description,
 )
+from giftcert_services.runtime.heap import freeze_startup_heap
 from giftcert_services.runtime.json_logs import LogFormat, configure_logging
 from giftcert_services.runtime.tracing import tracer_provider_from_settings
 
@@ -37,9 +38,11 @@ def api_server(settings: Settings) -> uvicorn.Server:
 async def run_workers(settings: Settings, workers: tuple[str, ...], *, log_format: LogFormat) -> None:
     """The workers as one FastStream app, with the health server (GIFTCERT_HEALTH_PORT) answering
     from before the app starts (`/readyz` 503 meanwhile) until after it stopped. FastStream's
-    per-message lines keep its own text format, or, in JSON, go through the root logger."""
+    per-message lines keep its own text format, or, in JSON, go through the root logger. Once started,
+    the process's objects are left out of later garbage collections (heap.py)."""
     deps = bootstrap(settings, tracer_provider=tracer_provider_from_settings(settings, workers), pre_ping=False)
     app = build_app(deps, workers, access_log=log_format == "text")
+    app.after_startup(freeze_startup_heap)  # after the app's own hooks: the loops have started
     broker = app.broker
     if not isinstance(broker, KafkaBroker):
         raise TypeError(f"the worker app has no Kafka broker: {broker!r}")

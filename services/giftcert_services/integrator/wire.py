@@ -94,17 +94,18 @@ class Wire:
         self, topic: Topic, match: Callable[[dict[str, Any]], bool], *, count: int = 1,
         timeout: float = 30.0, dead_letters: bool = False,
     ) -> list[Received]:
-        """The first `count` records on `topic` whose body satisfies `match`."""
+        """The first `count` records on `topic` whose body satisfies `match`; a body that is not a
+        JSON object (a dead letter may hold any bytes) is matched as `{}`."""
 
         def found() -> list[Received]:
             hits = []
             for record in self.on(topic, dead_letters=dead_letters):
                 try:
-                    if match(record.body):
-                        hits.append(record)
-                except ValueError:
-                    if match({}):
-                        hits.append(record)
+                    body = record.body
+                except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+                    body = {}
+                if match(body if isinstance(body, dict) else {}):
+                    hits.append(record)
             return hits
 
         async def arrived() -> list[Received]:

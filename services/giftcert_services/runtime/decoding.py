@@ -2,11 +2,11 @@
 
 Header values that are null or not UTF-8 never break parsing, and a body that is not JSON is passed
 on as bytes, so every record reaches validation and, if it fails there, its dead letter with the
-original record. A batch is validated record by record against the topic's message model: a record
-that is not a valid message never spoils its batch. The handler gets the valid messages in arrival
-order and the consumption middleware dead-letters the others; a batch whose handler fails for good
-is split, each message handed to the handler alone (`single`), so only the one at fault is
-dead-lettered."""
+original record. A batch is validated record by record against the topic's message model
+(`validated`): a record that is not a valid message never spoils its batch. The handler gets the
+valid messages in arrival order and the consumption middleware dead-letters the others; a batch
+whose handler fails for good is split, each message handed to the handler alone (`single`), so only
+the one at fault is dead-lettered."""
 
 import copy
 import dataclasses
@@ -23,9 +23,16 @@ Records: TypeAlias = tuple[Record, ...]
 
 
 def _readable_headers(record: Record) -> Record:
-    return dataclasses.replace(
-        record, headers=[(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in record.headers]
-    )
+    """The record itself when every header value is UTF-8 (nearly always: copying each record cost
+    the ledger more than its parsing), else a copy with null values empty and the others made UTF-8."""
+    try:
+        for _, value in record.headers:
+            value.decode()
+    except (AttributeError, UnicodeDecodeError):  # AttributeError: a null value
+        return dataclasses.replace(
+            record, headers=[(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in record.headers]
+        )
+    return record
 
 
 def json_or_bytes(body: bytes) -> Any:
@@ -55,6 +62,18 @@ async def parse_batch_leniently(records: Records, original: Any) -> StreamMessag
     return message
 
 
+def validated(model: type[BaseModel], body: bytes) -> BaseModel:
+    """The body as a `model`, parsed by pydantic's own JSON parser (in one go: a third of the time of
+    Python's parser then validation). Where that parser refuses text that Python's accepts (a lone
+    surrogate escape, `NaN`), Python's parser has the last word, as for a single message."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        if error.errors()[0]["type"] != "json_invalid":
+            raise
+    return model.model_validate(json_or_bytes(body))
+
+
 class ValidatedBatch(list[BaseModel]):
     """The valid messages of a batch, with `records` aligned to them, and `poison`: the records that
     failed validation, each with its error."""
@@ -78,7 +97,7 @@ def batch_decoder(model: type[BaseModel]) -> BatchDecoder:
         poison: list[tuple[Record, ValidationError]] = []
         for record in message.raw_message:
             try:
-                messages.append(model.model_validate(json_or_bytes(record.value or b"")))
+                messages.append(validated(model, record.value or b""))
             except ValidationError as error:
                 poison.append((record, error))
             else:
