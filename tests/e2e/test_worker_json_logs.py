@@ -75,14 +75,18 @@ def collector() -> Iterator[OtlpSink]:
         yield sink
 
 
+async def _ledger_writing_json(launch: Launcher, env: dict[str, str], folder: Path) -> Worker:
+    """A started ledger with `giftcert run`'s own log format, JSON (`environment` asks for text)."""
+    del env["GIFTCERT_LOG_FORMAT"]
+    ledger = Worker(("ledger",), env, folder / "ledger.log")
+    launch.workers.append(ledger)  # stopped after the test, whatever happens
+    return await ledger.wait_until_started()
+
+
 async def test_a_worker_logs_json_lines_with_the_trace_of_the_message_it_handles(
     launch: Launcher, wire: Wire, settings: Settings, workspace: str, collector: OtlpSink, tmp_path: Path
 ) -> None:
-    env = environment(settings, otel_endpoint=collector.url)
-    del env["GIFTCERT_LOG_FORMAT"]  # JSON is what `giftcert run` writes by default
-    ledger = Worker(("ledger",), env, tmp_path / "ledger.log")
-    launch.workers.append(ledger)  # stopped after the test, whatever happens
-    await ledger.wait_until_started()
+    ledger = await _ledger_writing_json(launch, environment(settings, otel_endpoint=collector.url), tmp_path)
     trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
     paid = requests.payment(workspace, str(uuid4()))  # no purchase yet: parked, and logged
     await wire.send(
@@ -123,11 +127,7 @@ async def test_a_worker_logs_json_lines_with_the_trace_of_the_message_it_handles
 async def test_a_started_worker_leaves_its_startup_objects_out_of_later_garbage_collections(
     launch: Launcher, settings: Settings, tmp_path: Path
 ) -> None:
-    env = environment(settings)
-    del env["GIFTCERT_LOG_FORMAT"]
-    ledger = Worker(("ledger",), env, tmp_path / "ledger.log")
-    launch.workers.append(ledger)
-    await ledger.wait_until_started()
+    ledger = await _ledger_writing_json(launch, environment(settings), tmp_path)
     await ledger.wait_for_output(r"startup objects left out of garbage collections")
     assert ledger.stop() == 0, ledger.output[-3000:]
 

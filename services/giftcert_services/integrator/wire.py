@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from giftcert.settings import Settings
 from giftcert_contracts.topics import Topic
+from giftcert_services.runtime.decoding import json_or_bytes
 from giftcert_services.runtime.kafka_security import aiokafka_options
 
 
@@ -100,10 +101,7 @@ class Wire:
         def found() -> list[Received]:
             hits = []
             for record in self.on(topic, dead_letters=dead_letters):
-                try:
-                    body = record.body
-                except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-                    body = {}
+                body = json_or_bytes(record.value)
                 if match(body if isinstance(body, dict) else {}):
                     hits.append(record)
             return hits
