@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 from pydantic import ValidationError
@@ -255,6 +256,27 @@ async def test_every_sent_email_becomes_its_own_file(sink: MailFolderSink) -> No
     assert len(files) == 2
     ids = {str(message_from_bytes(f.read_bytes(), policy=default)["Message-ID"]).strip() for f in files}
     assert ids == {f"<certificate-{CERTIFICATE_ID}@giftcert.invalid>", f"<reminder-{CERTIFICATE_ID}@giftcert.invalid>"}
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        (b"Message-ID: <plain@example.com>", "plain_example.com"),
+        (b"message-id:\r\n <folded-lower@example.com>", "folded-lower_example.com"),
+        (b"MESSAGE-ID :\t<spaced@example.com>", "spaced_example.com"),
+        (b"X-Message-ID: <not-this@example.com>", "no-id"),
+    ],
+)
+async def test_the_sink_names_each_file_after_the_message_id_header_in_any_case_and_folded(
+    sink: MailFolderSink, header: bytes, named: str
+) -> None:
+    raw = b"From: a@example.com\r\nTo: b@example.com\r\n" + header + b"\r\nSubject: hi\r\n\r\nMessage-ID: <body@x>\r\n"
+    async with aiosmtplib.SMTP(hostname=sink.host, port=sink.port, timeout=10) as client:
+        await client.sendmail("a@example.com", ["b@example.com"], raw)
+
+    (eml,) = sink.folder.glob("*.eml")
+    assert eml.name.endswith(f"-{named}.eml")
+    assert eml.read_bytes().replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n"), "the message is kept whole"
 
 
 async def test_a_refused_connection_is_mail_server_unavailable() -> None:

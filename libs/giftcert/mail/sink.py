@@ -5,8 +5,6 @@ import itertools
 import re
 import socket
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email.policy import compat32
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -14,6 +12,8 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# The Message-ID header of a header block: its name in any case, its value with folded lines.
+_MESSAGE_ID = re.compile(rb"^message-id[ \t]*:((?:[^\r\n]|\r?\n[ \t])*)", re.IGNORECASE | re.MULTILINE)
 
 
 class _FolderHandler:
@@ -34,11 +34,12 @@ class _FolderHandler:
 
 
 def _message_id(content: bytes) -> str:
-    """The Message-ID header, read from the headers alone (the body holds the PDF), unfolded. The
-    `compat32` policy keeps it a plain string: the default policy parses every header it reads,
-    which cost the sink a quarter of its CPU in the activation benchmark."""
+    """The Message-ID header, read from the headers alone (the body holds the PDF), unfolded, for the
+    file's name. A pattern, not the `email` parser: parsing the header block cost the sink a tenth of
+    its CPU in the activation benchmark (a quarter with the default policy)."""
     head = content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    return " ".join(str(message_from_bytes(head, policy=compat32).get("Message-ID", "no-id")).split())
+    found = _MESSAGE_ID.search(head)
+    return " ".join(found[1].decode("utf-8", "replace").split()) if found else "no-id"
 
 
 def _free_port(host: str) -> int:
