@@ -4,13 +4,14 @@ lock is the one an UPDATE of the row takes, not `FOR UPDATE`: it leaves alone th
 the certificate (an activity entry, a document, a ledger entry: their inserts lock it `FOR KEY
 SHARE`), so writing those never holds up a decision, nor hides a row from a tick."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from operator import attrgetter
+from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, RowMapping, insert, select, text
+from sqlalchemy import ColumnElement, RowMapping, TextClause, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
@@ -48,10 +49,36 @@ def _to_row(certificate: Certificate) -> dict[str, Any]:
     return dict(zip(_COLUMNS, _values(certificate), strict=True))
 
 
-_SAVE = text(
-    f"UPDATE certificates SET {', '.join(f'{n} = v.{n}' for n in _COLUMNS if n != 'id')} "  # noqa: S608 - names from the schema; values are bound
-    f"FROM {rows_of(certificates, _COLUMNS)} WHERE certificates.id = v.id"
-)
+_EVERY_COLUMN_BUT_ID = tuple(range(1, len(_COLUMNS)))
+_Picker = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+def _differing(rows: Sequence[tuple[Any, ...]], before: Sequence[tuple[Any, ...] | None]) -> tuple[int, ...]:
+    """The positions in `_COLUMNS` where some row differs from its row before (every one but the
+    id's for a row whose before is not known). A batch's rows tend to change the same columns, so a
+    row is compared value by value only where it differs outside the columns found so far (the
+    id's position, 0, is in each comparison: one certificate's id never differs)."""
+    differing: set[int] = set()
+    elsewhere = itemgetter(0, *_EVERY_COLUMN_BUT_ID)
+    for row, old in zip(rows, before, strict=True):
+        if old is None:
+            return _EVERY_COLUMN_BUT_ID
+        if elsewhere(row) != elsewhere(old):
+            differing.update(n for n, (value, was) in enumerate(zip(row, old, strict=True)) if value != was)
+            elsewhere = itemgetter(0, *(n for n in _EVERY_COLUMN_BUT_ID if n not in differing))
+    return tuple(sorted(differing))
+
+
+@cache
+def _save(positions: tuple[int, ...]) -> tuple[TextClause, tuple[str, ...], _Picker]:
+    """The UPDATE of these columns by id (positions in `_COLUMNS`), the names it binds, and what
+    picks their values out of a row."""
+    names = (_COLUMNS[0], *(_COLUMNS[n] for n in positions))
+    statement = text(
+        f"UPDATE certificates SET {', '.join(f'{n} = v.{n}' for n in names[1:])} "  # noqa: S608 - names from the schema; values are bound
+        f"FROM {rows_of(certificates, names)} WHERE certificates.id = v.id"
+    )
+    return statement, names, itemgetter(0, *positions)
 _BY_CODES = (
     "SELECT * FROM certificates WHERE (workspace_id, code) IN "  # noqa: S608 - names from the schema; values are bound
     f"(SELECT * FROM {rows_of(certificates, ('workspace_id', 'code'))}) ORDER BY id"
@@ -67,14 +94,30 @@ class CertificateRepository:
     def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
         self._writes = writes or Writes(connection)
+        self._as_known: dict[UUID, tuple[Any, ...]] = {}
+        """Each certificate's row as this transaction read or last saved it."""
+
+    def _known(self, row: RowMapping) -> Certificate:
+        certificate = certificate_from_row(row)
+        self._as_known[certificate.id] = _values(certificate)
+        return certificate
 
     async def add(self, certificate: Certificate) -> None:
         await self._connection.execute(insert(certificates).values(_to_row(certificate)))
 
     async def save(self, *changed: Certificate) -> None:
-        """UPDATEs by id, in one statement however many."""
-        if changed:
-            await self._writes.execute(_SAVE, columns(map(_values, changed), _COLUMNS))
+        """UPDATEs by id, in one statement however many, of the columns that differ from the rows
+        this transaction read or saved: a redemption writes its status and redeemed_at, not all 23
+        columns (measured: half the client's CPU for a save of 500), and never puts back a stale
+        copy of a column it did not change. All of them for a certificate it did not read; nothing
+        when nothing differs."""
+        rows = [_values(c) for c in changed]
+        positions = _differing(rows, [self._as_known.get(c.id) for c in changed])
+        if not positions:
+            return
+        statement, names, picked = _save(positions)
+        await self._writes.execute(statement, columns(map(picked, rows), names))
+        self._as_known.update(zip((c.id for c in changed), rows, strict=True))
 
     async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         query = select(certificates).where(
@@ -83,7 +126,7 @@ class CertificateRepository:
         if lock:
             query = query.with_for_update(key_share=True)
         row = (await self._connection.execute(query)).mappings().first()
-        return None if row is None else certificate_from_row(row)
+        return None if row is None else self._known(row)
 
     async def exists_anywhere(self, certificate_id: UUID) -> bool:
         query = select(certificates.c.id).where(certificates.c.id == certificate_id)
@@ -102,7 +145,7 @@ class CertificateRepository:
         if lock:
             query = query.with_for_update(key_share=True)
         row = (await self._connection.execute(query)).mappings().first()
-        return None if row is None else certificate_from_row(row)
+        return None if row is None else self._known(row)
 
     async def get_many(self, certificate_ids: Collection[UUID], *, lock: bool = False) -> dict[UUID, Certificate]:
         """The certificates of these ids that exist, in any workspace; locked in primary-key order
@@ -111,7 +154,7 @@ class CertificateRepository:
             return {}
         query = _BY_IDS_LOCKED if lock else _BY_IDS_UNLOCKED
         rows = (await self._connection.execute(query, {"ids": sorted(certificate_ids)})).mappings()
-        return {c.id: c for c in map(certificate_from_row, rows)}
+        return {c.id: c for c in map(self._known, rows)}
 
     async def get_many_by_code(
         self, codes: Collection[tuple[str, str]], *, lock: bool = False
@@ -122,7 +165,7 @@ class CertificateRepository:
             return {}
         query = _BY_CODES_LOCKED if lock else _BY_CODES_UNLOCKED
         arrays = columns(codes, ("workspace_id", "code"))
-        found = (certificate_from_row(r) for r in (await self._connection.execute(query, arrays)).mappings())
+        found = map(self._known, (await self._connection.execute(query, arrays)).mappings())
         return {(c.workspace_id, c.code): c for c in found}
 
     async def lock_expired(
@@ -168,4 +211,4 @@ class CertificateRepository:
             .limit(limit)
             .with_for_update(skip_locked=skip_locked, key_share=True)
         )
-        return [certificate_from_row(r) for r in (await self._connection.execute(query)).mappings()]
+        return [self._known(r) for r in (await self._connection.execute(query)).mappings()]
