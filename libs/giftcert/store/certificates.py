@@ -79,6 +79,8 @@ def _save(positions: tuple[int, ...]) -> tuple[TextClause, tuple[str, ...], _Pic
         f"FROM {rows_of(certificates, names)} WHERE certificates.id = v.id"
     )
     return statement, names, itemgetter(0, *positions)
+
+
 _BY_CODES = (
     "SELECT * FROM certificates WHERE (workspace_id, code) IN "  # noqa: S608 - names from the schema; values are bound
     f"(SELECT * FROM {rows_of(certificates, ('workspace_id', 'code'))}) ORDER BY id"
