@@ -96,12 +96,13 @@ class CertificateRepository:
     def __init__(self, connection: AsyncConnection, writes: Writes | None = None) -> None:
         self._connection = connection
         self._writes = writes or Writes(connection)
-        self._as_known: dict[UUID, tuple[Any, ...]] = {}
-        """Each certificate's row as this transaction read or last saved it."""
+        self._as_known: dict[UUID, Certificate] = {}
+        """Each certificate as this transaction read or last saved it (frozen: kept as it is, its
+        row made only if it is saved)."""
 
     def _known(self, row: RowMapping) -> Certificate:
         certificate = certificate_from_row(row)
-        self._as_known[certificate.id] = _values(certificate)
+        self._as_known[certificate.id] = certificate
         return certificate
 
     async def add(self, certificate: Certificate) -> None:
@@ -114,12 +115,13 @@ class CertificateRepository:
         copy of a column it did not change. All of them for a certificate it did not read; nothing
         when nothing differs."""
         rows = [_values(c) for c in changed]
-        positions = _differing(rows, [self._as_known.get(c.id) for c in changed])
+        known = (self._as_known.get(c.id) for c in changed)
+        positions = _differing(rows, [None if k is None else _values(k) for k in known])
         if not positions:
             return
         statement, names, picked = _save(positions)
         await self._writes.execute(statement, columns(map(picked, rows), names))
-        self._as_known.update(zip((c.id for c in changed), rows, strict=True))
+        self._as_known.update((c.id, c) for c in changed)
 
     async def get(self, workspace_id: str, certificate_id: UUID, *, lock: bool = False) -> Certificate | None:
         query = select(certificates).where(
