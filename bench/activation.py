@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bench.load import Replies, Sender
 from bench.seeding import AMOUNT_MINOR, seed_certificates
-from bench.stack import Scenario
+from bench.stack import FETCH_MAX_WAIT_MS, Scenario
 from giftcert.domain.money import Amount
 from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from giftcert_contracts.topics import Topic
@@ -51,8 +51,10 @@ async def activation(scenario: Scenario, count: int) -> Activation:
     seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count, status="pending", seed=6)
     workers = scenario.start(SERVICES)
     settings = scenario.settings
-    sent = Replies(settings, topics=(Topic.CERTIFICATE_SENT,), key="certificate_id")
-    pdfs = Replies(settings, topics=(Topic.PDF_READY,), key="certificate_id")
+    sent, pdfs = (
+        Replies(settings, topics=(topic,), key="certificate_id", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+        for topic in (Topic.CERTIFICATE_SENT, Topic.PDF_READY)
+    )
     await sent.start()
     await pdfs.start()
     payments = Sender.to(settings, Topic.PAYMENT_COMPLETED)

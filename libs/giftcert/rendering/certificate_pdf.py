@@ -1,4 +1,5 @@
-"""The certificate PDF: one A4 page, rendered deterministically (same document, same bytes).
+"""The certificate PDF: one A4 page, rendered deterministically (same document, same bytes), laid
+out with reportlab's metrics and written by `one_page_pdf` (decision 19).
 
 Customer text is drawn as plain strings, never as Paragraph markup, so `<font>` or `<img>` in a
 message prints literally. The QR code (see `qr_code`) is drawn as one rectangle per run of dark
@@ -6,7 +7,6 @@ modules in a row, written as one path whose numbers are formatted once per proce
 than reportlab's own QR widget or one path operation per module."""
 
 import functools
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,17 +16,18 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.pathobject import PDFPathObject
 
 from giftcert.domain.codes import display_code
 from giftcert.domain.money import Amount
 from giftcert.rendering import qr_code
+from giftcert.rendering.one_page_pdf import PageDrawing
 
 INK = HexColor("#1d2b3a")
 ACCENT = HexColor("#c0623b")
 MUTED = HexColor("#5b6b7b")
 PAPER = HexColor("#fbf7f0")
+WHITE = Color(1, 1, 1)
 MESSAGE_FONT = "Helvetica-Oblique"
 MARGIN = 48
 QR_MASK = qr_code.MASK
@@ -76,20 +77,20 @@ def _run_rectangles(x: float, y: float, size: float) -> _RunRectangles:
     return _RunRectangles(x, y, size)
 
 
-def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
+def _draw_qr(page: PageDrawing, text: str, x: float, y: float, size: float) -> None:
     """One rectangle per run of dark modules in a row, all filled as one path."""
-    canvas.setFillColor(Color(1, 1, 1))
-    canvas.rect(x, y, size, size, stroke=0, fill=1)
-    canvas.setFillColor(INK)
+    page.fill_colour(WHITE)
+    page.filled_rectangle(x, y, size, size)
+    page.fill_colour(INK)
     rectangles = _run_rectangles(x, y, size)
     runs = DARK_RUN.finditer(b"\x00".join(qr_code.qr_matrix(text)))
-    canvas.addLiteral(" ".join([*(rectangles[run.span()] for run in runs), "f"]))
+    page.draw(" ".join([*(rectangles[run.span()] for run in runs), "f"]))
 
 
 @functools.cache
 def _frame() -> str:
     """The paper and its double border, the same on every page: its operators made once, between
-    `q` and `Q` so that the graphics state after it is the one the canvas keeps track of."""
+    `q` and `Q` so that the graphics state after it is the one the page started with."""
     width, height = A4
     outer, inner = PDFPathObject(), PDFPathObject()
     outer.roundRect(MARGIN, MARGIN, width - 2 * MARGIN, height - 2 * MARGIN, 18)
@@ -116,7 +117,7 @@ def _joined_lines(paragraphs: list[str], size: float, width: float) -> list[str]
     return list(simpleSplit(" ".join(p.strip() for p in paragraphs if p.strip()), MESSAGE_FONT, size, width))
 
 
-def _draw_message(canvas: Canvas, message: str, center: float, *, top: float, bottom: float, width: float) -> None:
+def _draw_message(page: PageDrawing, message: str, center: float, *, top: float, bottom: float, width: float) -> None:
     """The whole message between `top` and `bottom`: at the largest size that fits with its line
     breaks, else as one paragraph; a message within the contract's 500 characters always fits."""
     paragraphs = [_printable(p.replace("\t", " ")) for p in message.splitlines()]
@@ -128,56 +129,45 @@ def _draw_message(canvas: Canvas, message: str, center: float, *, top: float, bo
         if len(lines := _joined_lines(paragraphs, size, width)) <= room or size <= 6.0:  # noqa: PLR2004
             break  # at 6 points: only for text far beyond the contract's limit, drawn possibly over the code
         size -= 0.5
-    canvas.setFont(MESSAGE_FONT, size)
-    canvas.setFillColor(MUTED)
+    page.fill_colour(MUTED)
     for index, line in enumerate(lines):
-        canvas.drawCentredString(center, top - index * size * 1.3, line)
+        page.centred_text(line, font=MESSAGE_FONT, size=size, x=center, y=top - index * size * 1.3)
 
 
 def render_certificate_pdf(document: CertificateDocument) -> bytes:
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
-    canvas.setTitle("Gift certificate")
-    canvas.setAuthor(_printable(document.workspace_name))
     width, height = A4
-    canvas.addLiteral(_frame())
+    page = PageDrawing(width, height)
+    page.draw(_frame())
 
     center = width / 2
-    canvas.setFillColor(MUTED)
-    canvas.setFont("Helvetica", 13)
-    canvas.drawCentredString(center, height - 120, _printable(document.workspace_name)[:80])
-    canvas.setFillColor(INK)
-    canvas.setFont("Helvetica-Bold", 34)
-    canvas.drawCentredString(center, height - 170, "Gift Certificate")
-    canvas.setFillColor(ACCENT)
-    canvas.setFont("Helvetica-Bold", 44)
-    canvas.drawCentredString(center, height - 240, _printable(document.amount.formatted()))
+    page.fill_colour(MUTED)
+    page.centred_text(_printable(document.workspace_name)[:80], font="Helvetica", size=13, x=center, y=height - 120)
+    page.fill_colour(INK)
+    page.centred_text("Gift Certificate", font="Helvetica-Bold", size=34, x=center, y=height - 170)
+    page.fill_colour(ACCENT)
+    page.centred_text(
+        _printable(document.amount.formatted()), font="Helvetica-Bold", size=44, x=center, y=height - 240
+    )
 
-    canvas.setFillColor(INK)
+    page.fill_colour(INK)
     text_width = width - 2 * MARGIN - 48
     people = ((f"To  {document.recipient_name}", height - 295), (f"From  {document.purchaser_name}", height - 318))
     for text, y in people:
         line = _printable(text)
-        canvas.setFont("Helvetica", _size_to_fit(line, "Helvetica", 15, text_width))
-        canvas.drawCentredString(center, y, line)
+        page.centred_text(line, font="Helvetica", size=_size_to_fit(line, "Helvetica", 15, text_width), x=center, y=y)
 
     qr_size, qr_bottom = 140, 240
     if document.message:
-        _draw_message(canvas, document.message, center, top=height - 360, bottom=qr_bottom + qr_size + 14,
+        _draw_message(page, document.message, center, top=height - 360, bottom=qr_bottom + qr_size + 14,
                       width=text_width)
-    _draw_qr(canvas, document.code, center - qr_size / 2, qr_bottom, qr_size)
-    canvas.setFillColor(INK)
-    canvas.setFont("Helvetica", 11)
-    canvas.drawCentredString(center, 216, "Your redemption code")
-    canvas.setFont("Courier-Bold", 30)
-    canvas.drawCentredString(center, 184, display_code(document.code))
-    canvas.setFont("Helvetica", 12)
-    canvas.setFillColor(MUTED)
-    canvas.drawCentredString(center, 146, f"Valid until {document.expires_at:%d %B %Y}")
-    canvas.setFont("Helvetica", 9)
-    canvas.drawCentredString(
-        center, 100, "Enter the code at checkout when you book. It is used in full on one booking."
+    _draw_qr(page, document.code, center - qr_size / 2, qr_bottom, qr_size)
+    page.fill_colour(INK)
+    page.centred_text("Your redemption code", font="Helvetica", size=11, x=center, y=216)
+    page.centred_text(display_code(document.code), font="Courier-Bold", size=30, x=center, y=184)
+    page.fill_colour(MUTED)
+    page.centred_text(f"Valid until {document.expires_at:%d %B %Y}", font="Helvetica", size=12, x=center, y=146)
+    page.centred_text(
+        "Enter the code at checkout when you book. It is used in full on one booking.",
+        font="Helvetica", size=9, x=center, y=100,
     )
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return page.pdf(title="Gift certificate", author=document.workspace_name)
