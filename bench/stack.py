@@ -30,7 +30,7 @@ FETCH_MAX_WAIT_MS = 50
 ones, paying some idle CPU (about a fifth of a core per ledger process) for latency."""
 MEMORY_FOLDERS = Path("/dev/shm")  # noqa: S108 - the sink's folder in it comes from mkdtemp: private, unique
 """Where the sink keeps its emails if the machine has it (tmpfs): the sink stands for a mail server
-on another machine, and writing its files to this one's disk cost it 0.2 to 0.7 ms of CPU an email
+on another machine, and writing its files to this one's disk cost it 0.2 to 0.9 ms of CPU an email
 in the activation scenario, near as much as its SMTP, taken from the processes measured."""
 
 
