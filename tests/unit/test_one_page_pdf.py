@@ -3,6 +3,7 @@ syntax and cross-references, pypdf reads what the page says."""
 
 import io
 import re
+import zlib
 
 import pikepdf
 import pytest
@@ -56,9 +57,11 @@ def test_text_reads_back_as_drawn_whatever_parentheses_and_backslashes_it_holds(
     assert reader.pages[0].extract_text().splitlines() == [HOSTILE_TEXT, "plain"]
 
 
-def test_text_outside_latin_1_prints_as_a_question_mark() -> None:
-    reader = PdfReader(io.BytesIO(_drawn("Δ 王 ok")), strict=True)
-    assert reader.pages[0].extract_text() == "? ? ok"
+def test_text_outside_latin_1_and_control_characters_print_as_a_question_mark() -> None:
+    """Nothing but printable Latin-1 reaches the page: a C1 control would show as a WinAnsi sign (€)."""
+    pdf = _drawn("Δ 王 ok \x80\x07x")
+    assert PdfReader(io.BytesIO(pdf), strict=True).pages[0].extract_text() == "? ? ok ??x"
+    assert b"\\200" not in zlib.decompress(re.search(rb"stream\n(.*)\nendstream", pdf, re.DOTALL).group(1))  # type: ignore[union-attr]
 
 
 def test_text_is_centred_on_x_by_the_width_of_the_font() -> None:

@@ -22,6 +22,7 @@ from giftcert.domain.codes import display_code
 from giftcert.domain.money import Amount
 from giftcert.rendering import qr_code
 from giftcert.rendering.one_page_pdf import PageDrawing
+from giftcert.rendering.standard_fonts import printable
 
 INK = HexColor("#1d2b3a")
 ACCENT = HexColor("#c0623b")
@@ -45,13 +46,6 @@ class CertificateDocument:
     message: str | None
     code: str
     expires_at: datetime
-
-
-def _printable(text: str) -> str:
-    """Built-in fonts speak Latin-1; anything else prints as '?' rather than breaking the page."""
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() and ord(ch) < 256 else "?" for ch in text)  # noqa: PLR2004
 
 
 class _RunRectangles(dict[tuple[int, int], str]):
@@ -120,7 +114,7 @@ def _joined_lines(paragraphs: list[str], size: float, width: float) -> list[str]
 def _draw_message(page: PageDrawing, message: str, center: float, *, top: float, bottom: float, width: float) -> None:
     """The whole message between `top` and `bottom`: at the largest size that fits with its line
     breaks, else as one paragraph; a message within the contract's 500 characters always fits."""
-    paragraphs = [_printable(p.replace("\t", " ")) for p in message.splitlines()]
+    paragraphs = [printable(p.replace("\t", " ")) for p in message.splitlines()]
     size = 12.0
     while True:
         room = int((top - bottom) / (size * 1.3)) + 1
@@ -141,19 +135,19 @@ def render_certificate_pdf(document: CertificateDocument) -> bytes:
 
     center = width / 2
     page.fill_colour(MUTED)
-    page.centred_text(_printable(document.workspace_name)[:80], font="Helvetica", size=13, x=center, y=height - 120)
+    page.centred_text(printable(document.workspace_name)[:80], font="Helvetica", size=13, x=center, y=height - 120)
     page.fill_colour(INK)
     page.centred_text("Gift Certificate", font="Helvetica-Bold", size=34, x=center, y=height - 170)
     page.fill_colour(ACCENT)
     page.centred_text(
-        _printable(document.amount.formatted()), font="Helvetica-Bold", size=44, x=center, y=height - 240
+        printable(document.amount.formatted()), font="Helvetica-Bold", size=44, x=center, y=height - 240
     )
 
     page.fill_colour(INK)
     text_width = width - 2 * MARGIN - 48
     people = ((f"To  {document.recipient_name}", height - 295), (f"From  {document.purchaser_name}", height - 318))
     for text, y in people:
-        line = _printable(text)
+        line = printable(text)
         page.centred_text(line, font="Helvetica", size=_size_to_fit(line, "Helvetica", 15, text_width), x=center, y=y)
 
     qr_size, qr_bottom = 140, 240

@@ -6,10 +6,8 @@ place is write the file: the drawing operators compressed into one content strea
 Type 1 fonts the page names, the title and author, and the cross-reference table, with nothing
 in them that changes from one rendering to the next (same drawing, same bytes).
 
-Text on the page is Latin-1 in WinAnsiEncoding (the two agree on every printable character
-Latin-1 has); a character outside it prints as '?'. The fonts are the standard Helvetica, Times
-and Courier faces, which every reader has and no file embeds (Symbol and ZapfDingbats have
-encodings of their own and are not offered)."""
+The text is set in the standard fonts (`standard_fonts`): Latin-1 in WinAnsiEncoding, and a
+character they cannot print shows as '?'."""
 
 import hashlib
 import zlib
@@ -17,9 +15,10 @@ from collections.abc import Iterable
 
 from reportlab.lib.colors import Color
 from reportlab.lib.rl_accel import escapePDF, fp_str
-from reportlab.pdfbase.pdfmetrics import standardFonts, stringWidth
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
-TEXT_FONTS = frozenset(standardFonts) - {"Symbol", "ZapfDingbats"}
+from giftcert.rendering.standard_fonts import TEXT_FONTS, printable
+
 HEADER = b"%PDF-1.4\n%\x93\x8c\x8b\x9e\n"
 """The version, then a comment of four bytes above 127 that tells a transfer the file is binary."""
 CATALOG, PAGES, PAGE, CONTENTS, INFO, FIRST_FONT = 1, 2, 3, 4, 5, 6
@@ -55,10 +54,10 @@ class PageDrawing:
         if font not in TEXT_FONTS:
             raise ValueError(f"{font!r} is not one of the standard text fonts: {sorted(TEXT_FONTS)}")
         name = self._fonts.setdefault(font, f"F{len(self._fonts) + 1}")
-        encoded = text.encode("latin-1", "replace")
-        left = x - stringWidth(encoded.decode("latin-1"), font, size) / 2
+        text = printable(text)
+        left = x - stringWidth(text, font, size) / 2
         self._operators.append(
-            f"BT /{name} {fp_str(size)} Tf 1 0 0 1 {fp_str(left, y)} Tm ({escapePDF(encoded)}) Tj ET"
+            f"BT /{name} {fp_str(size)} Tf 1 0 0 1 {fp_str(left, y)} Tm ({escapePDF(text.encode('latin-1'))}) Tj ET"
         )
 
     def pdf(self, *, title: str, author: str) -> bytes:

@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.money import Amount
 from giftcert.operations.reports import SalesReport
+from giftcert.rendering.standard_fonts import printable
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
 
 INK = HexColor("#1d2b3a")
@@ -47,11 +48,6 @@ class _Box:
     y: float
     width: float
     height: float
-
-
-def _printable(text: str) -> str:
-    """Built-in fonts speak Latin-1; anything else prints as '?' rather than breaking the page."""
-    return "".join(ch if ch.isprintable() and ord(ch) < 256 else "?" for ch in text)  # noqa: PLR2004
 
 
 def _percent(value: float | None) -> str:
@@ -185,7 +181,7 @@ def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str) -> fl
     width, height = A4
     canvas.setFillColor(MUTED)
     canvas.setFont("Helvetica", 11)
-    canvas.drawString(MARGIN, height - MARGIN, _printable(workspace_name)[:90])
+    canvas.drawString(MARGIN, height - MARGIN, printable(workspace_name)[:90])
     canvas.setFillColor(INK)
     canvas.setFont("Helvetica-Bold", 22)
     canvas.drawString(MARGIN, height - MARGIN - 28, "Sales report")
@@ -201,7 +197,7 @@ def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str) -> fl
         canvas.drawString(MARGIN, y, label)
         canvas.setFillColor(INK)
         canvas.setFont("Helvetica-Bold", 10)
-        canvas.drawRightString(width - MARGIN, y, _printable(value))
+        canvas.drawRightString(width - MARGIN, y, printable(value))
         canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
         y -= 16
     return y
@@ -224,7 +220,7 @@ def render_sales_report_pdf(report: SalesReport, *, workspace_name: str) -> byte
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     canvas.setTitle("Sales report")
-    canvas.setAuthor(_printable(workspace_name))
+    canvas.setAuthor(printable(workspace_name))
     charts_top = _draw_header(canvas, report, workspace_name) - 12
     revenue, status, funnel, amounts = _chart_boxes(charts_top)
     statuses = list(report.certificates_by_status.items())
