@@ -1,15 +1,19 @@
 """The certificate PDF, read back with pypdf: what the page says, where, and in which size."""
 
 import io
+import random
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import pypdfium2
 import pytest
 import segno
+import zxingcpp
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
+from giftcert.domain.codes import ALPHABET
 from giftcert.domain.money import Amount
 from giftcert.rendering.certificate_pdf import QR_MASK, CertificateDocument, render_certificate_pdf
 
@@ -233,6 +237,17 @@ def test_the_page_has_a_qr_code_of_the_redemption_code() -> None:
     assert matrix in candidates
     other = [[bool(v) for v in row] for row in segno.make("ABCDEFGHJKMP", error="m", micro=False, mask=QR_MASK).matrix]
     assert matrix != other
+
+
+SCANNED_CODES = [CODE, "23456789ZZZZ", *("".join(random.Random(seed).choices(ALPHABET, k=12)) for seed in range(3))]
+
+
+@pytest.mark.parametrize("code", SCANNED_CODES)
+def test_the_page_as_a_reader_shows_it_scans_as_the_redemption_code(code: str) -> None:
+    """Drawn by PDFium (Chrome's renderer) at 144 dpi and read back by a QR scanner (zxing-cpp)."""
+    page = pypdfium2.PdfDocument(render_certificate_pdf(replace(DOCUMENT, code=code)))[0]
+    scanned = zxingcpp.read_barcodes(page.render(scale=2).to_pil())
+    assert [(found.format, found.text) for found in scanned] == [(zxingcpp.BarcodeFormat.QRCode, code)]
 
 
 def test_the_qr_code_sits_on_a_white_square_with_a_quiet_zone() -> None:
