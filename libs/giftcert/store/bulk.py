@@ -60,7 +60,9 @@ class Writes:
     """How repositories write: at once, or, once `hold()` was called, held back and sent together
     as one statement (`WITH h0 AS (...), h1 AS (...) SELECT 1`) when the unit of work flushes them,
     just before it commits: one round trip for all the writes of a batch. Only for handlers that
-    read nothing they wrote before the commit: a held write is not visible until flushed."""
+    read nothing they wrote before the commit (a held write is not visible until flushed) and that
+    write each row at most once: of two held changes to one row, PostgreSQL applies only one, and
+    which is not defined (data-modifying statements in `WITH` see the same snapshot)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection

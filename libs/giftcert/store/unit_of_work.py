@@ -65,7 +65,8 @@ class UnitOfWork:
 
     def hold_writes(self) -> None:
         """From now until the commit, writes are held back and sent as one statement just before
-        it (store/bulk.py, `Writes`): for a handler that reads nothing it wrote in the meantime."""
+        it (store/bulk.py, `Writes`): for a handler that reads nothing it wrote in the meantime and
+        writes each row at most once (the redemption and payment batches save each certificate once)."""
         if self._writes is None:
             raise RuntimeError("the unit of work is not open")
         self._writes.hold()
