@@ -135,13 +135,11 @@ def render_certificate_pdf(document: CertificateDocument) -> bytes:
 
     center = width / 2
     page.fill_colour(MUTED)
-    page.centred_text(printable(document.workspace_name)[:80], font="Helvetica", size=13, x=center, y=height - 120)
+    page.centred_text(document.workspace_name[:80], font="Helvetica", size=13, x=center, y=height - 120)
     page.fill_colour(INK)
     page.centred_text("Gift Certificate", font="Helvetica-Bold", size=34, x=center, y=height - 170)
     page.fill_colour(ACCENT)
-    page.centred_text(
-        printable(document.amount.formatted()), font="Helvetica-Bold", size=44, x=center, y=height - 240
-    )
+    page.centred_text(document.amount.formatted(), font="Helvetica-Bold", size=44, x=center, y=height - 240)
 
     page.fill_colour(INK)
     text_width = width - 2 * MARGIN - 48
