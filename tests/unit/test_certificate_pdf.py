@@ -13,7 +13,7 @@ import zxingcpp
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from giftcert.domain.codes import ALPHABET
+from giftcert.domain.codes import ALPHABET, LENGTH
 from giftcert.domain.money import Amount
 from giftcert.rendering.certificate_pdf import QR_MASK, CertificateDocument, render_certificate_pdf
 
@@ -239,7 +239,7 @@ def test_the_page_has_a_qr_code_of_the_redemption_code() -> None:
     assert matrix != other
 
 
-SCANNED_CODES = [CODE, "23456789ZZZZ", *("".join(random.Random(seed).choices(ALPHABET, k=12)) for seed in range(3))]
+SCANNED_CODES = [CODE, "23456789ZZZZ", *("".join(random.Random(seed).choices(ALPHABET, k=LENGTH)) for seed in range(3))]
 
 
 @pytest.mark.parametrize("code", SCANNED_CODES)

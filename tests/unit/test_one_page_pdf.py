@@ -35,7 +35,7 @@ def test_the_file_passes_qpdfs_syntax_check(texts: tuple[str, ...]) -> None:
 
 def test_every_cross_reference_points_at_its_object_and_startxref_at_the_table() -> None:
     pdf = _drawn(HOSTILE_TEXT, "second line")
-    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", pdf).group(1))  # type: ignore[union-attr]
+    start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", pdf).group(1))
     assert pdf[start:].startswith(b"xref\n0 ")
     offsets = [int(m.group(1)) for m in re.finditer(rb"^(\d{10}) 00000 n $", pdf[start:], re.MULTILINE)]
     assert len(offsets) == 7  # catalog, pages, page, contents, info, two fonts
@@ -61,7 +61,7 @@ def test_text_outside_latin_1_and_control_characters_print_as_a_question_mark() 
     """Nothing but printable Latin-1 reaches the page: a C1 control would show as a WinAnsi sign (€)."""
     pdf = _drawn("Δ 王 ok \x80\x07x")
     assert PdfReader(io.BytesIO(pdf), strict=True).pages[0].extract_text() == "? ? ok ??x"
-    assert b"\\200" not in zlib.decompress(re.search(rb"stream\n(.*)\nendstream", pdf, re.DOTALL).group(1))  # type: ignore[union-attr]
+    assert b"\\200" not in zlib.decompress(re.search(rb"stream\n(.*)\nendstream", pdf, re.DOTALL).group(1))
 
 
 def test_text_is_centred_on_x_by_the_width_of_the_font() -> None:
@@ -69,7 +69,7 @@ def test_text_is_centred_on_x_by_the_width_of_the_font() -> None:
     page.centred_text("Gift Certificate", font="Helvetica-Bold", size=34, x=300, y=700)
     content = PdfReader(io.BytesIO(page.pdf(title="t", author="a"))).pages[0].get_contents()
     assert content is not None
-    left = float(re.search(rb"1 0 0 1 ([\d.]+) 700 Tm", content.get_data()).group(1))  # type: ignore[union-attr]
+    left = float(re.search(rb"1 0 0 1 ([\d.]+) 700 Tm", content.get_data()).group(1))
     assert left + stringWidth("Gift Certificate", "Helvetica-Bold", 34) / 2 == pytest.approx(300, abs=1e-3)
 
 
