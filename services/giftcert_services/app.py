@@ -28,6 +28,7 @@ from giftcert_services.relay.outbox_relay import OutboxRelay, event_publishers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.broker import build_broker
 from giftcert_services.runtime.schema import wait_for_schema
+from giftcert_services.runtime.shutdown import stop_broker_by, stop_subscribers
 from giftcert_services.runtime.topics import ensure_topics
 from giftcert_services.scheduler.overdue_payments import OverduePaymentSweeper
 from giftcert_services.scheduler.status_gauge import CertificateStatusGauge
@@ -99,7 +100,8 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
     subscribers start; the relay and scheduler loops after. On the way out, within
     GIFTCERT_GRACEFUL_TIMEOUT_SECONDS of the signal: the timers stop, the consumers finish the
     messages in hand and commit them, then the relay publishes what is committed (theirs included),
-    then the broker stops and the database pool closes."""
+    then the broker client stops, by the same deadline even with the broker gone (runtime/shutdown.py),
+    and the database pool closes."""
     relay = OutboxRelay(deps, event_publishers(broker, deps))
     scheduler = ExpiryScheduler(deps, tick_publisher(broker, deps))
     tasks: list[asyncio.Task[None]] = []
@@ -129,12 +131,13 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
             task.cancel()
         # each waits for its message in hand up to the graceful timeout (FastStream's), then cancels
         # it; stopped here rather than by the broker's own stop so the relay flush comes after
-        await asyncio.gather(*(subscriber.stop() for subscriber in broker.subscribers))
+        await stop_subscribers(broker)
         await relay.drain_and_stop(deadline)
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await scheduler.close()
+        await stop_broker_by(broker, deadline)
 
     @app.after_shutdown
     async def close_database() -> None:

@@ -30,7 +30,7 @@ from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.topics import ensure_topics
 from tests.e2e.conftest import Launcher
-from tests.e2e.stopping import outbox_ids
+from tests.e2e.stopping import EXIT_MARGIN_SECONDS, outbox_ids
 from tests.reliability import Recorder
 from tests.scenario import buy, configure
 
@@ -236,4 +236,41 @@ async def test_an_event_committed_while_the_broker_is_frozen_fails_to_publish_is
     reliability.record(
         f"broker frozen (SIGSTOP) while the relay publishes, requests timing out after {SHORT_REQUEST_TIMEOUT_MS} ms",
         injected=1, invariants=["the publish retried, not dropped", "one event id on the wire", "outbox empty after"],
+    )
+
+
+async def test_workers_stopped_after_the_broker_died_exit_0_by_the_deadline_and_leave_unsent_events_in_the_outbox(
+    stack_on_own_broker: tuple[Launcher, Wire, AsyncEngine], own_broker: EmbeddedBroker, workspace: str,
+    reliability: Recorder,
+) -> None:
+    """The broker is killed; the consumers' fetches fail and back off, and an operator issues
+    certificates whose events the relay cannot publish. A SIGTERM then still stops every worker
+    with code 0 and no traceback (aiokafka lets a CancelledError out of a consumer's stop here) by
+    the graceful deadline plus the usual margin (the producer would wait out its request timeout,
+    40 s, for sends nobody waits for), and the unsent events stay in the outbox for the next relay."""
+    launcher, _, db = stack_on_own_broker
+    await configure(db, workspace)
+    assert own_broker.process is not None
+    os.kill(own_broker.process.pid, signal.SIGKILL)
+    for consumer in (worker for worker in launcher.workers if worker.services != ("relay",)):
+        await consumer.wait_for_output("Unable connect to node", timeout=OUTAGE_SECONDS)
+    new_uow = UnitOfWorkFactory(db, event_source="giftcert-tests")
+    for _ in range(3):
+        await issue_certificate(PurchaseRequested.model_validate(requests.purchase(workspace)), new_uow, SystemClock())
+    await asyncio.sleep(1)  # the relay has claimed them and is waiting on the broker
+
+    started = asyncio.get_running_loop().time()
+    for worker in launcher.workers:
+        worker.process.send_signal(signal.SIGTERM)
+    for worker in launcher.workers:
+        code = await worker.wait_for_exit(timeout=60)
+        took = asyncio.get_running_loop().time() - started
+        assert code == 0, f"{worker.services} exited with {code}:\n{worker.output[-3000:]}"
+        assert "Traceback" not in worker.output, f"{worker.services}:\n{worker.output[-3000:]}"
+        limit = launcher.settings.graceful_timeout_seconds + EXIT_MARGIN_SECONDS
+        assert took <= limit, f"{worker.services} exited {took:.1f}s after SIGTERM"
+    assert len(await outbox_ids(db)) == 3, "the events the relay could not publish left the outbox"
+    reliability.record(
+        "broker killed, then SIGTERM of every worker (the relay holding unpublishable events)", injected=1,
+        invariants=["exit 0 within the grace + margin, no traceback", "unsent events kept in the outbox"],
     )

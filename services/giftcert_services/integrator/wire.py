@@ -14,6 +14,7 @@ from giftcert.settings import Settings
 from giftcert_contracts.topics import Topic
 from giftcert_services.runtime.decoding import json_or_bytes
 from giftcert_services.runtime.kafka_security import aiokafka_options
+from giftcert_services.runtime.shutdown import stop_consumer
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Wire:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
-        await self._consumer.stop()
+        await stop_consumer(self._consumer.stop, "the wire's reader")
         await self._producer.stop()
 
     async def _collect(self) -> None:
