@@ -1,5 +1,6 @@
 """`giftcert run api` as an operator starts it: a key made by `giftcert apikey create` opens the
-API of its workspace, a workspace it does not belong to stays closed, and SIGTERM stops the server."""
+API of its workspace, a workspace it does not belong to stays closed, its startup objects are left
+out of later garbage collections, and SIGTERM stops the server."""
 
 import asyncio
 import re
@@ -48,6 +49,7 @@ async def test_the_api_process_serves_a_workspace_to_its_key_and_stops_on_sigter
         anonymous = await client.get(f"{base}/tours-e2e/settings")
     assert (own.status_code, other.status_code, anonymous.status_code) == (200, 403, 401)
     assert own.json()["workspace_id"] == "tours-e2e"
+    assert "startup objects left out of garbage collections" in api.output
     # uvicorn shuts down gracefully, then re-raises SIGTERM to itself: the exit status says SIGTERM.
     assert api.stop() in {0, -signal.SIGTERM}, api.output[-3000:]
     assert "Application shutdown complete" in api.output

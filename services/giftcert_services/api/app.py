@@ -1,12 +1,14 @@
 """Builds the HTTP API: the portal's and operators' routes over the same operations the CLI uses.
 
 `build_api(settings)` opens its database pool when the server starts and closes it when it stops;
-tests may pass `deps` (and a `send_email`) of their own instead. `/healthz`, `/readyz` (the database
+tests may pass `deps` (and a `send_email`) of their own instead. `after_startup` runs once the pool
+is set up, before the first request (`giftcert run api` leaves the startup's objects out of later
+garbage collections there, as the workers do: runtime/heap.py). `/healthz`, `/readyz` (the database
 answers) and `/metrics` are served too, outside the OpenAPI document: they are for probes and
 Prometheus, not for clients."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -28,11 +30,16 @@ DESCRIPTION = (
 VERSION = "1.0.0"
 
 
-def build_api(settings: Settings, *, deps: Dependencies | None = None, send_email: SendEmail | None = None) -> FastAPI:
+def build_api(
+    settings: Settings, *, deps: Dependencies | None = None, send_email: SendEmail | None = None,
+    after_startup: Callable[[], None] | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = deps is None
         app.state.deps = deps or bootstrap(settings)
+        if after_startup is not None:
+            after_startup()
         try:
             yield
         finally:

@@ -27,9 +27,11 @@ API = "api"
 
 
 def api_server(settings: Settings) -> uvicorn.Server:
-    """The HTTP API under uvicorn on GIFTCERT_API_HOST:GIFTCERT_API_PORT; it stops on SIGTERM/SIGINT."""
+    """The HTTP API under uvicorn on GIFTCERT_API_HOST:GIFTCERT_API_PORT; it stops on SIGTERM/SIGINT.
+    Once started, the process's objects are left out of later garbage collections (heap.py)."""
     config = uvicorn.Config(
-        build_api(settings), host=settings.api_host, port=settings.api_port, log_config=None,
+        build_api(settings, after_startup=freeze_startup_heap),
+        host=settings.api_host, port=settings.api_port, log_config=None,
         timeout_graceful_shutdown=int(settings.graceful_timeout_seconds), proxy_headers=False,
     )
     return uvicorn.Server(config)
