@@ -187,3 +187,11 @@ async def expiring_certificates(
         .limit(limit)
     )
     return [ExpiringCertificate(*row) for row in await connection.execute(query)]
+
+
+async def certificates_by_workspace_and_status(connection: AsyncConnection) -> dict[tuple[str, str], int]:
+    """How many certificates each (workspace, status) has now, with one GROUP BY over them all."""
+    query = select(certificates.c.workspace_id, certificates.c.status, func.count()).group_by(
+        certificates.c.workspace_id, certificates.c.status
+    )
+    return {(str(workspace), str(status)): int(count) for workspace, status, count in await connection.execute(query)}

@@ -6,14 +6,14 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from giftcert.messaging.inbox import InboxRepository
-from giftcert.messaging.outbox import OutboxWriter
 from giftcert.store.activity import ActivityRepository
 from giftcert.store.api_keys import ApiKeyRepository
 from giftcert.store.bulk import Writes
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
+from giftcert.store.inbox import InboxRepository
 from giftcert.store.ledger import LedgerRepository
+from giftcert.store.outbox import OutboxWriter
 from giftcert.store.parked_payments import ParkedPaymentRepository
 from giftcert.store.products import ProductRepository
 from giftcert.store.redemption_failures import RedemptionFailureRepository

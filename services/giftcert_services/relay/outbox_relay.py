@@ -26,12 +26,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
-from sqlalchemy import func, select
 
-from giftcert.messaging.outbox import Lane, OutboxReader
+from giftcert.messaging.outbox import Lane
 from giftcert.messaging.trace_context import continuing
 from giftcert.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
-from giftcert.store.schema import outbox
+from giftcert.store.outbox import OutboxReader
 from giftcert_contracts.outbound import EVENT_TYPES
 from giftcert_contracts.topics import Topic
 from giftcert_services.relay.wake_up import OutboxWakeUp
@@ -137,11 +136,9 @@ class OutboxRelay:
         return total
 
     async def refresh_backlog_gauges(self) -> None:
-        """One `SELECT count(*), min(created_at)` of the outbox into the backlog gauges."""
+        """One count of the outbox (OutboxReader.backlog) into the backlog gauges."""
         async with self._deps.engine.connect() as connection:
-            count, oldest = (
-                await connection.execute(select(func.count(), func.min(outbox.c.created_at)).select_from(outbox))
-            ).one()
+            count, oldest = await OutboxReader(connection).backlog()
         OUTBOX_BACKLOG.set(count)
         age = 0.0 if oldest is None else (self._deps.clock.now() - oldest).total_seconds()
         OUTBOX_OLDEST_AGE.set(max(age, 0.0))
