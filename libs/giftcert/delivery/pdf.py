@@ -20,9 +20,10 @@ from giftcert.delivery.certificate_document import certificate_document, documen
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.trace_context import context_of
+from giftcert.ports import UnitOfWork
 from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from giftcert.store.documents import StoredDocument
-from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateActivated, PdfReady
 
 NO_SPANS = NoOpTracer()

@@ -21,8 +21,8 @@ from giftcert.domain.certificate import Certificate
 from giftcert.ledger.replies import new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.pacing import Pacing
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import CheckExpiries
 from giftcert_contracts.outbound import CertificateExpired, CertificateExpiringSoon
 

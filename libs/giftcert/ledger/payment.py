@@ -21,8 +21,8 @@ from giftcert.domain.money import Amount
 from giftcert.ledger.settlement import Settlement, reject_as_unknown
 from giftcert.messaging.inbox import InboxKey
 from giftcert.messaging.trace_context import continuing
+from giftcert.ports import UnitOfWork
 from giftcert.store.parked_payments import Payment
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
 from giftcert_contracts.outbound import Event, PurchaseRejected
 

@@ -20,8 +20,8 @@ from giftcert.ledger.payment import PURCHASE_CONSUMER
 from giftcert.ledger.replies import Decided, decide_once, new_event_fields
 from giftcert.ledger.settlement import reject_as_unknown, settle_payment
 from giftcert.messaging.inbox import InboxKey
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.fields import WorkspaceId
 from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_contracts.outbound import CertificateCreated, Event, PurchaseRejected

@@ -24,9 +24,9 @@ from giftcert.domain.rules import Refusal, refuse_redemption
 from giftcert.ledger.replies import decide_each_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind, LedgerEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
 

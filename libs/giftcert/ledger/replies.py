@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from giftcert.clock import Clock
 from giftcert.messaging.inbox import InboxKey
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.ports import UnitOfWork
 from giftcert_contracts.outbound import Event
 
 Decide = Callable[[UnitOfWork, datetime], Awaitable[Event]]

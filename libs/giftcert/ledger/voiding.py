@@ -8,8 +8,8 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.rules import refuse_reactivation, refuse_void
 from giftcert.ledger.replies import decide_once, new_event_fields
 from giftcert.messaging.inbox import InboxKey
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import ReactivateCertificate, VoidCertificate
 from giftcert_contracts.outbound import (
     CertificateReactivated,

@@ -4,7 +4,6 @@ Both go through the ledger's own decisions (giftcert.ledger): a purchase started
 decided exactly as a `purchase-requested` message with the same certificate id would be, and an
 offline payment exactly as a `payment-completed` message; their events leave through the outbox."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,11 +12,9 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import decide_purchase_request
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted, PurchaseRequested
 from giftcert_contracts.outbound import PaymentRejected, PurchaseRejected
-
-NewUnitOfWork = Callable[[], UnitOfWork]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from giftcert.clock import Clock
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.ports import UnitOfWork
 from giftcert_contracts.inbound import ReactivateCertificate, VoidCertificate
 from giftcert_contracts.outbound import CertificateReactivated, CertificateVoided, ReactivateRejected, VoidRejected
 

@@ -1,5 +1,6 @@
 """One unit of work = one database transaction, opened at the edge and rolled back unless
-committed. Repositories share the transaction's connection."""
+committed. Repositories share the transaction's connection. `PostgresUnitOfWork` is the store's
+`giftcert.ports.UnitOfWork` (mypy checks it wherever one is given for the other)."""
 
 from types import TracebackType
 from typing import Self
@@ -20,7 +21,7 @@ from giftcert.store.redemption_failures import RedemptionFailureRepository
 from giftcert.store.workspaces import WorkspaceRepository
 
 
-class UnitOfWork:
+class PostgresUnitOfWork:
     certificates: CertificateRepository
     workspaces: WorkspaceRepository
     products: ProductRepository
@@ -97,5 +98,5 @@ class UnitOfWorkFactory:
         self.engine = engine
         self._event_source = event_source
 
-    def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, event_source=self._event_source)
+    def __call__(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.engine, event_source=self._event_source)
