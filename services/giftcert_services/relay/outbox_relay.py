@@ -7,8 +7,9 @@ checkout, and every other event, so that a bulk of events never holds up a check
 the commit, it publishes the same rows again after a restart: an event may arrive twice, always
 with the same `event_id`, and never without its committed change.
 
-Each row is published within the trace context stored with it (runtime/tracing.py). It publishes as
-soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next poll.
+Each row is published within the trace context stored with it (`continuing`,
+giftcert.messaging.trace_context). It publishes as soon as a transaction that wrote outbox rows
+commits (wake_up.py), else at its next poll.
 
 Stopping (SIGTERM) it stops polling, lets the batch in hand finish, then publishes what is committed,
 batch after batch until one comes back short, until the graceful deadline. A batch cut short by the

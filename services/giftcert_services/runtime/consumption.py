@@ -83,7 +83,7 @@ class ReliableConsumption(BaseMiddleware):
 
     async def _consume_batch(self, call_next: Any, msg: StreamMessage[Any], label: str, where: str | None) -> None:
         """The batch's invalid records are dead-lettered; its valid messages are handled together,
-        or, when that fails for good, one at a time (batches.py); then the offsets are committed."""
+        or, when that fails for good, one at a time (decoding.py, `single`); then the offsets are committed."""
         batch = await msg.decode()
         if not isinstance(batch, ValidatedBatch):
             raise TypeError(f"a batch subscriber needs a batch_decoder, not {type(batch).__name__}")
