@@ -21,7 +21,7 @@ from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
-from giftcert.ledger.replies import decide_each_once, new_event_fields
+from giftcert.ledger.idempotency import answer, claim_first, new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
 from giftcert.ports import UnitOfWork
@@ -141,16 +141,15 @@ async def redeem_certificates(
     context, for its reply (by default the current one)."""
     limit = guessing or GuessingLimit()
     keys = [InboxKey(CONSUMER, c.workspace_id, str(c.request_id)) for c in commands]
-
-    async def decide_each(uow: UnitOfWork, now: datetime, positions: Sequence[int]) -> list[Event]:
-        return await _Batch(uow, now, limit).decide([commands[p] for p in positions])
-
-    decided = await decide_each_once(uow, keys, clock, decide_each, traces=traces)
-    for item in decided:
-        if item.first:
-            reply = item.reply
-            REDEMPTIONS.labels(outcome=reply.reason if isinstance(reply, RedemptionRejected) else "redeemed").inc()
-    return [item.reply for item in decided]
+    async with uow:
+        now = clock.now()
+        first = await claim_first(uow, keys, now)
+        decisions = await _Batch(uow, now, limit).decide([commands[p] for p in first])
+        replies = await answer(uow, keys, dict(zip(first, decisions, strict=True)), now, traces=traces)
+        await uow.commit()
+    for decision in decisions:
+        REDEMPTIONS.labels(outcome=decision.reason if isinstance(decision, RedemptionRejected) else "redeemed").inc()
+    return replies
 
 
 async def redeem_certificate(
