@@ -90,6 +90,15 @@ class ValidatedBatch(list[BaseModel]):
 BatchDecoder = Callable[[StreamMessage[Records], Any], Awaitable[ValidatedBatch]]
 
 
+async def validated_batch(message: StreamMessage[Any]) -> ValidatedBatch:
+    """The batch as `batch_decoder` made it. FastStream decodes a message once and keeps the
+    result, so the consumption middleware, the tracing and the handler all get the same one."""
+    batch = await message.decode()
+    if not isinstance(batch, ValidatedBatch):
+        raise TypeError(f"a batch subscriber needs a batch_decoder, not {type(batch).__name__}")
+    return batch
+
+
 def batch_decoder(model: type[BaseModel]) -> BatchDecoder:
     async def decode(message: StreamMessage[Records], original: Any) -> ValidatedBatch:
         del original
