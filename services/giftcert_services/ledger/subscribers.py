@@ -24,7 +24,7 @@ SERVICE = "ledger"
 
 def ledger_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
-    settings, new_uow, clock = deps.settings, deps.new_uow, deps.clock
+    new_uow, clock, guessing = deps.new_uow, deps.clock, deps.settings.guessing_limit
 
     purchases = KafkaRouter()  # its own router, for the middleware that answers invalid requests
 
@@ -43,7 +43,7 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
         model=RedeemCertificate,
     )
     async def on_booking_redeem_requests(batch: list[RedeemCertificate], traces: Traces) -> None:
-        await redeem_certificates(batch, new_uow(), clock, settings.guessing_limit, traces)
+        await redeem_certificates(batch, new_uow(), clock, guessing, traces)
 
     @subscribe(router, deps, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:
