@@ -12,7 +12,7 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.operations.details import certificate_details
 from giftcert.operations.errors import CertificateNotFoundError
 from giftcert.operations.search import MAX_PAGE_SIZE, CertificateSearch, InvalidCursorError, search_certificates
-from giftcert_services.cli.certificates.output import activity_entry, listed, not_found, when
+from giftcert_services.cli.certificates.output import activity_entry, as_listed, not_found, when
 from giftcert_services.cli.database_access import run_with_database
 from giftcert_services.runtime.bootstrap import Dependencies
 
@@ -90,7 +90,7 @@ def search(
     except InvalidCursorError as error:
         raise typer.BadParameter(str(error), param_hint="--after") from None
     if as_json:
-        listed = [listed(c) for c in page.certificates]
+        listed = [as_listed(c) for c in page.certificates]
         typer.echo(json.dumps({"certificates": listed, "next_cursor": page.next_cursor}, indent=2))
         return
     if not page.certificates:

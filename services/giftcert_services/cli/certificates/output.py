@@ -45,7 +45,7 @@ def activity_entry(entry: ActivityEntry) -> dict[str, Any]:
     return row
 
 
-def listed(certificate: Certificate) -> dict[str, Any]:
+def as_listed(certificate: Certificate) -> dict[str, Any]:
     """A certificate in a search result: enough to recognise it, never its code."""
     return {
         "certificate_id": str(certificate.id),
