@@ -4,6 +4,7 @@ first answer as if it were a repeat), the key may come as an `Idempotency-Key` h
 that disagrees with the body's key is 422 `idempotency_key_mismatch`. The table of command routes is
 checked against the app's, so a command added later must come here too."""
 
+import asyncio
 from typing import Any
 from uuid import uuid4
 
@@ -98,6 +99,23 @@ async def test_a_purchase_takes_its_certificate_id_as_the_idempotency_key_header
     assert (not_an_id.status_code, not_an_id.json()["error"]["code"]) == (422, "invalid")
     without_key = await http.post(url, headers=headers, json=body)
     assert (without_key.status_code, without_key.json()["error"]["code"]) == (422, "invalid")
+
+
+async def test_of_concurrent_purchases_under_one_key_with_different_amounts_exactly_one_stands(
+    http: httpx.AsyncClient, shop: Shop
+) -> None:
+    body = purchase_body()
+    amounts = [5000 + 100 * n for n in range(8)]
+    answers = await asyncio.gather(*(
+        http.post(f"{shop.base}/portal/purchases", headers=shop.portal,
+                  json=body | {"amount": {"minor": minor, "currency": "EUR"}})
+        for minor in amounts
+    ))
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * 7
+    (won,) = [answer for answer in answers if answer.status_code == 201]
+    assert all(reused(answer) for answer in answers if answer is not won)
+    status = await http.get(f"{shop.base}/portal/certificates/{body['certificate_id']}", headers=shop.portal)
+    assert status.json()["amount"] == won.json()["amount"]
 
 
 async def test_a_payment_reference_again_for_another_certificate_is_reused(
