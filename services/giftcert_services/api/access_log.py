@@ -44,8 +44,10 @@ def redacted_target(target: str) -> str:
 class RedactedAccessLog(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) > _PATH_ARGUMENT and isinstance(args[_PATH_ARGUMENT], str):
-            record.args = (*args[:_PATH_ARGUMENT], redacted_target(args[_PATH_ARGUMENT]), *args[_PATH_ARGUMENT + 1 :])
+        if isinstance(args, tuple) and len(args) > _PATH_ARGUMENT:
+            target = args[_PATH_ARGUMENT]
+            if isinstance(target, str):
+                record.args = (*args[:_PATH_ARGUMENT], redacted_target(target), *args[_PATH_ARGUMENT + 1 :])
         return True
 
 
