@@ -27,7 +27,10 @@ DESCRIPTION = (
     "The public portal (scope `portal`) and operators' tools (scope `admin`) of the gift-certificate "
     "service. Authenticate with `Authorization: Bearer <API key>`; keys are made with "
     "`giftcert apikey create WORKSPACE --scope admin|portal`. Every refusal is a JSON body "
-    '`{"error": {"code": ..., "detail": ...}}`.'
+    '`{"error": {"code": ..., "detail": ...}}`. Every command takes an idempotency key (its body\'s key '
+    "field or an `Idempotency-Key` header): the same key with the same body gets the first answer, with "
+    "another body 409 `idempotency_key_reused`. A code never travels in a URL: search by code with "
+    "`POST .../certificates/search`."
 )
 VERSION = "1.0.0"
 
