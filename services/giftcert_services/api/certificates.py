@@ -87,14 +87,14 @@ _BAD_FILTER: Responses = {422: {"description": "A bad filter or cursor; a `code`
 
 
 @router.get("", responses=REFUSALS | _BAD_FILTER)
-async def list_certificates(key: AdminKey, deps: Deps, filters: Annotated[ListFilters, Query()]) -> SearchResult:
+async def search(key: AdminKey, deps: Deps, filters: Annotated[ListFilters, Query()]) -> SearchResult:
     """Newest first (created_at, then id); `*_from` bounds include, `*_to` bounds exclude. Search by
     code with `POST .../certificates/search`: a code in the query string is refused (422)."""
     return await _search(deps, CertificateSearch(workspace_id=key.workspace_id, **filters.model_dump()))
 
 
 @router.post("/search", responses=REFUSALS | {422: {"description": "A bad filter or cursor."}})
-async def search(key: AdminKey, deps: Deps, filters: SearchFilters) -> SearchResult:
+async def search_by_body(key: AdminKey, deps: Deps, filters: SearchFilters) -> SearchResult:
     """The filters of `GET .../certificates` and a code (any spelling), in the body: a code never
     travels in a URL. Newest first; the same keyset pages (`after` = the previous `next_cursor`)."""
     return await _search(deps, CertificateSearch(workspace_id=key.workspace_id, **filters.model_dump()))
