@@ -118,6 +118,12 @@ async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads
     await expect(page.locator("#revenue-h")).to_be_visible()
     await visit.check("dashboard")
     await visit.screenshot("console-dashboard")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("", "/certificates", "/bulk", "/settings", "/products"):
+        await page.goto(f"{stack.base_url}/console/{workspace}{path}")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/console/{workspace}{path} is {width} px wide at 390"
+    await page.set_viewport_size({"width": 1200, "height": 900})
     await page.click("button:has-text('Sign out')")
     await expect(page.locator("h1")).to_have_text(f"Sign in to {workspace}")
     await page.goto(f"{stack.base_url}/console/{workspace}/certificates")

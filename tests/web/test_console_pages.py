@@ -105,3 +105,27 @@ async def test_customer_text_is_shown_as_text_on_console_pages(browser: httpx.As
         assert "<b>bold" not in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;onmouseover=&#34;alert(2)" in page.text
     assert re.search(r"<script[^>]*>[^<]", page.text) is None  # no inline script on the page
+
+
+async def test_revoking_the_key_ends_its_sessions_at_once(
+    browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
+) -> None:
+    await sign_in(browser, shop)
+    assert (await browser.get(f"/console/{shop.workspace}")).status_code == 200
+    async with api_deps.new_uow() as uow:
+        (key,) = [k for k in await uow.api_keys.of_workspace(shop.workspace) if k.scope.value == "admin"]
+        await uow.api_keys.revoke(shop.workspace, key.id, api_deps.clock.now())
+        await uow.commit()
+    assert (await browser.get(f"/console/{shop.workspace}")).status_code == 303
+
+
+async def test_an_https_origin_gets_secure_cookies(web_app: object, shop: Shop) -> None:
+    transport = httpx.ASGITransport(app=web_app)  # type: ignore[arg-type]
+    origin = "https://gifts.example"
+    async with httpx.AsyncClient(transport=transport, base_url=origin, headers={"Origin": origin}) as client:
+        page = await client.get(f"/console/{shop.workspace}/sign-in")
+        assert "Secure" in page.headers["set-cookie"]
+        signed = await client.post(f"/console/{shop.workspace}/sign-in",
+                                   data={"csrf_token": csrf_token(page.text), "api_key": shop.admin_key})
+    assert signed.status_code == 303
+    assert "Secure" in signed.headers["set-cookie"]

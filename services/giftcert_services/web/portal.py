@@ -153,6 +153,8 @@ async def _public_status(deps: Deps, workspace: str, certificate_id: UUID) -> di
     except CertificateNotFoundError:
         return None
     certificate = details.certificate
+    async with deps.new_uow() as uow:
+        emailed = (await uow.workspaces.get_or_default(workspace)).send_activation_email
     sent = [entry for entry in details.activity if entry.kind is ActivityKind.SENT]
     status = certificate.status.value
     text = {
@@ -164,7 +166,11 @@ async def _public_status(deps: Deps, workspace: str, certificate_id: UUID) -> di
     }[status]
     if certificate.status is Status.ACTIVE and sent:
         text = f"Active: sent to {masked_email(certificate.recipient_email)}"
-    done = certificate.status is not Status.PENDING and (certificate.status is not Status.ACTIVE or bool(sent))
+    elif certificate.status is Status.ACTIVE and not emailed:  # the workspace delivers it itself
+        text = "Paid: your certificate is active. We will send it to the recipient."
+    done = certificate.status is not Status.PENDING and (
+        certificate.status is not Status.ACTIVE or bool(sent) or not emailed
+    )
     return {
         "status": status, "text": text, "done": done, "amount": certificate.amount.formatted(),
         "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
