@@ -2,6 +2,7 @@
 test gets a workspace of its own, its portal open, and an admin key."""
 
 import re
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -34,7 +35,8 @@ def web_app(api_settings: Settings, api_deps: Dependencies) -> FastAPI:  # noqa:
 @pytest.fixture
 async def browser(web_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client that keeps cookies and sends the site's own Origin, as a browser on the page would."""
-    transport = httpx.ASGITransport(app=web_app, client=("10.1.2.3", 50000))
+    address = f"10.1.{secrets.randbelow(256)}.{secrets.randbelow(256)}"  # each test its own purchase limit
+    transport = httpx.ASGITransport(app=web_app, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, headers={"Origin": ORIGIN}) as client:
         yield client
 

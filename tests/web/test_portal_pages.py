@@ -2,9 +2,12 @@
 their fields, forms without their token or from another site refused, the per-address limit, the
 Content-Security-Policy, and customer text shown as text."""
 
+from uuid import uuid4
+
 import httpx
 import pytest
 
+from giftcert.domain.product import Product
 from giftcert_services.runtime.bootstrap import Dependencies
 from tests.scenario import configure
 from tests.web.conftest import PURCHASE_LIMIT, Shop, csrf_token, hidden
@@ -97,3 +100,25 @@ async def test_customer_text_is_shown_as_text(browser: httpx.AsyncClient, shop: 
     assert payment.status_code == 200
     assert "<script>alert(1)" not in payment.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;onmouseover=&#34;alert(2)&lt;b&gt;" in payment.text
+
+
+async def test_a_segment_sees_its_products_fixed_amounts_and_buys_one(
+    browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
+) -> None:
+    async with api_deps.new_uow() as uow:
+        await uow.products.put(
+            Product(id=uuid4(), workspace_id=shop.workspace, name="Business", fixed_amounts=(2500, 10000),
+                    segments=("b2b",)),
+            api_deps.clock.now(),
+        )
+        await uow.commit()
+    nobody = await browser.get(f"/portal/{shop.workspace}")
+    assert nobody.status_code == 404  # its only product is not offered without the segment
+    form = await browser.get(f"/portal/{shop.workspace}", params={"segment": "b2b"})
+    assert 'name="amount_minor" value="2500"' in form.text
+    assert 'id="amount"' not in form.text  # fixed amounts only
+    data = _purchase(form.text, amount="", amount_minor="10000", segment="b2b")
+    bought = await browser.post(f"/portal/{shop.workspace}/purchase", data=data)
+    assert bought.status_code == 303, bought.text
+    status = await browser.get(f"/portal/{shop.workspace}/certificates/{data['certificate_id']}/status")
+    assert status.json()["amount"] == "EUR 100.00"

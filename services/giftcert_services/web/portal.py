@@ -32,8 +32,15 @@ _FIELDS = ("amount", "amount_minor", "purchaser_name", "purchaser_email", "recip
 async def _portal(deps: Deps, workspace: str, segment: str | None) -> tuple[WorkspaceSettings, list[Product]] | None:
     async with deps.new_uow() as uow:
         settings = await uow.workspaces.get_or_default(workspace)
-        products = offered_products(await uow.products.of_workspace(workspace), segment)
+        every = await uow.products.of_workspace(workspace)
+    products = offered_products(every, segment)
+    if not products and any(p.active for p in every):  # a workspace with products sells only them
+        products = [_NOTHING_ON_SALE]
     return (settings, products) if settings.portal_enabled else None
+
+
+_NOTHING_ON_SALE = Product(id=UUID(int=0), workspace_id="", name="nothing", fixed_amounts=(1,), active=False)
+"""Stands for "this workspace sells products, none of them to this segment": the form is not shown."""
 
 
 def not_found(request: Request, what: str = "This page does not exist.") -> HTMLResponse:
@@ -44,6 +51,8 @@ def _form_page(
     request: Request, workspace: str, settings: WorkspaceSettings, products: list[Product], form: PurchaseForm,
     status_code: int = 200,
 ) -> HTMLResponse:
+    if products == [_NOTHING_ON_SALE]:
+        return render(request, "portal/nothing_on_sale.html", status_code=404, workspace=workspace, settings=settings)
     fixed = sorted({(amount, p.name) for p in products for amount in p.fixed_amounts})
     ranges = [(p.name, p.min_minor, p.max_minor) for p in products if not p.fixed_amounts]
     free_amount = not products or bool(ranges)
