@@ -129,3 +129,28 @@ async def test_an_https_origin_gets_secure_cookies(web_app: object, shop: Shop) 
                                    data={"csrf_token": csrf_token(page.text), "api_key": shop.admin_key})
     assert signed.status_code == 303
     assert "Secure" in signed.headers["set-cookie"]
+
+
+async def test_a_bulk_upload_reports_its_bad_line_and_the_list_pages_through_the_rest(
+    browser: httpx.AsyncClient, shop: Shop
+) -> None:
+    await sign_in(browser, shop)
+    rows = [f"r{n},{1000 + n},Pat,pat@example.com,Sam {n},sam{n}@example.com,bank-{n}" for n in range(27)]
+    rows[5] = "r5,12,Pat,pat@example.com,Sam,sam@example.com,bank-5"  # under the workspace's minimum
+    csv = "reference,amount_minor,purchaser_name,purchaser_email,recipient_name,recipient_email,payment_reference\n"
+    page = await browser.get(f"/console/{shop.workspace}/bulk")
+    report = await browser.post(
+        f"/console/{shop.workspace}/bulk", data={"csrf_token": csrf_token(page.text)},
+        files={"file": ("bulk.csv", (csv + "\n".join(rows) + "\n").encode(), "text/csv")},
+    )
+    assert report.status_code == 200, report.text
+    summary = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", report.text.split('id="bulk-summary"')[1].split("</dl>")[0]))
+    assert summary.endswith("Issued26Alreadyissued0Failed1")
+    assert "<td>7</td><td>r5</td><td>amount_out_of_range</td>" in report.text  # line 7: the header is line 1
+    first = await browser.get(f"/console/{shop.workspace}/certificates")
+    cursor = re.search(r'href="([^"]*after=[^"]+)"', first.text)
+    assert cursor, "no next page"
+    second = await browser.get(cursor[1].replace("&amp;", "&"))
+    ids = [re.findall(r"/certificates/([0-9a-f-]{36})", p.text) for p in (first, second)]
+    assert (len(ids[0]), len(ids[1])) == (25, 1)
+    assert not set(ids[0]) & set(ids[1])
