@@ -21,6 +21,7 @@ from giftcert_services.api.access_log import redact_access_log
 from giftcert_services.api.problems import install_problem_handlers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
 from giftcert_services.runtime.health import database_answers, health_routes, schema_serves_this_release
+from giftcert_services.web import mount_web
 
 TITLE = "giftcert HTTP API"
 DESCRIPTION = (
@@ -60,6 +61,7 @@ def build_api(
     install_problem_handlers(app)
     for router in (portal.router, certificates.router, workspace_settings.router, reports.router):
         app.include_router(router)
+    mount_web(app)  # the portal's and console's pages (giftcert_services.web), outside the OpenAPI document
 
     async def database() -> bool:
         current: Dependencies | None = app.state.deps
