@@ -2,6 +2,7 @@
 committed. Repositories share the transaction's connection. `PostgresUnitOfWork` is the store's
 `giftcert.ports.UnitOfWork` (mypy checks it wherever one is given for the other)."""
 
+from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
 from typing import Self
@@ -140,3 +141,7 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self.engine, event_source=self._event_source)
+
+
+NewPostgresUnitOfWork = Callable[[], PostgresUnitOfWork]
+"""For what only PostgreSQL does (request keys, API keys, reports on the connection)."""
