@@ -70,12 +70,14 @@ class _Batch:
         }
         self.certificates = await self.uow.certificates.get_many_by_code(wanted, lock=True)
         self.uow.hold_writes()  # all read: what follows is written in one statement at the commit
-        replies = [self._decide(c) for c in commands]
+        return [self._decide(c) for c in commands]
+
+    async def write(self) -> None:
+        """The redeemed certificates, their ledger entries and activity, the unknown codes tried."""
         await self.uow.certificates.save(*self.redeemed.values())
         await self.uow.ledger.record(*self.entries)
         await self.uow.activity.add(*self.activity)
         await self.uow.redemption_failures.record_many(self.failures, self.now, forget_before=self.since)
-        return replies
 
     def _decide(self, command: RedeemCertificate) -> Event:
         fields = new_event_fields(command.workspace_id, self.now)
@@ -144,7 +146,9 @@ async def redeem_certificates(
     async with uow:
         now = clock.now()
         first = await claim_first(uow, keys, now)
-        decisions = await _Batch(uow, now, limit).decide([commands[p] for p in first])
+        batch = _Batch(uow, now, limit)
+        decisions = await batch.decide([commands[p] for p in first])
+        await batch.write()
         replies = await answer(uow, keys, dict(zip(first, decisions, strict=True)), now, traces=traces)
         await uow.commit()
     for decision in decisions:
