@@ -18,7 +18,7 @@ from typing import Protocol
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
-from giftcert.ledger.idempotency import new_event_fields
+from giftcert.ledger.events import new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.pacing import Pacing
 from giftcert.ports import UnitOfWork

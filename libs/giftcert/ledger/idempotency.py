@@ -16,10 +16,6 @@ from giftcert.ports import UnitOfWork
 from giftcert_contracts.outbound import Event
 
 
-def new_event_fields(workspace_id: str, now: datetime) -> dict[str, object]:
-    return {"workspace_id": workspace_id, "event_id": uuid4(), "occurred_at": now}
-
-
 async def claim_first(uow: UnitOfWork, keys: Sequence[InboxKey], now: datetime) -> list[int]:
     """The positions of `keys` to decide now, in arrival order: of each key this transaction is the
     first to claim, its first position. Every other position is a repeat."""

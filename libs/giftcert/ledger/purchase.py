@@ -17,7 +17,8 @@ from giftcert.domain.codes import generate_code
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, decide_purchase
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.ledger.idempotency import answer, claim_first, new_event_fields
+from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.ledger.payment import PURCHASE_CONSUMER
 from giftcert.ledger.settlement import reject_as_unknown, settle_payment
 from giftcert.messaging.inbox import InboxKey

@@ -21,7 +21,8 @@ from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
-from giftcert.ledger.idempotency import answer, claim_first, new_event_fields
+from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
 from giftcert.ports import UnitOfWork

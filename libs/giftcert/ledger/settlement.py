@@ -13,7 +13,7 @@ from uuid import UUID
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.domain.rules import Refusal, refuse_payment
-from giftcert.ledger.idempotency import new_event_fields
+from giftcert.ledger.events import new_event_fields
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind, LedgerEntry

@@ -7,7 +7,8 @@ from datetime import datetime
 from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.rules import refuse_reactivation, refuse_void
-from giftcert.ledger.idempotency import answer, claim_first, new_event_fields
+from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
