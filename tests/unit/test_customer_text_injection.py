@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.domain.certificate import Certificate, Status
-from giftcert.domain.certificate_document import certificate_document
 from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email

@@ -22,8 +22,9 @@ from giftcert.mail.mime import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
 from giftcert.messaging.trace_context import continuing
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateSent, PdfReady
 
 CONSUMER = "mail"

@@ -13,21 +13,16 @@ The first request to bind a key owns it from then on, whatever comes of it (a re
 fault): binding is an insert on the primary key, so of two requests racing with one key exactly one
 binds it, and the other waits for it and is then compared with it. A route that answers from the
 database alone may keep its answer on the row (`remember_answer`) in the same transaction as its
-change, and a repeat gets that answer back."""
+change, and a repeat gets that answer back. The statements that bind and remember are the store's
+(store/request_keys.py)."""
 
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from giftcert.store.schema import request_keys
 
 NOT_THE_REQUEST = frozenset({"workspace_id", "requested_at", "completed_at", "actor"})
 
@@ -73,34 +68,3 @@ class IdempotencyKeyReusedError(Exception):
         )
         super().__init__(detail)
         self.detail = detail
-
-
-def _row_of(key: RequestKey) -> Any:
-    c = request_keys.c
-    return (c.workspace_id == key.workspace_id) & (c.operation == key.operation) & (c.key == key.key)
-
-
-async def bind(connection: AsyncConnection, key: RequestKey, now: datetime) -> Bound:
-    """Binds the key to this request, or compares it with the one it is bound to; raises
-    IdempotencyKeyReusedError when that one differs."""
-    claim = (
-        insert(request_keys)
-        .values(workspace_id=key.workspace_id, operation=key.operation, key=key.key,
-                fingerprint=key.fingerprint, first_seen_at=now)
-        .on_conflict_do_nothing()
-        .returning(request_keys.c.key)
-    )
-    if (await connection.execute(claim)).first() is not None:
-        return Bound(first=True)
-    c = request_keys.c
-    row = (await connection.execute(select(c.fingerprint, c.answer_status, c.answer).where(_row_of(key)))).one()
-    if row.fingerprint != key.fingerprint:
-        raise IdempotencyKeyReusedError(key)
-    answer = None if row.answer_status is None else Answer(row.answer_status, row.answer)
-    return Bound(first=False, answer=answer)
-
-
-async def remember_answer(connection: AsyncConnection, key: RequestKey, answer: Answer) -> None:
-    await connection.execute(
-        update(request_keys).where(_row_of(key)).values(answer_status=answer.status, answer=answer.body)
-    )

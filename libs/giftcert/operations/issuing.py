@@ -4,7 +4,6 @@ Both go through the ledger's own decisions (giftcert.ledger): a purchase started
 decided exactly as a `purchase-requested` message with the same certificate id would be, and an
 offline payment exactly as a `payment-completed` message; their events leave through the outbox."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -14,12 +13,10 @@ from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import decide_purchase_request
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
 from giftcert.operations.request_keys import bind_request_key, key_of
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.store.unit_of_work import NewPostgresUnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted, PurchaseRequested
 from giftcert_contracts.outbound import PaymentRejected, PurchaseRejected
 from giftcert_contracts.topics import Topic
-
-NewUnitOfWork = Callable[[], UnitOfWork]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +26,7 @@ class Issued:
     """False for a repeat of a request already decided: the same certificate, as it is now."""
 
 
-async def issue_certificate(command: PurchaseRequested, new_uow: NewUnitOfWork, clock: Clock) -> Issued:
+async def issue_certificate(command: PurchaseRequested, new_uow: NewPostgresUnitOfWork, clock: Clock) -> Issued:
     """The certificate this purchase request creates (or created before); CommandRefusedError with
     the contract's `purchase-rejected` reason otherwise; IdempotencyKeyReusedError when the
     certificate id came before with another request."""
@@ -45,7 +42,7 @@ async def issue_certificate(command: PurchaseRequested, new_uow: NewUnitOfWork, 
 
 
 async def record_offline_payment(
-    workspace_id: str, certificate_id: UUID, payment_reference: str, new_uow: NewUnitOfWork, clock: Clock
+    workspace_id: str, certificate_id: UUID, payment_reference: str, new_uow: NewPostgresUnitOfWork, clock: Clock
 ) -> Certificate:
     """Activates a pending certificate with a payment taken outside the payment system (cash, bank
     transfer, a card terminal on the phone). The reference is the payment's idempotency key: the

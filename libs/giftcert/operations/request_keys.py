@@ -9,16 +9,16 @@ decides (`bind_request_key`): the ledger's inbox keeps the decision, a repeat ge
 command that only writes the database binds its key in its own transaction (`bind_in`) and keeps
 its answer on the key's row."""
 
-from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.clock import Clock
-from giftcert.messaging.request_keys import Bound, IdempotencyKeyReusedError, RequestKey, bind, fingerprint
+from giftcert.messaging.request_keys import Bound, IdempotencyKeyReusedError, RequestKey, fingerprint
 from giftcert.operations.errors import CommandRefusedError
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.store.request_keys import bind
+from giftcert.store.unit_of_work import NewPostgresUnitOfWork
 
 KEY_REUSED = "idempotency_key_reused"
 
@@ -42,7 +42,7 @@ async def bind_in(connection: AsyncConnection, key: RequestKey, now: datetime) -
         raise CommandRefusedError(KEY_REUSED, reused.detail) from None
 
 
-async def bind_request_key(new_uow: Callable[[], UnitOfWork], clock: Clock, key: RequestKey) -> Bound:
+async def bind_request_key(new_uow: NewPostgresUnitOfWork, clock: Clock, key: RequestKey) -> Bound:
     """Binds `key` in a transaction of its own (see bind_in)."""
     async with new_uow() as uow:
         bound = await bind_in(uow.connection, key, clock.now())

@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.money import Amount
-from giftcert.operations.reports import SalesReport
+from giftcert.domain.reports import SalesReport
 from giftcert.rendering.standard_fonts import printable
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
 

@@ -150,7 +150,7 @@ request_keys = Table(
     Column("answer", JSONB),
     Index("request_keys_first_seen_idx", "first_seen_at"),
 )
-"""An idempotency key bound to the request it first came with (messaging/request_keys.py)."""
+"""An idempotency key bound to the request it first came with (messaging/request_keys.py, store/request_keys.py)."""
 
 outbox = Table(
     "outbox",

@@ -15,9 +15,10 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from giftcert.messaging.request_keys import Answer, RequestKey, fingerprint, remember_answer
+from giftcert.messaging.request_keys import Answer, RequestKey, fingerprint
 from giftcert.operations.request_keys import bind_in
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.store.request_keys import remember_answer
+from giftcert.store.unit_of_work import PostgresUnitOfWork as UnitOfWork
 from giftcert_contracts.fields import ExternalId
 from giftcert_services.api.problems import ApiError
 from giftcert_services.runtime.bootstrap import Dependencies

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from giftcert.domain.product import Product
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.store.unit_of_work import PostgresUnitOfWork as UnitOfWork
 from giftcert_services.api.access import AdminKey, Deps
 from giftcert_services.api.idempotency import KeyHeader, answered_once, header_key
 from giftcert_services.api.models import ProductBody, ProductOut, SettingsChange, SettingsOut
