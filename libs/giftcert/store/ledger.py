@@ -63,7 +63,8 @@ _APPLIED_TO_ORDERS = text(
 _DISCREPANCIES = text(
     "SELECT c.id, c.workspace_id, c.kept, coalesce(e.derived, 0) AS derived FROM ("  # noqa: S608
     " SELECT id, workspace_id, coalesce(balance_minor, CASE WHEN status IN ('pending', 'redeemed') THEN 0"
-    " ELSE amount_minor END) AS kept FROM certificates) AS c"
+    " ELSE amount_minor END) AS kept FROM certificates"
+    " WHERE CAST(:workspace AS text) IS NULL OR workspace_id = CAST(:workspace AS text)) AS c"
     " LEFT JOIN (SELECT certificate_id, sum(amount_minor) AS derived FROM ledger_entries"
     f" WHERE kind = ANY({_KINDS}) GROUP BY certificate_id) AS e ON e.certificate_id = c.id"
     " WHERE c.kept <> coalesce(e.derived, 0) ORDER BY c.workspace_id, c.id"
@@ -121,7 +122,9 @@ class LedgerRepository:
         rows = await self._connection.execute(_APPLIED_TO_ORDERS, parameters)
         return {(w, o): int(applied) for w, o, applied in rows}
 
-    async def discrepancies(self) -> list[Discrepancy]:
-        """Every certificate whose kept balance differs from the sum of its entries."""
-        rows = await self._connection.execute(_DISCREPANCIES, {"kinds": [k.value for k in BALANCE_KINDS]})
+    async def discrepancies(self, workspace_id: str | None = None) -> list[Discrepancy]:
+        """Every certificate (of the workspace, or of all) whose kept balance differs from the sum of
+        its entries."""
+        parameters = {"kinds": [k.value for k in BALANCE_KINDS], "workspace": workspace_id}
+        rows = await self._connection.execute(_DISCREPANCIES, parameters)
         return [Discrepancy(c, w, int(kept), int(derived)) for c, w, kept, derived in rows]
