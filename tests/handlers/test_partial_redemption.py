@@ -131,7 +131,7 @@ async def test_the_order_total_comes_before_what_it_owes_which_comes_before_the_
     )
 
 
-async def test_in_full_mode_an_amount_must_be_the_value_and_a_second_certificate_fits_what_the_order_owes(
+async def test_in_full_mode_an_amount_must_be_the_value_and_each_request_keeps_v1s_order_total_rule(
     new_uow: NewUnitOfWork, clock: FixedClock, shop: str
 ) -> None:
     one, two = await active(new_uow, clock, shop), await active(new_uow, clock, shop)
@@ -142,9 +142,10 @@ async def test_in_full_mode_an_amount_must_be_the_value_and_a_second_certificate
     assert (reply.amount_applied.minor, reply.status_after) == (5000, "redeemed")
     assert reply.balance_after is not None
     assert reply.balance_after.minor == 0
-    assert _refused(await _redeem(new_uow, clock, shop, two.code, **order)) == "exceeds_order_due"
+    # v1: each request is checked against its own order total only (decision 26)
+    assert isinstance(await _redeem(new_uow, clock, shop, two.code, **order), CertificateRedeemed)
     assert await _left(new_uow, one) == (Status.REDEEMED, 0, 0)
-    assert await _left(new_uow, two) == (Status.ACTIVE, 5000, 5000)
+    assert await _left(new_uow, two) == (Status.REDEEMED, 0, 0)
 
 
 async def test_a_certificate_partly_used_in_partial_mode_is_used_up_whole_in_full_mode(

@@ -143,8 +143,9 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
     request's amount (minor, currency) if it gave one; `order_applied`: what the order's other
     certificates have applied already. `full` mode applies the whole balance (a certificate's value
     until a `partial` workspace used part of it); `partial` applies what was asked, by default the
-    lesser of what is available and what the order still owes. Precedence: exceeds_order_total,
-    exceeds_order_due, insufficient_balance."""
+    lesser of what is available and what the order still owes. What the order's other certificates
+    applied counts in `partial` mode only: `full` keeps v1's rule, the request's own order total.
+    Precedence: exceeds_order_total, exceeds_order_due, insufficient_balance."""
     balance = certificate.balance_minor
     available = balance  # holds (v2's next slice) will reserve part of the balance
     if balance <= 0:
@@ -158,7 +159,9 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
             return Refusal(
                 "invalid_amount", f"this workspace redeems certificates in full: the amount must be {balance}"
             )
-    due = order_total.minor - order_applied
+    # `full` keeps v1's rule (a workspace that changes nothing behaves as v1): each request's own
+    # order_total, whatever other certificates paid on the order (decision 26)
+    due = order_total.minor - (order_applied if mode == "partial" else 0)
     if mode == "full":
         amount = balance
     elif requested is not None:
