@@ -25,6 +25,7 @@ from giftcert.rendering.sales_report_pdf import (
     STATUS_TITLE,
     render_sales_report_pdf,
 )
+from tests.pdf_text import lines
 
 REPORT = SalesReport(
     workspace_id="ws-alpine",
@@ -67,7 +68,7 @@ def _reader(report: SalesReport) -> PdfReader:
 
 
 def _text(report: SalesReport) -> str:
-    return "\n".join(page.extract_text() for page in _reader(report).pages)
+    return "\n".join(line.text for line in lines(render_sales_report_pdf(report, workspace_name="Alpine Tours")))
 
 
 def _bars_by_colour(report: SalesReport) -> Counter[tuple[float, float, float]]:

@@ -1,12 +1,29 @@
-"""What goes on a certificate's PDF, taken from the certificate and its workspace."""
+"""What a certificate's PDF and emails say, taken once from the certificate and its workspace: the
+renderer and the composer read these fields, not the certificate."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from giftcert.domain.certificate import Certificate
+from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.rendering.certificate_pdf import CertificateDocument
 
 _DOCUMENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:giftcert:document")
+DEFAULT_LOCALE = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateDocument:
+    workspace_name: str
+    amount: Amount
+    recipient_name: str
+    purchaser_name: str
+    message: str | None
+    code: str
+    expires_at: datetime
+    locale: str = DEFAULT_LOCALE
+    """BCP 47: the language and formats of the PDF and the emails."""
 
 
 def document_id_of(certificate_id: UUID) -> UUID:
@@ -16,7 +33,7 @@ def document_id_of(certificate_id: UUID) -> UUID:
 
 def certificate_document(certificate: Certificate, workspace: WorkspaceSettings) -> CertificateDocument:
     if certificate.expires_at is None:
-        raise ValueError("only an activated certificate has a PDF")
+        raise ValueError(f"certificate {certificate.id} is not activated: it has no PDF and no expiry")
     return CertificateDocument(
         workspace_name=workspace.name,
         amount=certificate.amount,

@@ -13,6 +13,7 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
 from giftcert.domain.product import Product, offered_products
 from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.rendering.fonts import first_unprintable
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +38,14 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
     channel: str,
     segment: str | None,
     products: Sequence[Product] = (),
+    printed: Sequence[str | None] = (),
 ) -> Refusal | Sale:
     """A workspace without active products sells any amount in its range, and a certificate bought in
     a segment redeems only in it. With products, the purchase must fit one offered to the buyer's
-    segment; the product says whether redemption is restricted to that segment."""
+    segment; the product says whether redemption is restricted to that segment. `printed`: the
+    customer's text the certificate prints (names, message), refused by `refuse_unprintable`."""
+    if (unprintable := refuse_unprintable(printed)) is not None:
+        return unprintable
     if channel == "portal" and not workspace.portal_enabled:
         return Refusal("portal_disabled", "the public portal is disabled for this workspace")
     if amount.currency != workspace.currency:
@@ -70,6 +75,19 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
         )
     product = offered[0]
     return Sale(product=product, redeemable_segment=segment if product.segment_restricted_redemption else None)
+
+
+def refuse_unprintable(texts: Sequence[str | None]) -> Refusal | None:
+    """`invalid`, naming the character, when no font of the certificate prints one (an emoji, an
+    unassigned code point, a control character): it would print as a box or not at all."""
+    for text in texts:
+        if text and (character := first_unprintable(text)) is not None:
+            return Refusal(
+                "invalid",
+                f"the certificate cannot print the character {character!r} (U+{ord(character):04X}): "
+                "names and messages may use letters, digits and punctuation of any script, but no emoji",
+            )
+    return None
 
 
 def refuse_payment(certificate: Certificate | None, *, amount: Amount) -> Refusal | None:

@@ -63,6 +63,7 @@ async def decide_purchase_request(command: PurchaseRequested, uow: UnitOfWork, c
             channel=command.channel,
             segment=command.segment,
             products=await uow.products.of_workspace(command.workspace_id),
+            printed=(command.purchaser.name, command.recipient.name, command.message),
         )
         if isinstance(sale, Refusal):
             return PurchaseRejected(

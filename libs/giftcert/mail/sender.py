@@ -3,7 +3,7 @@ than SMTP settings, so the mailer, the HTTP API and the CLI send alike and tests
 
 from collections.abc import Awaitable, Callable
 
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.smtp import SmtpSessions, send_email
 from giftcert.settings import Settings
 

@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.money import Amount
 from giftcert.operations.reports import SalesReport
-from giftcert.rendering.standard_fonts import printable
+from giftcert.rendering.lines import draw_line
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
 
 INK = HexColor("#1d2b3a")
@@ -180,8 +180,7 @@ def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str) -> fl
     """Title, period and key figures from the top of the page down; returns where they end."""
     width, height = A4
     canvas.setFillColor(MUTED)
-    canvas.setFont("Helvetica", 11)
-    canvas.drawString(MARGIN, height - MARGIN, printable(workspace_name)[:90])
+    draw_line(canvas, workspace_name[:90], MARGIN, height - MARGIN, size=11)  # any script: fonts.py
     canvas.setFillColor(INK)
     canvas.setFont("Helvetica-Bold", 22)
     canvas.drawString(MARGIN, height - MARGIN - 28, "Sales report")
@@ -197,7 +196,7 @@ def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str) -> fl
         canvas.drawString(MARGIN, y, label)
         canvas.setFillColor(INK)
         canvas.setFont("Helvetica-Bold", 10)
-        canvas.drawRightString(width - MARGIN, y, printable(value))
+        draw_line(canvas, value, width - MARGIN, y, size=10, bold=True, align="right")
         canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
         y -= 16
     return y
@@ -220,7 +219,7 @@ def render_sales_report_pdf(report: SalesReport, *, workspace_name: str) -> byte
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     canvas.setTitle("Sales report")
-    canvas.setAuthor(printable(workspace_name))
+    canvas.setAuthor(workspace_name)
     charts_top = _draw_header(canvas, report, workspace_name) - 12
     revenue, status, funnel, amounts = _chart_boxes(charts_top)
     statuses = list(report.certificates_by_status.items())
