@@ -177,3 +177,13 @@ async def test_a_name_in_any_script_the_fonts_cover_is_accepted(
 ) -> None:
     request = purchase(shop, clock, recipient={"name": name, "email": "r@example.com"}, message=f"{name} ♥")
     assert isinstance(await create_certificate(request, new_uow(), clock), CertificateCreated)
+
+
+async def test_the_locale_a_purchase_names_is_kept_with_its_certificate(
+    new_uow: NewUnitOfWork, clock: FixedClock, shop: str
+) -> None:
+    named, unnamed = purchase(shop, clock, locale="de-AT"), purchase(shop, clock)
+    for request in (named, unnamed):
+        assert isinstance(await create_certificate(request, new_uow(), clock), CertificateCreated)
+    assert (await stored_certificate(new_uow, shop, named.certificate_id)).locale == "de-AT"
+    assert (await stored_certificate(new_uow, shop, unnamed.certificate_id)).locale is None

@@ -4,14 +4,19 @@ and Babel's formats of money and dates per locale."""
 
 import re
 import string
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate_document import certificate_document
 from giftcert.domain.money import Amount
+from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.locales import CATALOGS, DEFAULT_LOCALE, DOMAIN, SUPPORTED, language
 
 LIBRARY = Path(CATALOGS).parent
@@ -77,3 +82,16 @@ def test_dates_are_written_as_the_locale_writes_them(tag: str, shown: str) -> No
 def test_an_unknown_locale_reads_english() -> None:
     assert language("xx-YY").gettext("Gift Certificate") == "Gift Certificate"
     assert language("de-AT").gettext("Gift Certificate") == "Gutschein"
+
+
+def test_a_certificate_reads_in_the_locale_its_purchase_named_else_in_its_workspaces() -> None:
+    certificate = Certificate(
+        id=uuid4(), workspace_id="ws", status=Status.ACTIVE, amount=Amount(5000, "EUR"), code="ABCDEFGHJKMN",
+        channel="portal", segment=None, purchaser_name="P", purchaser_email="p@example.com", recipient_name="R",
+        recipient_email="r@example.com", message=None, expiry_days=365, created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        expires_at=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    workspace = WorkspaceSettings(workspace_id="ws", name="Tours", locale="fr")
+    assert certificate_document(certificate, workspace).locale == "fr"
+    assert certificate_document(replace(certificate, locale="ja"), workspace).locale == "ja"
+    assert certificate_document(certificate, WorkspaceSettings.defaults("ws")).locale == "en"

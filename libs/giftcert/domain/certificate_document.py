@@ -42,4 +42,5 @@ def certificate_document(certificate: Certificate, workspace: WorkspaceSettings)
         message=certificate.message,
         code=certificate.code,
         expires_at=certificate.expires_at,
+        locale=certificate.locale or workspace.locale,
     )

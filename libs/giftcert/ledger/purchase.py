@@ -86,6 +86,7 @@ async def decide_purchase_request(command: PurchaseRequested, uow: UnitOfWork, c
             recipient_name=command.recipient.name,
             recipient_email=command.recipient.email,
             message=command.message,
+            locale=command.locale,
             expiry_days=workspace.expiry_days,
             created_at=now,
         )
