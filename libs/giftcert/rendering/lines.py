@@ -17,8 +17,9 @@ from typing import Literal
 
 from bidi import algorithm
 from bidi.mirror import MIRRORED
+from reportlab.lib.abag import ABag
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import ShapedStr, shapeStr
+from reportlab.pdfbase.ttfonts import ShapedStr, shapeFragWord
 from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.rendering.fonts import Face, face_of, faces, is_ignorable
@@ -89,8 +90,11 @@ def _run(visual: list[dict[str, object]], *, bold: bool) -> Run:
 
 
 def _shaped(run: Run, size: float) -> tuple[str, float]:
-    """What to draw for `run` (a ShapedStr when shaping changed anything) and its width."""
-    shaped = shapeStr(run.text, run.font, size)
+    """What to draw for `run` (a ShapedStr when shaping changed anything) and its width. HarfBuzz's
+    default features only: reportlab's `shapeStr` also turns on discretionary ligatures, which set
+    Hebrew's yod and vav as the Yiddish ligature U+05F1."""
+    word = [stringWidth(run.text, run.font, size), (ABag(fontName=run.font, fontSize=size), run.text)]
+    shaped = shapeFragWord(word, features={})[1][1]
     if isinstance(shaped, ShapedStr):
         return shaped, sum(d.x_advance for d in shaped.__shapeData__) * size / 1000
     return shaped, stringWidth(shaped, run.font, size)
