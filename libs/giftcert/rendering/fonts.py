@@ -115,3 +115,11 @@ def _invisible(character: str) -> bool:
     """A control, format (bidi overrides, which would reorder the page), surrogate, private-use or
     unassigned character: not text to print, whether a face maps it or not."""
     return unicodedata.category(character) in {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def font_for(text: str, *, bold: bool = False) -> str:
+    """The face that prints the most characters of `text` (the first of those that print them all),
+    for short text drawn in one font without shaping: a chart's axis labels."""
+    needed = {ord(ch) for ch in text if not is_ignorable(ch)}
+    face = max(faces(), key=lambda f: len(needed & f.covered))  # max keeps the first of equals
+    return face.name(bold=bold)
