@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: fonts install demo dev test test-unit test-integration reliability bench lint typecheck asyncapi openapi clean
+.PHONY: fonts install chromium demo dev test test-unit test-integration reliability bench lint typecheck asyncapi openapi clean
 
 # The fonts the PDFs embed (libs/giftcert/rendering/fonts.py); installed when missing and we are root (CI).
 FONT_PACKAGES := fonts-noto-core fonts-droid-fallback fonts-nanum
@@ -30,9 +30,14 @@ demo: $(STAMP)  ## the whole stack embedded, one certificate walked through its 
 dev: $(STAMP)  ## the whole stack embedded, running until Ctrl-C
 	$(BIN)/giftcert dev
 
-test: $(STAMP)  ## every test: unit, integration (real PostgreSQL and broker), end to end; then `make reliability`
+test: $(STAMP) chromium  ## every test: unit, integration (real PostgreSQL and broker), end to end, browser; then `make reliability`
 	$(BIN)/pytest -m "not reliability"
 	$(MAKE) --no-print-directory reliability
+
+chromium:  ## Debian's Chromium for the browser tests (tests/browser): installed with apt-get as root when missing
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get -o DPkg::Lock::Timeout=900 install -y -qq chromium; } || \
+		{ echo "the browser tests need Chromium: apt-get install chromium (as root)"; exit 1; }
 
 reliability: $(STAMP)  ## the faults and attacks, ending with the reliability report (the second half of `make test`)
 	$(BIN)/pytest -m reliability

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta
 from bench.load import Replies, Sender
 from bench.seeding import AMOUNT_MINOR, seed_certificates
 from bench.stack import FETCH_MAX_WAIT_MS, Scenario
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.money import Amount
-from giftcert.rendering.certificate_pdf import render_certificate_pdf
+from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from giftcert_contracts.topics import Topic
 
 WORKSPACE = "bench-activate"

@@ -59,8 +59,8 @@ async def test_a_key_of_another_workspace_sees_nothing_of_this_one(
             refused = await _call(http, method, url, headers)
             assert refused.status_code == 403, (method, template, refused.text)
             assert certificate["code"] not in refused.text
-    own_search = await http.get(f"{other_shop.base}/certificates", headers=other_shop.admin,
-                                params={"code": certificate["code"]})
+    own_search = await http.post(f"{other_shop.base}/certificates/search", headers=other_shop.admin,
+                                 json={"code": certificate["code"]})
     assert own_search.json()["certificates"] == []
     own_detail = await http.get(f"{other_shop.base}/certificates/{certificate['certificate_id']}",
                                 headers=other_shop.admin)

@@ -66,8 +66,11 @@ async def test_search_finds_a_code_in_any_spelling_and_by_either_email_ignoring_
     await active_certificate(http, shop)
     code = wanted["code"]
     spelled = f"{code[:4].lower()}-{code[4:8]} {code[8:].lower()}"
-    for params in ({"code": spelled}, {"recipient_email": "sam.smith@example.com"}):
-        found = await http.get(f"{shop.base}/certificates", headers=shop.admin, params=params)
+    by_code = await http.post(f"{shop.base}/certificates/search", headers=shop.admin, json={"code": spelled})
+    by_email = await http.get(
+        f"{shop.base}/certificates", headers=shop.admin, params={"recipient_email": "sam.smith@example.com"}
+    )
+    for found in (by_code, by_email):
         assert found.status_code == 200
         assert [c["certificate_id"] for c in found.json()["certificates"]] == [wanted["certificate_id"]]
         assert "code" not in found.json()["certificates"][0]  # lists show code_last4 only
@@ -75,8 +78,30 @@ async def test_search_finds_a_code_in_any_spelling_and_by_either_email_ignoring_
         f"{shop.base}/certificates", headers=shop.admin, params={"purchaser_email": "PAT@example.com"}
     )
     assert len(by_purchaser.json()["certificates"]) == 2
-    nothing = await http.get(f"{shop.base}/certificates", headers=shop.admin, params={"code": "'; DROP TABLE x;--"})
+    nothing = await http.post(
+        f"{shop.base}/certificates/search", headers=shop.admin, json={"code": "'; DROP TABLE x;--"}
+    )
     assert nothing.json()["certificates"] == []
+
+
+async def test_a_code_in_the_query_string_is_refused_and_the_body_search_pages_like_the_list(
+    http: httpx.AsyncClient, shop: Shop
+) -> None:
+    wanted = await active_certificate(http, shop)
+    in_url = await http.get(f"{shop.base}/certificates", headers=shop.admin, params={"code": wanted["code"]})
+    assert (in_url.status_code, in_url.json()["error"]["code"]) == (422, "invalid")
+    assert "POST .../certificates/search" in in_url.json()["error"]["detail"]
+    for _ in range(2):
+        await active_certificate(http, shop)
+    first = (await http.post(f"{shop.base}/certificates/search", headers=shop.admin,
+                             json={"status": "active", "limit": 2})).json()
+    listed = (await http.get(f"{shop.base}/certificates", headers=shop.admin,
+                             params={"status": "active", "limit": 2})).json()
+    assert first == listed
+    rest = (await http.post(f"{shop.base}/certificates/search", headers=shop.admin,
+                            json={"status": "active", "limit": 2, "after": first["next_cursor"]})).json()
+    assert len(first["certificates"]) + len(rest["certificates"]) == 3
+    assert rest["next_cursor"] is None
 
 
 async def test_search_filters_by_status_and_date_ranges(http: httpx.AsyncClient, shop: Shop) -> None:

@@ -35,7 +35,7 @@ SQL_TEXTS = [
 
 
 async def _found(http: httpx.AsyncClient, shop: Shop, **params: str) -> list[str]:
-    response = await http.get(f"{shop.base}/certificates", headers=shop.admin, params=params)
+    response = await http.post(f"{shop.base}/certificates/search", headers=shop.admin, json=params)
     assert response.status_code in {200, 422}, (params, response.status_code, response.text)
     if response.status_code == 422:
         return []

@@ -81,6 +81,8 @@ def _start_dev(var: Path, log: Path, api_port: int) -> tuple[subprocess.Popen[by
     assert "database URL: postgresql+asyncpg://" in printed, printed
     assert f"mail folder:  {var.resolve() / 'mail'}" in printed, printed
     assert f"HTTP API:     http://127.0.0.1:{api_port}/docs" in printed, printed
+    assert f"portal:       http://127.0.0.1:{api_port}/portal/WORKSPACE" in printed, printed
+    assert f"console:      http://127.0.0.1:{api_port}/console/WORKSPACE" in printed, printed
     broker = re.search(r"broker:\s+(\S+)", printed)
     assert broker, printed
     return dev, broker[1]
@@ -94,6 +96,7 @@ def test_dev_runs_the_stack_until_stopped_and_leaves_nothing_running(tmp_path: P
     try:
         port = broker.rsplit(":", 1)[1]
         assert _answers(f"http://127.0.0.1:{api_port}/openapi.json"), "the HTTP API does not answer"
+        assert _answers(f"http://127.0.0.1:{api_port}/console/tours/sign-in"), "the console does not answer"
         assert [c for c in _processes_mentioning(str(var)) if "postgres -D" in c], "PostgreSQL is not running"
         assert _processes_mentioning(f"127.0.0.1:{port}"), "the broker is not running"
         dev.send_signal(stop)

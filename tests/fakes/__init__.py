@@ -1,6 +1,6 @@
 """In-memory fakes of the store and the inbox/outbox, for handler tests that need no PostgreSQL.
 
-`FakeUnitOfWork` has the interface of `giftcert.store.unit_of_work.UnitOfWork`; the contract suite in
+`FakeUnitOfWork` is a `giftcert.ports.UnitOfWork` (mypy checks it, tests/handlers/conftest.py); the contract suite in
 tests/handlers runs the same tests against it and against the real store."""
 
 from tests.fakes.clock import FixedClock

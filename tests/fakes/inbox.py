@@ -1,4 +1,4 @@
-"""The inbox in memory (giftcert.messaging.inbox): one row per (consumer, workspace, key). The reply
+"""The inbox in memory (giftcert.store.inbox): one row per (consumer, workspace, key). The reply
 is kept as the JSON the real one stores, so a repeat rebuilds it exactly as the real one does."""
 
 import json

@@ -1,4 +1,4 @@
-"""The outbox in memory (giftcert.messaging.outbox.OutboxWriter): keeps each event with its topic,
+"""The outbox in memory (giftcert.store.outbox.OutboxWriter): keeps each event with its topic,
 Kafka key and CloudEvents headers, in the order written."""
 
 from collections.abc import Mapping, Sequence

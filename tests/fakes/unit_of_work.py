@@ -1,4 +1,4 @@
-"""An in-memory unit of work with the interface of giftcert.store.unit_of_work.UnitOfWork.
+"""An in-memory unit of work: a giftcert.ports.UnitOfWork, as giftcert.store.unit_of_work.PostgresUnitOfWork is.
 
 Entering copies the committed state of its `FakeStore`; `commit()` swaps the copy in; leaving
 without a commit (or through an exception) discards it, so a failed handler leaves nothing. As with
@@ -75,7 +75,8 @@ class FakeUnitOfWork:
 
 
 class FakeUnitOfWorkFactory:
-    """Like giftcert.store.unit_of_work.UnitOfWorkFactory: every unit of work it makes shares `store`."""
+    """A giftcert.ports.NewUnitOfWork, like giftcert.store.unit_of_work.UnitOfWorkFactory: every unit
+    of work it makes shares `store`."""
 
     def __init__(self, store: FakeStore | None = None, *, event_source: str = "urn:test") -> None:
         self.store = store or FakeStore()

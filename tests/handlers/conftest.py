@@ -2,16 +2,16 @@
 the real one (PostgreSQL, a migrated database of the suite's own: no relay of another suite empties its
 outbox). Tests share it, so each works in a workspace of its own and reads only its own outbox rows."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import cast
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from giftcert.ports import NewUnitOfWork
 from giftcert.store.schema import outbox as outbox_table
-from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import EVENT_TYPE_BY_TOPIC, Event
 from giftcert_contracts.topics import Topic
 from tests.databases import migrated_database_url
@@ -19,8 +19,6 @@ from tests.fakes import FakeUnitOfWorkFactory, FixedClock, OutboxRecord
 
 EVENT_SOURCE = "urn:test"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-NewUnitOfWork = Callable[[], UnitOfWork]
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +37,9 @@ async def postgres_uow_factory(handlers_database_url: str) -> AsyncIterator[Unit
 def new_uow(request: pytest.FixtureRequest) -> NewUnitOfWork:
     """What the ledger's handlers are given: a callable making one unit of work per transaction."""
     if request.param == "fake":
-        return cast("NewUnitOfWork", FakeUnitOfWorkFactory(event_source=EVENT_SOURCE))
-    return cast("NewUnitOfWork", request.getfixturevalue("postgres_uow_factory"))
+        return FakeUnitOfWorkFactory(event_source=EVENT_SOURCE)  # mypy: the fake is a giftcert.ports.UnitOfWork
+    postgres: UnitOfWorkFactory = request.getfixturevalue("postgres_uow_factory")
+    return postgres
 
 
 @pytest.fixture
@@ -58,7 +57,9 @@ class Outbox:
     async def records(self, workspace_id: str) -> list[OutboxRecord]:
         if isinstance(self._new_uow, FakeUnitOfWorkFactory):
             return [r for r in self._new_uow.store.outbox if r.event.workspace_id == workspace_id]
-        return await _stored_records(cast("UnitOfWorkFactory", self._new_uow).engine, workspace_id)
+        if isinstance(self._new_uow, UnitOfWorkFactory):
+            return await _stored_records(self._new_uow.engine, workspace_id)
+        raise TypeError(f"no outbox to read in {self._new_uow!r}")
 
     async def events(self, workspace_id: str) -> list[Event]:
         return [r.event for r in await self.records(workspace_id)]

@@ -15,6 +15,7 @@ from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate
 from giftcert.ledger.voiding import void_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.inbound import (
     CheckExpiries,
     PaymentCompleted,
@@ -31,7 +32,6 @@ from giftcert_contracts.outbound import (
     Event,
 )
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork
 
 EXPIRY_DAYS = 30
 REMINDER_DAYS = 7

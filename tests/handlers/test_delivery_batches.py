@@ -10,9 +10,10 @@ from giftcert.delivery.email import send_certificate_emails
 from giftcert.delivery.pdf import store_certificate_pdfs
 from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.smtp import MailServerUnavailable
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import CertificateActivated, CertificateSent, PdfReady
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import active, activity_of
 
 

@@ -13,13 +13,14 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.ledger.expiry import check_expiries
 from giftcert.pacing import Pacing
+from giftcert.ports import NewUnitOfWork
 from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import (
     CertificateExpired,
     CertificateExpiringSoon,
 )
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import (
     REMINDER_DAYS,
     active,

@@ -16,9 +16,9 @@ from giftcert.domain.certificate import Certificate
 from giftcert.domain.codes import ALPHABET, LENGTH, display_code
 from giftcert.domain.guessing import GuessingLimit
 from giftcert.ledger.redemption import redeem_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import CertificateRedeemed, Event
 from tests.fakes import FakeUnitOfWorkFactory, FixedClock
-from tests.handlers.conftest import NewUnitOfWork
 from tests.handlers.steps import active, redeem
 from tests.reliability import Recorder
 

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -45,6 +45,7 @@ from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate, redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert.store.schema import certificate_activity, ledger_entries
 from giftcert.store.schema import certificates as certificate_table
 from giftcert.store.schema import outbox as outbox_table
@@ -76,7 +77,7 @@ from giftcert_contracts.outbound import (
 from giftcert_contracts.topics import Topic
 from tests.fakes import FakeUnitOfWorkFactory, FixedClock
 from tests.handlers import steps
-from tests.handlers.conftest import EVENT_SOURCE, START, NewUnitOfWork, Outbox
+from tests.handlers.conftest import EVENT_SOURCE, START, Outbox
 from tests.handlers.ledger_model import (
     EXPIRY,
     MAX_MINOR,
@@ -183,7 +184,7 @@ class FakeStoreView:
 
     def __init__(self, factory: FakeUnitOfWorkFactory) -> None:
         self._factory = factory
-        self._outbox = Outbox(cast("NewUnitOfWork", factory))
+        self._outbox = Outbox(factory)
 
     async def certificates(self, workspace: str) -> dict[UUID, Stored]:
         state = self._factory.store.state
@@ -291,12 +292,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.engine: AsyncEngine | None = None
         self.store: FakeStoreView | PostgresStoreView
+        self.new_uow: NewUnitOfWork
         if database_url is None:
             fake = FakeUnitOfWorkFactory(event_source=EVENT_SOURCE)
-            self.new_uow, self.store = cast("NewUnitOfWork", fake), FakeStoreView(fake)
+            self.new_uow, self.store = fake, FakeStoreView(fake)
         else:
             self.engine = engine = self.run(self._open_engine(database_url))
-            self.new_uow = cast("NewUnitOfWork", UnitOfWorkFactory(engine, event_source=EVENT_SOURCE))
+            self.new_uow = UnitOfWorkFactory(engine, event_source=EVENT_SOURCE)
             self.store = PostgresStoreView(engine)
         self.clock = FixedClock(START)
         self.workspace = f"ws-sm-{uuid4().hex[:12]}"

@@ -15,6 +15,7 @@ from giftcert.ledger import purchase as purchase_handler
 from giftcert.ledger.overdue_payments import settle_overdue_payments
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import (
     CertificateActivated,
     CertificateCreated,
@@ -22,7 +23,7 @@ from giftcert_contracts.outbound import (
     PurchaseRejected,
 )
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import (
     EXPIRY_DAYS,
     GRACE,

@@ -4,9 +4,10 @@ one-at-a-time handling in arrival order gives."""
 from giftcert.domain.certificate import Status
 from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import CertificateActivated, PaymentRejected, PurchaseRejected
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import activity_of, balance_of, payment, pending, purchase, stored, stored_certificate
 
 

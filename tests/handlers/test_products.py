@@ -8,9 +8,9 @@ from giftcert.domain.product import Product
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import CertificateActivated, CertificateCreated, CertificateRedeemed, PurchaseRejected
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork
 from tests.handlers.steps import payment, purchase, redeem, stored_certificate
 
 

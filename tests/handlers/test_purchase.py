@@ -11,12 +11,13 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Status
 from giftcert.domain.codes import ALPHABET, LENGTH
 from giftcert.ledger.purchase import create_certificate, reject_invalid_purchase
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import (
     CertificateCreated,
     PurchaseRejected,
 )
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import (
     EXPIRY_DAYS,
     activity_of,

@@ -15,12 +15,13 @@ from giftcert.domain.guessing import GuessingLimit
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.redemption import redeem_certificate
 from giftcert.messaging.inbox import InboxKey
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import (
     CertificateRedeemed,
     RedemptionRejected,
 )
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import (
     EUR_50,
     active,

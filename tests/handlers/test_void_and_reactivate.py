@@ -11,6 +11,7 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Status
 from giftcert.ledger.redemption import redeem_certificate
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
+from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import (
     CertificateReactivated,
     CertificateRedeemed,
@@ -19,7 +20,7 @@ from giftcert_contracts.outbound import (
     VoidRejected,
 )
 from tests.fakes import FixedClock
-from tests.handlers.conftest import NewUnitOfWork, Outbox
+from tests.handlers.conftest import Outbox
 from tests.handlers.steps import (
     active,
     activity_of,

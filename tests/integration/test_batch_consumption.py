@@ -18,6 +18,7 @@ from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
+from giftcert_services.runtime.batch_tracing import Traces
 from giftcert_services.runtime.bootstrap import bootstrap
 from giftcert_services.runtime.broker import build_broker
 from giftcert_services.runtime.subscription import subscribe_batch
@@ -38,7 +39,8 @@ class Handler:
         self.handled: list[str] = []
         self.transient_failures = transient_failures
 
-    async def __call__(self, batch: list[RedeemCertificate]) -> None:
+    async def __call__(self, batch: list[RedeemCertificate], traces: Traces) -> None:
+        del traces
         orders = [command.order_id for command in batch]
         self.calls.append(orders)
         if len(self.calls) <= self.transient_failures:

@@ -136,6 +136,22 @@ async def test_the_certificate_id_of_a_row_is_derived_from_workspace_and_referen
     assert certificate_id_of(workspace, "order-2") != certificate_id_of(f"{workspace}-other", "order-2")
 
 
+async def test_a_row_changed_since_its_reference_was_issued_fails_as_idempotency_key_reused(
+    db: AsyncEngine, database_url: str, workspace: str, tmp_path: Path
+) -> None:
+    await configure(db, workspace)
+    source = tmp_path / "changed.csv"
+    write_csv(source, [good_row(20), good_row(21)])
+    assert (await giftcert(database_url, "certificates", "issue", "--workspace", workspace, "--csv", str(source))
+            ).exit_code == 0
+    write_csv(source, [good_row(20), good_row(21) | {"amount_minor": "4000"}])
+
+    again = await giftcert(database_url, "certificates", "issue", "--workspace", workspace, "--csv", str(source))
+    assert again.exit_code == 1
+    assert "line 3 (order-21): idempotency_key_reused" in again.stdout
+    assert await count_of(db, workspace) == 2
+
+
 async def test_a_human_summary_lists_each_failed_line_with_its_reason(
     db: AsyncEngine, database_url: str, workspace: str, tmp_path: Path
 ) -> None:

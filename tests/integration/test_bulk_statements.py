@@ -10,9 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.domain.activity import ActivityKind
-from giftcert.messaging.inbox import InboxKey, InboxRepository
-from giftcert.messaging.outbox import OutboxWriter
+from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry, ActivityRepository
+from giftcert.store.inbox import InboxRepository
+from giftcert.store.outbox import OutboxWriter
 from giftcert.store.schema import outbox
 from giftcert_contracts.outbound import RedemptionRejected
 

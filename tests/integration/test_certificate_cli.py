@@ -322,6 +322,20 @@ async def test_void_then_reactivate_go_through_the_ledger_and_the_activity_log(
                                                "--workspace", workspace)).stdout
 
 
+async def test_a_void_request_id_again_with_another_reason_exits_1_as_idempotency_key_reused(
+    db: AsyncEngine, database_url: str, workspace: str
+) -> None:
+    await configure(db, workspace)
+    certificate_id = str(await issued(db, workspace))
+    request = ("--workspace", workspace, "--actor", "ops@example.com", "--request-id", str(uuid4()))
+    voided = await giftcert(database_url, "certificates", "void", certificate_id, *request, "--reason", "fraud")
+    assert voided.exit_code == 0, voided.output
+    other = await giftcert(database_url, "certificates", "void", certificate_id, *request, "--reason", "typo")
+    assert other.exit_code == 1
+    assert "idempotency_key_reused" in other.stderr
+    assert "Traceback" not in other.output
+
+
 async def test_a_refused_void_exits_1_with_the_reason_code_and_detail(
     db: AsyncEngine, database_url: str, workspace: str
 ) -> None:

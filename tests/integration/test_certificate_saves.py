@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.store.unit_of_work import PostgresUnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def _active(workspace: str) -> Certificate:
 
 async def _stored(db: AsyncEngine, workspace: str) -> Certificate:
     certificate = _active(workspace)
-    async with UnitOfWork(db, event_source="urn:test") as uow:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as uow:
         await uow.certificates.add(certificate)
         await uow.commit()
     return certificate
@@ -45,7 +45,7 @@ async def _row_version(db: AsyncEngine, certificate_id: UUID) -> str:
 
 
 async def _read(db: AsyncEngine, certificate: Certificate) -> Certificate:
-    async with UnitOfWork(db, event_source="urn:test") as uow:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as uow:
         found = await uow.certificates.get(certificate.workspace_id, certificate.id)
     assert found is not None
     return found
@@ -55,7 +55,7 @@ async def test_a_save_writes_what_the_change_changed_and_leaves_the_other_column
     db: AsyncEngine, workspace: str
 ) -> None:
     certificate = await _stored(db, workspace)
-    async with UnitOfWork(db, event_source="urn:test") as deciding:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as deciding:
         read = await deciding.certificates.get(workspace, certificate.id)  # not locked
         assert read is not None
         async with db.begin() as other:  # another transaction changes a column the decision does not
@@ -73,7 +73,7 @@ async def test_a_save_writes_what_the_change_changed_and_leaves_the_other_column
 async def test_a_save_of_an_unchanged_certificate_writes_nothing(db: AsyncEngine, workspace: str) -> None:
     certificate = await _stored(db, workspace)
     version = await _row_version(db, certificate.id)
-    async with UnitOfWork(db, event_source="urn:test") as uow:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as uow:
         read = await uow.certificates.get(workspace, certificate.id, lock=True)
         assert read is not None
         await uow.certificates.save(read)
@@ -85,7 +85,7 @@ async def test_a_second_save_in_one_transaction_writes_what_changed_since_the_fi
     db: AsyncEngine, workspace: str
 ) -> None:
     certificate = await _stored(db, workspace)
-    async with UnitOfWork(db, event_source="urn:test") as uow:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as uow:
         read = await uow.certificates.get(workspace, certificate.id, lock=True)
         assert read is not None
         reminded = read.reminded_of_expiry(at=NOW)
@@ -102,7 +102,7 @@ async def test_a_second_save_in_one_transaction_writes_what_changed_since_the_fi
 async def test_a_certificate_the_transaction_did_not_read_is_saved_whole(db: AsyncEngine, workspace: str) -> None:
     certificate = await _stored(db, workspace)
     changed = replace(certificate, recipient_name="Sam", message="Enjoy").redeemed(at=NOW)
-    async with UnitOfWork(db, event_source="urn:test") as uow:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as uow:
         await uow.certificates.save(changed)
         await uow.commit()
     assert await _read(db, certificate) == changed
@@ -112,7 +112,7 @@ async def test_a_batch_saves_each_certificate_with_the_columns_any_of_them_chang
     db: AsyncEngine, workspace: str
 ) -> None:
     stored = [await _stored(db, workspace) for _ in range(3)]
-    async with UnitOfWork(db, event_source="urn:test") as uow:
+    async with PostgresUnitOfWork(db, event_source="urn:test") as uow:
         read = await uow.certificates.get_many([c.id for c in stored], lock=True)
         first, second, third = (read[c.id] for c in stored)
         changed = [first.redeemed(at=NOW), second.voided(at=NOW), third]

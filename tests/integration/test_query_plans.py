@@ -13,9 +13,10 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from giftcert.domain.certificate import Status
-from giftcert.messaging.outbox import Lane, OutboxReader
+from giftcert.messaging.outbox import Lane
 from giftcert.operations.search import CertificateSearch, search_certificates
 from giftcert.store.certificates import CertificateRepository
+from giftcert.store.outbox import OutboxReader
 from tests.databases import migrated_database_url
 
 pytestmark = pytest.mark.integration

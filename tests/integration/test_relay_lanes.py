@@ -9,8 +9,8 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select
 
 from giftcert.clock import SystemClock
+from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.redemption import redeem_certificate
-from giftcert.ledger.replies import new_event_fields
 from giftcert.messaging.outbox import Lane
 from giftcert.store.schema import outbox
 from giftcert_contracts.inbound import RedeemCertificate

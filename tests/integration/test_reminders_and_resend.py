@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.clock import SystemClock
+from giftcert.delivery.certificate_document import document_id_of
 from giftcert.delivery.pdf import (
     CertificateNotPaidError,
     DocumentNotAvailableError,
@@ -21,7 +22,6 @@ from giftcert.delivery.pdf import (
     certificate_pdf,
 )
 from giftcert.delivery.resend import CertificateNotSendableError, resend_certificate_email
-from giftcert.domain.certificate_document import document_id_of
 from giftcert.domain.codes import display_code
 from giftcert.mail.sender import smtp_sender
 from giftcert.settings import Settings

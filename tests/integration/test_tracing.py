@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.mail.sink import MailFolderSink
-from giftcert.messaging.outbox import OutboxWriter
 from giftcert.settings import Settings
+from giftcert.store.outbox import OutboxWriter
 from giftcert.store.schema import outbox
 from giftcert_contracts.outbound import PdfReady
 from giftcert_contracts.topics import Topic

@@ -11,10 +11,9 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.codes import ALPHABET, LENGTH
 from giftcert.domain.money import Amount
-from giftcert.rendering.certificate_pdf import render_certificate_pdf
+from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from tests.pdf_text import Line, lines
 
 CODE = "ABCDEFGHJKMN"

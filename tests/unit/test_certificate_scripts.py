@@ -13,9 +13,8 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.money import Amount
-from giftcert.rendering.certificate_pdf import render_certificate_pdf
+from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from tests.pdf_text import lines
 
 GOLDEN = Path(__file__).parent.parent / "golden"

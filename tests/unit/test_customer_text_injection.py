@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from pypdf import PdfReader
 
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.domain.certificate import Certificate, Status
-from giftcert.domain.certificate_document import CertificateDocument, certificate_document
 from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email
 from giftcert.mail.outgoing import OutgoingEmail
-from giftcert.rendering.certificate_pdf import render_certificate_pdf
+from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from giftcert.settings import Settings
 from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_services.integrator import requests

@@ -13,8 +13,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.domain.certificate import Certificate, Status
-from giftcert.domain.certificate_document import certificate_document
 from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.locales import CATALOGS, DEFAULT_LOCALE, DOMAIN, SUPPORTED, language

@@ -17,12 +17,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import ValidationError
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.money import Amount
 from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
 from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.sink import MailFolderSink
 from giftcert.mail.smtp import MailRejected, MailServerUnavailable, SmtpSession, SmtpSessions, send_email
+from giftcert.rendering.certificate_pdf import CertificateDocument
 from giftcert.settings import Settings
 
 CODE = "ABCDEFGHJKMN"

@@ -12,11 +12,11 @@ from uuid import UUID
 
 import pytest
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.money import Amount
 from giftcert.locales import SUPPORTED
 from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
 from giftcert.mail.outgoing import OutgoingEmail
+from giftcert.rendering.certificate_pdf import CertificateDocument
 
 DOCUMENT = CertificateDocument(
     workspace_name="Alpine Tours", amount=Amount(123450, "EUR"), recipient_name="Rita <b>Recipient</b>",

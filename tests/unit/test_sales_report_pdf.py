@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 from reportlab.lib.colors import Color
 
-from giftcert.operations.reports import AmountPopularity, MonthRevenue, SalesReport
+from giftcert.domain.reports import AmountPopularity, MonthRevenue, SalesReport
 from giftcert.rendering.sales_report_pdf import (
     AMOUNT_BAR,
     FUNNEL_BAR,

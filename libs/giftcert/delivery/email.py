@@ -14,17 +14,18 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from giftcert.clock import Clock
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
-from giftcert.domain.certificate_document import certificate_document
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email
 from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
 from giftcert.messaging.trace_context import continuing
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateSent, PdfReady
 
 CONSUMER = "mail"

@@ -16,13 +16,14 @@ from opentelemetry.context import Context
 from opentelemetry.trace import NoOpTracer, Tracer
 
 from giftcert.clock import Clock
+from giftcert.delivery.certificate_document import certificate_document, document_id_of
 from giftcert.domain.certificate import Certificate, Status
-from giftcert.domain.certificate_document import CertificateDocument, certificate_document, document_id_of
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.trace_context import context_of
-from giftcert.rendering.certificate_pdf import render_certificate_pdf
+from giftcert.ports import UnitOfWork
+from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
 from giftcert.store.documents import StoredDocument
-from giftcert.store.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateActivated, PdfReady
 
 NO_SPANS = NoOpTracer()

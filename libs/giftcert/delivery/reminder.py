@@ -13,10 +13,10 @@ import logging
 from datetime import datetime
 
 from giftcert.clock import Clock
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.delivery.pdf import UnknownCertificateError
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate, Status
-from giftcert.domain.certificate_document import certificate_document
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_reminder_email
 from giftcert.mail.outgoing import OutgoingEmail

@@ -9,10 +9,10 @@ the first."""
 from uuid import UUID, uuid4
 
 from giftcert.clock import Clock
+from giftcert.delivery.certificate_document import document_id_of
 from giftcert.delivery.email import activation_email, record_sent
 from giftcert.delivery.pdf import UnknownCertificateError, certificate_pdf
 from giftcert.domain.certificate import Status
-from giftcert.domain.certificate_document import document_id_of
 from giftcert.mail.sender import SendEmail
 from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateSent

@@ -5,7 +5,7 @@ detail for people). Nothing here reads a clock or a store: the caller passes wha
 Details never contain a redemption code.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +13,6 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
 from giftcert.domain.product import Product, offered_products
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.rendering.fonts import first_unprintable
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +38,14 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
     segment: str | None,
     products: Sequence[Product] = (),
     printed: Sequence[str | None] = (),
+    first_unprintable: Callable[[str], str | None] = lambda _: None,
 ) -> Refusal | Sale:
     """A workspace without active products sells any amount in its range, and a certificate bought in
     a segment redeems only in it. With products, the purchase must fit one offered to the buyer's
     segment; the product says whether redemption is restricted to that segment. `printed`: the
-    customer's text the certificate prints (names, message), refused by `refuse_unprintable`."""
-    if (unprintable := refuse_unprintable(printed)) is not None:
+    customer's text the certificate prints (names, message), refused by `refuse_unprintable` with
+    `first_unprintable` (the fonts' rule, rendering/fonts.py, which the ledger passes in)."""
+    if (unprintable := refuse_unprintable(printed, first_unprintable)) is not None:
         return unprintable
     if channel == "portal" and not workspace.portal_enabled:
         return Refusal("portal_disabled", "the public portal is disabled for this workspace")
@@ -77,7 +78,7 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
     return Sale(product=product, redeemable_segment=segment if product.segment_restricted_redemption else None)
 
 
-def refuse_unprintable(texts: Sequence[str | None]) -> Refusal | None:
+def refuse_unprintable(texts: Sequence[str | None], first_unprintable: Callable[[str], str | None]) -> Refusal | None:
     """`invalid`, naming the character, when no font of the certificate prints one (an emoji, an
     unassigned code point, a control character): it would print as a box or not at all."""
     for text in texts:

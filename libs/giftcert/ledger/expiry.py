@@ -18,11 +18,11 @@ from typing import Protocol
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
-from giftcert.ledger.replies import new_event_fields
+from giftcert.ledger.events import new_event_fields
 from giftcert.messaging.inbox import InboxKey
 from giftcert.pacing import Pacing
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import CheckExpiries
 from giftcert_contracts.outbound import CertificateExpired, CertificateExpiringSoon
 

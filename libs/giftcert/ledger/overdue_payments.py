@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from giftcert.clock import Clock
 from giftcert.ledger.settlement import settle_payment
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.ports import UnitOfWork
 
 
 async def settle_overdue_payments(uow: UnitOfWork, clock: Clock, *, grace: timedelta, batch_size: int) -> int:

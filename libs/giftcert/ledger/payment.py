@@ -18,11 +18,12 @@ from uuid import UUID
 
 from giftcert.clock import Clock
 from giftcert.domain.money import Amount
+from giftcert.ledger.idempotency import claim_first
 from giftcert.ledger.settlement import Settlement, reject_as_unknown
 from giftcert.messaging.inbox import InboxKey
 from giftcert.messaging.trace_context import continuing
+from giftcert.ports import UnitOfWork
 from giftcert.store.parked_payments import Payment
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted
 from giftcert_contracts.outbound import Event, PurchaseRejected
 
@@ -47,13 +48,8 @@ async def activate_certificates(
     command's trace context, for its event (by default the current one)."""
     async with uow:
         now = clock.now()
-        keys = [InboxKey(CONSUMER, c.workspace_id, c.payment_id) for c in commands]
-        claimed = await uow.inbox.claim_many(keys, now)
-        first: dict[InboxKey, int] = {}
-        for position, key in enumerate(keys):
-            if key in claimed:
-                first.setdefault(key, position)
-        fresh = [commands[p] for p in sorted(first.values())]
+        first = await claim_first(uow, [InboxKey(CONSUMER, c.workspace_id, c.payment_id) for c in commands], now)
+        fresh = [commands[p] for p in first]  # a repeat changes and publishes nothing
         ids = {c.certificate_id for c in fresh}
         await uow.parked_payments.lock_certificate_ids(ids)  # before looking: see purchase.py
         existing = await uow.certificates.get_many(ids, lock=True)
@@ -62,7 +58,7 @@ async def activate_certificates(
         uow.hold_writes()  # all read: what follows is written in one statement at the commit
         decided: dict[int, Event | None] = {}
         parked: list[tuple[int, Payment]] = []
-        for position in sorted(first.values()):
+        for position in first:
             command, payment = commands[position], _payment(commands[position])
             if command.certificate_id in existing:
                 decided[position] = settlement.settle(payment)

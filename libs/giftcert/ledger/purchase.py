@@ -4,6 +4,7 @@ A request that breaks the contract's field rules is dead-lettered like any inval
 workspace and certificate id can still be read, the portal also gets `purchase-rejected` with reason
 `invalid` and the problems in `detail`, so it need not wait for an answer that never comes."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -16,12 +17,14 @@ from giftcert.domain.codes import generate_code
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, decide_purchase
 from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.ledger.payment import PURCHASE_CONSUMER
-from giftcert.ledger.replies import Decided, decide_once, new_event_fields
 from giftcert.ledger.settlement import reject_as_unknown, settle_payment
 from giftcert.messaging.inbox import InboxKey
+from giftcert.ports import UnitOfWork
+from giftcert.rendering.fonts import first_unprintable
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.fields import WorkspaceId
 from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_contracts.outbound import CertificateCreated, Event, PurchaseRejected
@@ -35,88 +38,107 @@ async def _unused_code(uow: UnitOfWork, workspace_id: str) -> str:
     return code
 
 
+@dataclass(frozen=True, slots=True)
+class Decided:
+    reply: Event
+    first: bool
+    """False when the request had been decided before and `reply` is that decision again."""
+
+
 async def create_certificate(command: PurchaseRequested, uow: UnitOfWork, clock: Clock) -> Event:
     return (await decide_purchase_request(command, uow, clock)).reply
 
 
 async def decide_purchase_request(command: PurchaseRequested, uow: UnitOfWork, clock: Clock) -> Decided:
     """The decision on a purchase request, and whether it was made now or is a repeat's."""
-
-    async def decide(uow: UnitOfWork, now: datetime) -> Event:
-        fields = new_event_fields(command.workspace_id, now)
-        amount = Amount.of(command.amount)
-        await uow.parked_payments.lock_certificate_id(command.certificate_id)
-        if await uow.certificates.exists_anywhere(command.certificate_id):
-            return PurchaseRejected(
-                **fields,
-                certificate_id=command.certificate_id,
-                reason="invalid",
-                detail="this certificate_id is already in use",
-            )
-        workspace = await uow.workspaces.get(command.workspace_id)
-        if workspace is None:  # first sight of a workspace: it sells under the defaults
-            workspace = WorkspaceSettings.defaults(command.workspace_id)
-            await uow.workspaces.put(workspace, now, overwrite=False)
-        sale = decide_purchase(
-            workspace,
-            amount=amount,
-            channel=command.channel,
-            segment=command.segment,
-            products=await uow.products.of_workspace(command.workspace_id),
-            printed=(command.purchaser.name, command.recipient.name, command.message),
-        )
-        if isinstance(sale, Refusal):
-            return PurchaseRejected(
-                **fields,
-                certificate_id=command.certificate_id,
-                reason=sale.reason,
-                detail=sale.detail,
-            )
-        certificate = Certificate(
-            id=command.certificate_id,
-            workspace_id=command.workspace_id,
-            status=Status.PENDING,
-            amount=amount,
-            code=await _unused_code(uow, command.workspace_id),
-            channel=command.channel,
-            segment=sale.redeemable_segment,
-            product_id=None if sale.product is None else sale.product.id,
-            purchaser_name=command.purchaser.name,
-            purchaser_email=command.purchaser.email,
-            recipient_name=command.recipient.name,
-            recipient_email=command.recipient.email,
-            message=command.message,
-            locale=command.locale,
-            expiry_days=workspace.expiry_days,
-            created_at=now,
-        )
-        await uow.certificates.add(certificate)
-        entries = [ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.CREATED, now)]
-        if command.channel == "portal":
-            entries.append(
-                ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.PURCHASED_FROM_PORTAL, now)
-            )
-        await uow.activity.add(*entries)
-        return CertificateCreated(
-            **fields,
-            certificate_id=certificate.id,
-            amount=command.amount,
-            channel=command.channel,
-            expires_in_days=workspace.expiry_days,
-        )
-
-    async def settle_parked_payments(uow: UnitOfWork, now: datetime, reply: Event) -> None:
-        """Payments that came before this request: the first may activate the new certificate,
-        the others are refused as the certificate is no longer pending; all are refused when the
-        purchase was."""
-        for payment in await uow.parked_payments.take_for(command.workspace_id, command.certificate_id):
-            if isinstance(reply, CertificateCreated):
-                await settle_payment(uow, payment, now)
-            else:
-                await uow.outbox.add(reject_as_unknown(payment, now, "the purchase request was rejected"))
-
     key = InboxKey(CONSUMER, command.workspace_id, str(command.certificate_id))
-    return await decide_once(uow, key, clock, decide, settle_parked_payments)
+    async with uow:
+        now = clock.now()
+        if not await claim_first(uow, [key], now):
+            (reply,) = await answer(uow, [key], {}, now)
+            await uow.commit()
+            return Decided(reply, first=False)
+        decision = await _decide(command, uow, now)
+        (reply,) = await answer(uow, [key], {0: decision}, now)
+        await _settle_parked_payments(command, reply, uow, now)  # their events follow the reply
+        await uow.commit()
+    return Decided(reply, first=True)
+
+
+async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) -> Event:
+    fields = new_event_fields(command.workspace_id, now)
+    amount = Amount.of(command.amount)
+    await uow.parked_payments.lock_certificate_id(command.certificate_id)
+    if await uow.certificates.exists_anywhere(command.certificate_id):
+        return PurchaseRejected(
+            **fields,
+            certificate_id=command.certificate_id,
+            reason="invalid",
+            detail="this certificate_id is already in use",
+        )
+    workspace = await uow.workspaces.get(command.workspace_id)
+    if workspace is None:  # first sight of a workspace: it sells under the defaults
+        workspace = WorkspaceSettings.defaults(command.workspace_id)
+        await uow.workspaces.put(workspace, now, overwrite=False)
+    sale = decide_purchase(
+        workspace,
+        amount=amount,
+        channel=command.channel,
+        segment=command.segment,
+        products=await uow.products.of_workspace(command.workspace_id),
+        printed=(command.purchaser.name, command.recipient.name, command.message),
+        first_unprintable=first_unprintable,
+    )
+    if isinstance(sale, Refusal):
+        return PurchaseRejected(
+            **fields,
+            certificate_id=command.certificate_id,
+            reason=sale.reason,
+            detail=sale.detail,
+        )
+    certificate = Certificate(
+        id=command.certificate_id,
+        workspace_id=command.workspace_id,
+        status=Status.PENDING,
+        amount=amount,
+        code=await _unused_code(uow, command.workspace_id),
+        channel=command.channel,
+        segment=sale.redeemable_segment,
+        product_id=None if sale.product is None else sale.product.id,
+        purchaser_name=command.purchaser.name,
+        purchaser_email=command.purchaser.email,
+        recipient_name=command.recipient.name,
+        recipient_email=command.recipient.email,
+        message=command.message,
+        locale=command.locale,
+        expiry_days=workspace.expiry_days,
+        created_at=now,
+    )
+    await uow.certificates.add(certificate)
+    entries = [ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.CREATED, now)]
+    if command.channel == "portal":
+        entries.append(
+            ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.PURCHASED_FROM_PORTAL, now)
+        )
+    await uow.activity.add(*entries)
+    return CertificateCreated(
+        **fields,
+        certificate_id=certificate.id,
+        amount=command.amount,
+        channel=command.channel,
+        expires_in_days=workspace.expiry_days,
+    )
+
+
+async def _settle_parked_payments(command: PurchaseRequested, reply: Event, uow: UnitOfWork, now: datetime) -> None:
+    """Payments that came before this request: the first may activate the new certificate,
+    the others are refused as the certificate is no longer pending; all are refused when the
+    purchase was."""
+    for payment in await uow.parked_payments.take_for(command.workspace_id, command.certificate_id):
+        if isinstance(reply, CertificateCreated):
+            await settle_payment(uow, payment, now)
+        else:
+            await uow.outbox.add(reject_as_unknown(payment, now, "the purchase request was rejected"))
 
 
 class _PurchaseIdentity(BaseModel):

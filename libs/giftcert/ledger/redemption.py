@@ -21,12 +21,13 @@ from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, refuse_redemption
-from giftcert.ledger.replies import decide_each_once, new_event_fields
+from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind, LedgerEntry
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
 
@@ -70,12 +71,14 @@ class _Batch:
         }
         self.certificates = await self.uow.certificates.get_many_by_code(wanted, lock=True)
         self.uow.hold_writes()  # all read: what follows is written in one statement at the commit
-        replies = [self._decide(c) for c in commands]
+        return [self._decide(c) for c in commands]
+
+    async def write(self) -> None:
+        """The redeemed certificates, their ledger entries and activity, the unknown codes tried."""
         await self.uow.certificates.save(*self.redeemed.values())
         await self.uow.ledger.record(*self.entries)
         await self.uow.activity.add(*self.activity)
         await self.uow.redemption_failures.record_many(self.failures, self.now, forget_before=self.since)
-        return replies
 
     def _decide(self, command: RedeemCertificate) -> Event:
         fields = new_event_fields(command.workspace_id, self.now)
@@ -141,16 +144,17 @@ async def redeem_certificates(
     context, for its reply (by default the current one)."""
     limit = guessing or GuessingLimit()
     keys = [InboxKey(CONSUMER, c.workspace_id, str(c.request_id)) for c in commands]
-
-    async def decide_each(uow: UnitOfWork, now: datetime, positions: Sequence[int]) -> list[Event]:
-        return await _Batch(uow, now, limit).decide([commands[p] for p in positions])
-
-    decided = await decide_each_once(uow, keys, clock, decide_each, traces=traces)
-    for item in decided:
-        if item.first:
-            reply = item.reply
-            REDEMPTIONS.labels(outcome=reply.reason if isinstance(reply, RedemptionRejected) else "redeemed").inc()
-    return [item.reply for item in decided]
+    async with uow:
+        now = clock.now()
+        first = await claim_first(uow, keys, now)
+        batch = _Batch(uow, now, limit)
+        decisions = await batch.decide([commands[p] for p in first])
+        await batch.write()
+        replies = await answer(uow, keys, dict(zip(first, decisions, strict=True)), now, traces=traces)
+        await uow.commit()
+    for decision in decisions:
+        REDEMPTIONS.labels(outcome=decision.reason if isinstance(decision, RedemptionRejected) else "redeemed").inc()
+    return replies
 
 
 async def redeem_certificate(

@@ -13,11 +13,11 @@ from uuid import UUID
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.domain.rules import Refusal, refuse_payment
-from giftcert.ledger.replies import new_event_fields
+from giftcert.ledger.events import new_event_fields
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert.store.parked_payments import Payment
-from giftcert.store.unit_of_work import UnitOfWork
 from giftcert_contracts.outbound import CertificateActivated, Event, PaymentRejected
 
 

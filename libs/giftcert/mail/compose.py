@@ -19,11 +19,11 @@ from email.utils import format_datetime, getaddresses
 from functools import cache
 from uuid import UUID
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.codes import display_code, last4
 from giftcert.locales import Language, language
 from giftcert.mail.html import html_body
 from giftcert.mail.outgoing import OutgoingEmail
+from giftcert.rendering.certificate_pdf import CertificateDocument
 
 _ADDRESS = re.compile(r'[^\s<>(),;:"\[\]\\@]+@[^\s<>(),;:"\[\]\\@]+')  # no text a header would read as more
 _SEVEN_BIT = SMTP.clone(cte_type="7bit")  # parts in quoted-printable or base64: any mail server carries them

@@ -6,8 +6,8 @@ its own; customer text is never read as markup."""
 
 from html import escape
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.locales import Language
+from giftcert.rendering.certificate_pdf import CertificateDocument
 
 INK = "#1d2b3a"
 ACCENT = "#c0623b"

@@ -5,7 +5,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from giftcert.domain.api_key import ApiKey, Scope, new_secret
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.store.unit_of_work import PostgresUnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +14,9 @@ class CreatedApiKey:
     secret: str
 
 
-async def create_api_key(uow: UnitOfWork, workspace_id: str, scope: Scope, label: str, now: datetime) -> CreatedApiKey:
+async def create_api_key(
+    uow: PostgresUnitOfWork, workspace_id: str, scope: Scope, label: str, now: datetime
+) -> CreatedApiKey:
     key = ApiKey(id=uuid4(), workspace_id=workspace_id, scope=scope, label=label, created_at=now)
     secret = new_secret()
     async with uow:
@@ -23,6 +25,6 @@ async def create_api_key(uow: UnitOfWork, workspace_id: str, scope: Scope, label
     return CreatedApiKey(key, secret)
 
 
-async def authenticate(uow: UnitOfWork, secret: str) -> ApiKey | None:
+async def authenticate(uow: PostgresUnitOfWork, secret: str) -> ApiKey | None:
     async with uow:
         return await uow.api_keys.find_by_secret(secret)

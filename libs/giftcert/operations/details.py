@@ -6,8 +6,8 @@ from uuid import UUID
 
 from giftcert.domain.certificate import Certificate
 from giftcert.operations.errors import CertificateNotFoundError
+from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
-from giftcert.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

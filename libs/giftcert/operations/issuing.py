@@ -4,7 +4,6 @@ Both go through the ledger's own decisions (giftcert.ledger): a purchase started
 decided exactly as a `purchase-requested` message with the same certificate id would be, and an
 offline payment exactly as a `payment-completed` message; their events leave through the outbox."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,11 +12,11 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import decide_purchase_request
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
-from giftcert.store.unit_of_work import UnitOfWork
+from giftcert.operations.request_keys import bind_request_key, key_of
+from giftcert.store.unit_of_work import NewPostgresUnitOfWork
 from giftcert_contracts.inbound import PaymentCompleted, PurchaseRequested
 from giftcert_contracts.outbound import PaymentRejected, PurchaseRejected
-
-NewUnitOfWork = Callable[[], UnitOfWork]
+from giftcert_contracts.topics import Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +26,11 @@ class Issued:
     """False for a repeat of a request already decided: the same certificate, as it is now."""
 
 
-async def issue_certificate(command: PurchaseRequested, new_uow: NewUnitOfWork, clock: Clock) -> Issued:
+async def issue_certificate(command: PurchaseRequested, new_uow: NewPostgresUnitOfWork, clock: Clock) -> Issued:
     """The certificate this purchase request creates (or created before); CommandRefusedError with
-    the contract's `purchase-rejected` reason otherwise."""
+    the contract's `purchase-rejected` reason otherwise; IdempotencyKeyReusedError when the
+    certificate id came before with another request."""
+    await bind_request_key(new_uow, clock, key_of(command, Topic.PURCHASE_REQUESTED, "certificate_id"))
     decided = await decide_purchase_request(command, new_uow(), clock)
     if isinstance(decided.reply, PurchaseRejected):
         raise CommandRefusedError(decided.reply.reason, decided.reply.detail)
@@ -41,11 +42,12 @@ async def issue_certificate(command: PurchaseRequested, new_uow: NewUnitOfWork, 
 
 
 async def record_offline_payment(
-    workspace_id: str, certificate_id: UUID, payment_reference: str, new_uow: NewUnitOfWork, clock: Clock
+    workspace_id: str, certificate_id: UUID, payment_reference: str, new_uow: NewPostgresUnitOfWork, clock: Clock
 ) -> Certificate:
     """Activates a pending certificate with a payment taken outside the payment system (cash, bank
     transfer, a card terminal on the phone). The reference is the payment's idempotency key: the
-    same reference again returns the certificate it activated."""
+    same reference again returns the certificate it activated; with another certificate, it is
+    IdempotencyKeyReusedError."""
     async with new_uow() as uow:
         certificate = await uow.certificates.get(workspace_id, certificate_id)
     if certificate is None:  # an unknown id would be parked like an early payment; here it is a mistake
@@ -57,6 +59,7 @@ async def record_offline_payment(
         amount=certificate.amount.to_money(),
         completed_at=clock.now(),
     )
+    await bind_request_key(new_uow, clock, key_of(payment, Topic.PAYMENT_COMPLETED, "payment_id"))
     event = await activate_certificate(payment, new_uow(), clock)
     if isinstance(event, PaymentRejected):
         raise CommandRefusedError(event.reason, event.detail)

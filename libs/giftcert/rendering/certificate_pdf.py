@@ -8,15 +8,17 @@ The QR code of the redemption code is segno's, drawn as one rectangle per run of
 row, all filled as one path."""
 
 import io
+from dataclasses import dataclass
+from datetime import datetime
 
 import segno
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from giftcert.domain.certificate_document import CertificateDocument
 from giftcert.domain.codes import display_code
-from giftcert.locales import Language, language
+from giftcert.domain.money import Amount
+from giftcert.locales import DEFAULT_LOCALE, Language, language
 from giftcert.rendering.lines import draw_line, line_width, wrapped
 
 INK = HexColor("#1d2b3a")
@@ -32,6 +34,22 @@ QR_QUIET_ZONE = 4
 """Light modules around the QR code, on each side."""
 FRAME = "certificate-frame"
 MIN_SIZE = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateDocument:
+    """What a certificate's PDF and emails say (delivery/certificate_document.py takes it from the
+    certificate and its workspace): the renderer and the composer read these fields."""
+
+    workspace_name: str
+    amount: Amount
+    recipient_name: str
+    purchaser_name: str
+    message: str | None
+    code: str
+    expires_at: datetime
+    locale: str = DEFAULT_LOCALE
+    """BCP 47: the language and formats of the PDF and the emails."""
 
 
 def _draw_frame(canvas: Canvas) -> None:

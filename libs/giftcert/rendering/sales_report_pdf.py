@@ -23,8 +23,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.money import Amount
+from giftcert.domain.reports import SalesReport
 from giftcert.locales import Language, language
-from giftcert.operations.reports import SalesReport
 from giftcert.rendering.fonts import font_for
 from giftcert.rendering.lines import draw_line
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS

@@ -49,7 +49,7 @@ def columns(rows: Iterable[Sequence[Any]], names: Sequence[str]) -> dict[str, li
     rows = list(rows)
     if not rows:
         return {name: [] for name in names}
-    # transposed by zip, in C: a fifth of the time of appending value by value
+    # transposed by zip, in C (docs/benchmarks.md, "How it was made faster")
     return dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
 
 

@@ -111,7 +111,7 @@ class CertificateRepository:
     async def save(self, *changed: Certificate) -> None:
         """UPDATEs by id, in one statement however many, of the columns that differ from the rows
         this transaction read or saved: a redemption writes its status and redeemed_at, not all 23
-        columns (measured: half the client's CPU for a save of 500), and never puts back a stale
+        columns (docs/benchmarks.md, decision 18), and never puts back a stale
         copy of a column it did not change. All of them for a certificate it did not read; nothing
         when nothing differs."""
         rows = [_values(c) for c in changed]
@@ -180,8 +180,8 @@ class CertificateRepository:
         `skip_locked` (the bulk of a tick): soonest expiry first, skipping rows another transaction
         holds, so it never waits and cannot deadlock. Ordered by the status-and-expiry index alone,
         so a batch reads no more rows than it takes: a tie-breaker (`id`) would sort every row
-        sharing an expiry, which a sale's certificates do by the thousand (measured: 100,000 sharing
-        one, 118 ms a batch of 200 instead of 41).
+        sharing an expiry, which a sale's certificates do by the thousand (docs/benchmarks.md, "How
+        it was made faster").
         Else (for the rows skipped, once the bulk is done): waits for a row another transaction
         holds, and leaves it out if it no longer matches once that transaction commits. Ask for one
         row at a time then: a transaction that holds no other row while it waits cannot deadlock,

@@ -140,6 +140,20 @@ inbox = Table(
     Column("reply", JSONB),
 )
 
+request_keys = Table(
+    "request_keys",
+    metadata,
+    Column("workspace_id", String(64), primary_key=True),
+    Column("operation", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    _timestamp("first_seen_at", nullable=False),
+    Column("answer_status", Integer),
+    Column("answer", JSONB),
+    Index("request_keys_first_seen_idx", "first_seen_at"),
+)
+"""An idempotency key bound to the request it first came with (messaging/request_keys.py, store/request_keys.py)."""
+
 outbox = Table(
     "outbox",
     metadata,

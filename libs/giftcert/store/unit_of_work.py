@@ -1,38 +1,29 @@
 """One unit of work = one database transaction, opened at the edge and rolled back unless
-committed. Repositories share the transaction's connection."""
+committed. Repositories share the transaction's connection. `PostgresUnitOfWork` is the store's
+`giftcert.ports.UnitOfWork` (mypy checks it wherever one is given for the other)."""
 
+from collections.abc import Callable
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from giftcert.messaging.inbox import InboxRepository
-from giftcert.messaging.outbox import OutboxWriter
 from giftcert.store.activity import ActivityRepository
 from giftcert.store.api_keys import ApiKeyRepository
 from giftcert.store.bulk import Writes
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
+from giftcert.store.inbox import InboxRepository
 from giftcert.store.ledger import LedgerRepository
+from giftcert.store.outbox import OutboxWriter
 from giftcert.store.parked_payments import ParkedPaymentRepository
 from giftcert.store.products import ProductRepository
 from giftcert.store.redemption_failures import RedemptionFailureRepository
 from giftcert.store.workspaces import WorkspaceRepository
 
 
-class UnitOfWork:
-    certificates: CertificateRepository
-    workspaces: WorkspaceRepository
-    products: ProductRepository
-    api_keys: ApiKeyRepository
-    activity: ActivityRepository
-    ledger: LedgerRepository
-    documents: DocumentRepository
-    redemption_failures: RedemptionFailureRepository
-    parked_payments: ParkedPaymentRepository
-    inbox: InboxRepository
-    outbox: OutboxWriter
-
+class PostgresUnitOfWork:
     def __init__(self, engine: AsyncEngine, *, event_source: str) -> None:
         self._engine = engine
         self._event_source = event_source
@@ -41,21 +32,68 @@ class UnitOfWork:
         self._writes: Writes | None = None
 
     async def __aenter__(self) -> Self:
+        self._forget_repositories()
         self._connection = connection = await self._engine.connect()
         self._transaction = await connection.begin()
-        self._writes = writes = Writes(connection)
-        self.certificates = CertificateRepository(connection, writes)
-        self.workspaces = WorkspaceRepository(connection)
-        self.products = ProductRepository(connection)
-        self.api_keys = ApiKeyRepository(connection)
-        self.activity = ActivityRepository(connection, writes)
-        self.ledger = LedgerRepository(connection, writes)
-        self.documents = DocumentRepository(connection)
-        self.redemption_failures = RedemptionFailureRepository(connection, writes)
-        self.parked_payments = ParkedPaymentRepository(connection, writes)
-        self.inbox = InboxRepository(connection, writes)
-        self.outbox = OutboxWriter(connection, source=self._event_source, writes=writes)
+        self._writes = Writes(connection)
         return self
+
+    # Each repository is made on its first use in the unit of work (a redemption never makes the API
+    # keys' or the documents' one) and serves every use until the unit of work ends.
+
+    @cached_property
+    def certificates(self) -> CertificateRepository:
+        return CertificateRepository(self.connection, self.writes)
+
+    @cached_property
+    def workspaces(self) -> WorkspaceRepository:
+        return WorkspaceRepository(self.connection)
+
+    @cached_property
+    def products(self) -> ProductRepository:
+        return ProductRepository(self.connection)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyRepository:
+        return ApiKeyRepository(self.connection)
+
+    @cached_property
+    def activity(self) -> ActivityRepository:
+        return ActivityRepository(self.connection, self.writes)
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self.connection, self.writes)
+
+    @cached_property
+    def documents(self) -> DocumentRepository:
+        return DocumentRepository(self.connection)
+
+    @cached_property
+    def redemption_failures(self) -> RedemptionFailureRepository:
+        return RedemptionFailureRepository(self.connection, self.writes)
+
+    @cached_property
+    def parked_payments(self) -> ParkedPaymentRepository:
+        return ParkedPaymentRepository(self.connection, self.writes)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.connection, self.writes)
+
+    @cached_property
+    def outbox(self) -> OutboxWriter:
+        return OutboxWriter(self.connection, source=self._event_source, writes=self.writes)
+
+    def _forget_repositories(self) -> None:
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
+
+    @property
+    def writes(self) -> Writes:
+        if self._writes is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._writes
 
     @property
     def connection(self) -> AsyncConnection:
@@ -90,6 +128,10 @@ class UnitOfWork:
             if self._connection is not None:
                 await self._connection.close()
             self._connection = self._transaction = self._writes = None
+            self._forget_repositories()
+
+
+_REPOSITORIES = [name for name, value in vars(PostgresUnitOfWork).items() if isinstance(value, cached_property)]
 
 
 class UnitOfWorkFactory:
@@ -97,5 +139,9 @@ class UnitOfWorkFactory:
         self.engine = engine
         self._event_source = event_source
 
-    def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, event_source=self._event_source)
+    def __call__(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.engine, event_source=self._event_source)
+
+
+NewPostgresUnitOfWork = Callable[[], PostgresUnitOfWork]
+"""For what only PostgreSQL does (request keys, API keys, reports on the connection)."""

@@ -23,7 +23,9 @@ class _Input(BaseModel):
 
 
 class PurchaseBody(_Input):
-    certificate_id: UUID = Field(description="Chosen by the caller: the purchase's idempotency key.")
+    certificate_id: UUID | None = Field(
+        None, description="Chosen by the caller: the purchase's idempotency key (or the Idempotency-Key header)."
+    )
     amount: Money
     purchaser: Person
     recipient: Person
@@ -32,13 +34,16 @@ class PurchaseBody(_Input):
 
 
 class PaymentBody(_Input):
-    payment_reference: ExternalId = Field(description="The offline payment's own reference; its idempotency key.")
+    payment_reference: ExternalId | None = Field(
+        None, description="The offline payment's own reference: its idempotency key (or the Idempotency-Key header)."
+    )
 
 
 class DecisionBody(_Input):
     reason: Reason
     request_id: UUID | None = Field(
-        None, description="Idempotency key; a repeat returns the first decision. A new one when omitted."
+        None, description="Idempotency key (or the Idempotency-Key header); a repeat returns the first decision. "
+        "A new one when omitted."
     )
 
 
@@ -161,10 +166,9 @@ class CertificateDetail(CertificateSummary):
 _SEARCH_TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
-class SearchFilters(_Input):
-    code: str | None = Field(
-        None, max_length=64, pattern=_SEARCH_TEXT, description="Any spelling: case, spaces and dashes are ignored."
-    )
+class ListFilters(_Input):
+    """The filters of `GET .../certificates`: anything but a code, which never travels in a URL."""
+
     purchaser_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     recipient_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     status: Status | None = None
@@ -175,6 +179,14 @@ class SearchFilters(_Input):
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     after: str | None = Field(
         None, max_length=200, pattern=_SEARCH_TEXT, description="`next_cursor` of the page before."
+    )
+
+
+class SearchFilters(ListFilters):
+    """The filters of `POST .../certificates/search`: those of the GET and a code, in the body."""
+
+    code: str | None = Field(
+        None, max_length=64, pattern=_SEARCH_TEXT, description="Any spelling: case, spaces and dashes are ignored."
     )
 
 

@@ -10,8 +10,9 @@ from giftcert.domain.product import offered_products
 from giftcert.operations.errors import CertificateNotFoundError
 from giftcert.operations.issuing import issue_certificate
 from giftcert_contracts.fields import Segment
-from giftcert_contracts.inbound import PurchaseRequested
 from giftcert_services.api.access import Deps, PortalKey
+from giftcert_services.api.certificates import purchase_command
+from giftcert_services.api.idempotency import KeyHeader
 from giftcert_services.api.models import ProductOffer, PublicCertificate, PurchaseBody, PurchaseForm
 from giftcert_services.api.responses import NOT_FOUND, REFUSALS
 
@@ -43,15 +44,19 @@ async def read_purchase_form(
         **REFUSALS,
         200: {"model": PublicCertificate, "description": "A repeat of a purchase already started."},
         409: {"description": "Refused: portal_disabled, amount_out_of_range, currency_not_supported, "
-              "segment_not_allowed, or the certificate id is taken."},
+              "segment_not_allowed, invalid (the certificate id is taken), or idempotency_key_reused (the "
+              "certificate id came before with another body)."},
+        422: {"description": "An invalid body; `idempotency_key_mismatch`: the Idempotency-Key header and "
+              "`certificate_id` differ."},
     },
 )
-async def start_purchase(key: PortalKey, deps: Deps, body: PurchaseBody, response: Response) -> PublicCertificate:
+async def start_purchase(
+    key: PortalKey, deps: Deps, body: PurchaseBody, response: Response, idempotency_key: KeyHeader = None
+) -> PublicCertificate:
     """Creates the pending certificate exactly as a `purchase-requested` message would; the payment
-    system's `payment-completed` activates it. The certificate id is the idempotency key."""
-    command = PurchaseRequested(
-        workspace_id=key.workspace_id, channel="portal", requested_at=deps.clock.now(), **body.model_dump()
-    )
+    system's `payment-completed` activates it. The certificate id is the idempotency key (in the body,
+    or as the Idempotency-Key header)."""
+    command = purchase_command(key, body, idempotency_key, channel="portal", now=deps.clock.now())
     issued = await issue_certificate(command, deps.new_uow, deps.clock)
     if not issued.created_now:
         response.status_code = 200

@@ -48,7 +48,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"location": ".".join(str(p) for p in problem["loc"]), "message": problem["msg"]}
             for problem in error.errors()
         ]
-        return _respond(422, "invalid", "the request does not follow the API's rules", problems=problems)
+        detail = "the request does not follow the API's rules"
+        if any(tuple(problem["loc"]) == ("query", "code") for problem in error.errors()):
+            detail = "a code never travels in a URL: search by code with POST .../certificates/search"
+        return _respond(422, "invalid", detail, problems=problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -5,6 +5,7 @@ applied, an SMTP sink writes each email as an `.eml` file, and all services run 
 Everything started is stopped on the way out, whatever the way out is (Ctrl-C, SIGTERM, an error)."""
 
 import asyncio
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +71,11 @@ def dev(
         typer.echo(f"mail folder:  {local.mail_dir}")
         typer.echo(f"SMTP sink:    {local.settings.smtp_host}:{local.settings.smtp_port}")
         typer.echo(f"HTTP API:     http://{local.settings.api_host}:{local.settings.api_port}/docs")
+        site = f"http://{local.settings.api_host}:{local.settings.api_port}"
+        typer.echo(f"portal:       {site}/portal/WORKSPACE (giftcert workspace set WORKSPACE --portal)")
+        typer.echo(f"console:      {site}/console/WORKSPACE (giftcert apikey create WORKSPACE --scope admin)")
+        # the portal's test payment page plays the payment system here (giftcert_services.web.test_payments)
+        os.environ.setdefault("GIFTCERT_PORTAL_TEST_PAYMENTS", "true")
         typer.echo("Ctrl-C stops everything.")
         try:
             asyncio.run(run_services(local.settings, (*SERVICES, API), log_format=log_format))

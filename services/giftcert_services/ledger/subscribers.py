@@ -1,7 +1,6 @@
 """Decode each inbound command and call its handler; nothing else happens here."""
 
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
 
 from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
@@ -16,7 +15,7 @@ from giftcert_contracts.inbound import (
 )
 from giftcert_contracts.topics import Topic
 from giftcert_services.ledger.invalid_purchases import answer_invalid_purchases
-from giftcert_services.runtime.batch_tracing import message_traces
+from giftcert_services.runtime.batch_tracing import Traces
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.subscription import subscribe, subscribe_batch
 
@@ -25,7 +24,7 @@ SERVICE = "ledger"
 
 def ledger_router(deps: Dependencies) -> KafkaRouter:
     router = KafkaRouter()
-    settings, new_uow, clock = deps.settings, deps.new_uow, deps.clock
+    new_uow, clock, guessing = deps.new_uow, deps.clock, deps.settings.guessing_limit
 
     purchases = KafkaRouter()  # its own router, for the middleware that answers invalid requests
 
@@ -36,17 +35,15 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
     router.include_router(purchases, middlewares=[answer_invalid_purchases(deps)])
 
     @subscribe_batch(router, deps, SERVICE, Topic.PAYMENT_COMPLETED, title="payment-completed", model=PaymentCompleted)
-    async def on_payments_completed(batch: list[PaymentCompleted], message: KafkaMessage) -> None:
-        async with message_traces(deps.tracer_provider, message) as traces:
-            await activate_certificates(batch, new_uow(), clock, traces)
+    async def on_payments_completed(batch: list[PaymentCompleted], traces: Traces) -> None:
+        await activate_certificates(batch, new_uow(), clock, traces)
 
     @subscribe_batch(
         router, deps, SERVICE, Topic.BOOKING_REDEEM_REQUEST, title="booking-redeem-request",
         model=RedeemCertificate,
     )
-    async def on_booking_redeem_requests(batch: list[RedeemCertificate], message: KafkaMessage) -> None:
-        async with message_traces(deps.tracer_provider, message) as traces:
-            await redeem_certificates(batch, new_uow(), clock, settings.guessing_limit, traces)
+    async def on_booking_redeem_requests(batch: list[RedeemCertificate], traces: Traces) -> None:
+        await redeem_certificates(batch, new_uow(), clock, guessing, traces)
 
     @subscribe(router, deps, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:

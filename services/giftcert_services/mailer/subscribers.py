@@ -2,14 +2,13 @@
 -> a reminder email."""
 
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
 
 from giftcert.delivery.email import send_certificate_emails
 from giftcert.delivery.reminder import send_expiry_reminder
 from giftcert.mail.sender import SendEmail, smtp_sessions
 from giftcert_contracts.outbound import CertificateExpiringSoon, PdfReady
 from giftcert_contracts.topics import Topic
-from giftcert_services.runtime.batch_tracing import message_traces
+from giftcert_services.runtime.batch_tracing import Traces
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.runtime.subscription import subscribe, subscribe_batch
 from giftcert_services.runtime.tracing import traced_sending
@@ -28,11 +27,10 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
         router, deps, SERVICE, Topic.PDF_READY, title="mailer: pdf-ready", model=PdfReady,
         max_records=settings.delivery_batch_size,
     )
-    async def on_pdfs_ready(batch: list[PdfReady], message: KafkaMessage) -> None:
-        async with message_traces(deps.tracer_provider, message) as traces:
-            await send_certificate_emails(
-                batch, deps.new_uow, deps.clock, send, mail_from=settings.mail_from, traces=traces
-            )
+    async def on_pdfs_ready(batch: list[PdfReady], traces: Traces) -> None:
+        await send_certificate_emails(
+            batch, deps.new_uow, deps.clock, send, mail_from=settings.mail_from, traces=traces
+        )
 
     @subscribe(
         router, deps, SERVICE, Topic.CERTIFICATE_EXPIRING_SOON, title="mailer: certificate-expiring-soon"

@@ -7,8 +7,9 @@ checkout, and every other event, so that a bulk of events never holds up a check
 the commit, it publishes the same rows again after a restart: an event may arrive twice, always
 with the same `event_id`, and never without its committed change.
 
-Each row is published within the trace context stored with it (runtime/tracing.py). It publishes as
-soon as a transaction that wrote outbox rows commits (wake_up.py), else at its next poll.
+Each row is published within the trace context stored with it (`continuing`,
+giftcert.messaging.trace_context). It publishes as soon as a transaction that wrote outbox rows
+commits (wake_up.py), else at its next poll.
 
 Stopping (SIGTERM) it stops polling, lets the batch in hand finish, then publishes what is committed,
 batch after batch until one comes back short, until the graceful deadline. A batch cut short by the
@@ -26,12 +27,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
-from sqlalchemy import func, select
 
-from giftcert.messaging.outbox import Lane, OutboxReader
+from giftcert.messaging.outbox import Lane
 from giftcert.messaging.trace_context import continuing
 from giftcert.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
-from giftcert.store.schema import outbox
+from giftcert.store.outbox import OutboxReader
 from giftcert_contracts.outbound import EVENT_TYPES
 from giftcert_contracts.topics import Topic
 from giftcert_services.relay.wake_up import OutboxWakeUp
@@ -137,11 +137,9 @@ class OutboxRelay:
         return total
 
     async def refresh_backlog_gauges(self) -> None:
-        """One `SELECT count(*), min(created_at)` of the outbox into the backlog gauges."""
+        """One count of the outbox (OutboxReader.backlog) into the backlog gauges."""
         async with self._deps.engine.connect() as connection:
-            count, oldest = (
-                await connection.execute(select(func.count(), func.min(outbox.c.created_at)).select_from(outbox))
-            ).one()
+            count, oldest = await OutboxReader(connection).backlog()
         OUTBOX_BACKLOG.set(count)
         age = 0.0 if oldest is None else (self._deps.clock.now() - oldest).total_seconds()
         OUTBOX_OLDEST_AGE.set(max(age, 0.0))

@@ -13,23 +13,23 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from giftcert_services.runtime.decoding import ValidatedBatch
+from giftcert_services.runtime.decoding import validated_batch
 from giftcert_services.runtime.tracing import TRACER_NAME
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
+Traces = list[dict[str, str]] | None
+"""The trace headers of each message of a batch, in its order; None with tracing off."""
+
+
 @asynccontextmanager
-async def message_traces(
-    provider: TracerProvider | None, message: StreamMessage[Any]
-) -> AsyncIterator[list[dict[str, str]] | None]:
+async def message_traces(provider: TracerProvider | None, message: StreamMessage[Any]) -> AsyncIterator[Traces]:
     """The trace headers of each valid message's span, aligned with the handler's list."""
     if provider is None:
         yield None
         return
-    batch = await message.decode()  # cached: the same ValidatedBatch the handler got as a list
-    if not isinstance(batch, ValidatedBatch):
-        raise TypeError(f"a batch subscriber needs a batch_decoder, not {type(batch).__name__}")
+    batch = await validated_batch(message)
     tracer = provider.get_tracer(TRACER_NAME)
     batch_span = trace.get_current_span().get_span_context()
     links = [Link(batch_span)] if batch_span.is_valid else []

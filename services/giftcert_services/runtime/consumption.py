@@ -35,7 +35,7 @@ from giftcert.metrics import DEAD_LETTERED, DEAD_LETTERS, HANDLED, HANDLER_SECON
 from giftcert.settings import Settings
 from giftcert_contracts.topics import DEAD_LETTER_SUFFIX
 from giftcert_services.runtime.backoff import backoff_seconds
-from giftcert_services.runtime.decoding import ValidatedBatch, single
+from giftcert_services.runtime.decoding import single, validated_batch
 from giftcert_services.runtime.failpoints import delay_point, failpoint, stall_point
 from giftcert_services.runtime.faults import is_poison, is_transient
 
@@ -83,10 +83,8 @@ class ReliableConsumption(BaseMiddleware):
 
     async def _consume_batch(self, call_next: Any, msg: StreamMessage[Any], label: str, where: str | None) -> None:
         """The batch's invalid records are dead-lettered; its valid messages are handled together,
-        or, when that fails for good, one at a time (batches.py); then the offsets are committed."""
-        batch = await msg.decode()
-        if not isinstance(batch, ValidatedBatch):
-            raise TypeError(f"a batch subscriber needs a batch_decoder, not {type(batch).__name__}")
+        or, when that fails for good, one at a time (decoding.py, `single`); then the offsets are committed."""
+        batch = await validated_batch(msg)
         for record, invalid in batch.poison:
             await self._dead_letter(record, invalid, label)
         if batch.records:

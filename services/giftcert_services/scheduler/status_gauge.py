@@ -9,11 +9,9 @@ across replicas."""
 import asyncio
 import logging
 
-from sqlalchemy import func, select
-
 from giftcert.domain.certificate import Status
 from giftcert.metrics import CERTIFICATES
-from giftcert.store.schema import certificates
+from giftcert.store.reports import certificates_by_workspace_and_status
 from giftcert_services.runtime.bootstrap import Dependencies
 
 log = logging.getLogger("giftcert.scheduler")
@@ -25,12 +23,8 @@ class CertificateStatusGauge:
         self._workspaces: set[str] = set()
 
     async def refresh(self) -> None:
-        query = select(certificates.c.workspace_id, certificates.c.status, func.count()).group_by(
-            certificates.c.workspace_id, certificates.c.status
-        )
         async with self._deps.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        counts = {(str(workspace), str(status)): int(count) for workspace, status, count in rows}
+            counts = await certificates_by_workspace_and_status(connection)
         self._workspaces |= {workspace for workspace, _ in counts}
         for workspace in self._workspaces:
             for status in Status:

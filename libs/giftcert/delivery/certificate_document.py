@@ -1,29 +1,13 @@
 """What a certificate's PDF and emails say, taken once from the certificate and its workspace: the
 renderer and the composer read these fields, not the certificate."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from giftcert.domain.certificate import Certificate
-from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.rendering.certificate_pdf import CertificateDocument
 
 _DOCUMENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:giftcert:document")
-DEFAULT_LOCALE = "en"
-
-
-@dataclass(frozen=True, slots=True)
-class CertificateDocument:
-    workspace_name: str
-    amount: Amount
-    recipient_name: str
-    purchaser_name: str
-    message: str | None
-    code: str
-    expires_at: datetime
-    locale: str = DEFAULT_LOCALE
-    """BCP 47: the language and formats of the PDF and the emails."""
 
 
 def document_id_of(certificate_id: UUID) -> UUID:

@@ -1,0 +1,44 @@
+"""The request keys' statements (what they mean: giftcert.messaging.request_keys). Binding is an
+insert on the primary key, so of two requests racing with one key exactly one binds it and the
+other waits for it, then is compared with it."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from giftcert.messaging.request_keys import Answer, Bound, IdempotencyKeyReusedError, RequestKey
+from giftcert.store.schema import request_keys
+
+
+def _row_of(key: RequestKey) -> Any:
+    c = request_keys.c
+    return (c.workspace_id == key.workspace_id) & (c.operation == key.operation) & (c.key == key.key)
+
+
+async def bind(connection: AsyncConnection, key: RequestKey, now: datetime) -> Bound:
+    """Binds the key to this request, or compares it with the one it is bound to; raises
+    IdempotencyKeyReusedError when that one differs."""
+    claim = (
+        insert(request_keys)
+        .values(workspace_id=key.workspace_id, operation=key.operation, key=key.key,
+                fingerprint=key.fingerprint, first_seen_at=now)
+        .on_conflict_do_nothing()
+        .returning(request_keys.c.key)
+    )
+    if (await connection.execute(claim)).first() is not None:
+        return Bound(first=True)
+    c = request_keys.c
+    row = (await connection.execute(select(c.fingerprint, c.answer_status, c.answer).where(_row_of(key)))).one()
+    if row.fingerprint != key.fingerprint:
+        raise IdempotencyKeyReusedError(key)
+    answer = None if row.answer_status is None else Answer(row.answer_status, row.answer)
+    return Bound(first=False, answer=answer)
+
+
+async def remember_answer(connection: AsyncConnection, key: RequestKey, answer: Answer) -> None:
+    await connection.execute(
+        update(request_keys).where(_row_of(key)).values(answer_status=answer.status, answer=answer.body)
+    )

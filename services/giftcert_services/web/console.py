@@ -1,0 +1,178 @@
+"""The operator console's sign-in and certificates: search (code in any spelling, emails, status,
+dates) a keyset page at a time, a certificate's page with its activity, and its commands (void,
+reactivate, record an offline payment, resend, download the PDF), each through the same operation
+the API's route calls."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from giftcert.delivery.pdf import DocumentNotAvailableError, UnknownCertificateError, certificate_pdf
+from giftcert.delivery.resend import CertificateNotSendableError, resend_certificate_email
+from giftcert.domain.api_key import Scope
+from giftcert.domain.certificate import Status
+from giftcert.domain.codes import display_code
+from giftcert.operations.api_keys import authenticate
+from giftcert.operations.details import certificate_details
+from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
+from giftcert.operations.issuing import record_offline_payment
+from giftcert.operations.search import CertificateSearch, InvalidCursorError, search_certificates
+from giftcert.operations.voiding import decide_operator_command
+from giftcert_contracts.inbound import ReactivateCertificate, VoidCertificate
+from giftcert_services.api.access import Deps, Sender, WorkspacePath
+from giftcert_services.web.operators import (
+    CheckedForm,
+    Operator,
+    actor_of,
+    console_path,
+    end_session,
+    start_session,
+)
+from giftcert_services.web.pages import render
+from giftcert_services.web.portal import not_found
+
+router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
+Text = Annotated[str, Query(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
+DONE = {
+    "voided": "The certificate is voided.", "reactivated": "The certificate is active again.",
+    "sent": "The email is on its way to the recipient.", "paid": "The payment is recorded; the certificate is active.",
+    "issued": "The certificate is made.",
+}
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request, workspace: WorkspacePath) -> Response:
+    return render(request, "console/sign_in.html", workspace=workspace, error=None)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(request: Request, workspace: WorkspacePath, deps: Deps, form: CheckedForm) -> Response:
+    secret = str(form.get("api_key") or "").strip()
+    key = await authenticate(deps.new_uow(), secret) if secret else None
+    if key is None or key.workspace_id != workspace or not key.scope.allows(Scope.ADMIN):
+        return render(request, "console/sign_in.html", status_code=401, workspace=workspace,
+                      error="This is not a live admin API key of this workspace.")
+    response = RedirectResponse(console_path(workspace), status_code=303)
+    start_session(request, response, key)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, workspace: WorkspacePath, _: CheckedForm) -> Response:
+    response = RedirectResponse(console_path(workspace, "/sign-in"), status_code=303)
+    end_session(request, response, workspace)
+    return response
+
+
+def _day(text: str, *, end: bool = False) -> datetime | None:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
+
+
+@router.get("/certificates", response_class=HTMLResponse)
+async def certificates(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, code: Text = "",
+    purchaser_email: Text = "", recipient_email: Text = "", status: Text = "", created_from: Text = "",
+    created_to: Text = "", after: Text = "",
+) -> Response:
+    filters = {"code": code, "purchaser_email": purchaser_email, "recipient_email": recipient_email,
+               "status": status, "created_from": created_from, "created_to": created_to}
+    error, page = None, None
+    try:
+        query = CertificateSearch(
+            workspace_id=workspace, code=code or None, purchaser_email=purchaser_email or None,
+            recipient_email=recipient_email or None, status=Status(status) if status else None,
+            created_from=_day(created_from), created_to=_day(created_to, end=True), limit=25, after=after or None,
+        )
+        async with deps.engine.connect() as connection:
+            page = await search_certificates(connection, query)
+    except InvalidCursorError:
+        error = "That page link is no longer valid; showing the first page."
+    except ValueError as problem:
+        error = str(problem)
+    return render(
+        request, "console/certificates.html", workspace=workspace, session=session, filters=filters,
+        page=page, error=error, statuses=[s.value for s in Status], first_page=not after,
+    )
+
+
+async def _certificate_page(
+    request: Request, workspace: str, deps: Deps, session: Any, certificate_id: UUID, *,
+    notice: str | None = None, error: str | None = None, status_code: int = 200,
+) -> Response:
+    try:
+        details = await certificate_details(deps.new_uow(), workspace, certificate_id)
+    except CertificateNotFoundError:
+        return not_found(request, "No such certificate in this workspace.")
+    return render(
+        request, "console/certificate.html", status_code=status_code, workspace=workspace, session=session,
+        details=details, c=details.certificate, code=display_code(details.certificate.code),
+        notice=notice, error=error,
+    )
+
+
+@router.get("/certificates/{certificate_id}", response_class=HTMLResponse)
+async def certificate(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, certificate_id: UUID,
+    done: Text = "",
+) -> Response:
+    return await _certificate_page(request, workspace, deps, session, certificate_id, notice=DONE.get(done))
+
+
+def _after(workspace: str, certificate_id: UUID, done: str) -> Response:
+    return RedirectResponse(console_path(workspace, f"/certificates/{certificate_id}?done={done}"), status_code=303)
+
+
+@router.post("/certificates/{certificate_id}/{decision}", response_class=HTMLResponse)
+async def decide(
+    request: Request, workspace: WorkspacePath, deps: Deps, send: Sender, session: Operator, form: CheckedForm,
+    certificate_id: UUID, decision: str,
+) -> Response:
+    reason = str(form.get("reason") or "").strip()
+    try:
+        if decision in {"void", "reactivate"}:
+            if not reason:
+                raise CommandRefusedError("invalid", "Give a reason: it is kept in the activity log.")
+            model = VoidCertificate if decision == "void" else ReactivateCertificate
+            command = model(workspace_id=workspace, request_id=uuid4(), certificate_id=certificate_id,
+                            reason=reason[:500], actor=actor_of(session))
+            await decide_operator_command(command, deps.new_uow, deps.clock)
+            return _after(workspace, certificate_id, "voided" if decision == "void" else "reactivated")
+        if decision == "payment":
+            reference = str(form.get("payment_reference") or "").strip()
+            if not reference or len(reference) > 128:  # noqa: PLR2004 - the contract's ExternalId
+                raise CommandRefusedError("invalid", "Give the payment's reference (1 to 128 characters).")
+            await record_offline_payment(workspace, certificate_id, reference, deps.new_uow, deps.clock)
+            return _after(workspace, certificate_id, "paid")
+        if decision == "resend":
+            await resend_certificate_email(workspace, certificate_id, deps.new_uow, deps.clock, send,
+                                           mail_from=deps.settings.mail_from)
+            return _after(workspace, certificate_id, "sent")
+    except CommandRefusedError as refusal:
+        return await _certificate_page(request, workspace, deps, session, certificate_id,
+                                       error=refusal.detail, status_code=409)
+    except CertificateNotSendableError as refusal:
+        return await _certificate_page(request, workspace, deps, session, certificate_id,
+                                       error=str(refusal), status_code=409)
+    except CertificateNotFoundError:
+        return not_found(request, "No such certificate in this workspace.")
+    return not_found(request)
+
+
+@router.get("/certificates/{certificate_id}/pdf")
+async def pdf(request: Request, workspace: WorkspacePath, deps: Deps, _: Operator, certificate_id: UUID) -> Response:
+    try:
+        content = await certificate_pdf(deps.new_uow, workspace, certificate_id)
+    except (UnknownCertificateError, CertificateNotFoundError):
+        return not_found(request, "No such certificate in this workspace.")
+    except DocumentNotAvailableError as problem:
+        return render(request, "refused.html", status_code=409, message=str(problem))
+    return Response(content, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="certificate-{certificate_id}.pdf"', "Cache-Control": "no-store",
+    })

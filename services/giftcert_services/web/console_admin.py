@@ -1,0 +1,228 @@
+"""The console's dashboard, manual certificates, bulk upload, workspace settings and products. A
+manual or bulk certificate is decided by the ledger as a `purchase-requested` of channel `admin`
+would be, and its offline payment as a `payment-completed`, through the same operations as the API
+and the CLI (`giftcert certificates issue --csv` reads and reports a file exactly as this page does)."""
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from giftcert.domain.product import Product
+from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.operations.errors import CommandRefusedError
+from giftcert.operations.issuing import issue_certificate, record_offline_payment
+from giftcert.operations.reports import expiring_certificates, sales_report
+from giftcert_services.api.access import Deps, WorkspacePath
+from giftcert_services.api.models import SettingsChange
+from giftcert_services.cli.bulk_issue import InvalidCsvError, issue_rows, read_rows
+from giftcert_services.web.charts import HEIGHT, WIDTH, amount_bars, revenue_bars
+from giftcert_services.web.forms import PurchaseForm, minor_units, purchase_command
+from giftcert_services.web.operators import CheckedForm, Operator, console_path
+from giftcert_services.web.pages import render
+
+router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
+MAX_CSV_BYTES = 5_000_000
+_PURCHASE_FIELDS = ("amount", "purchaser_name", "purchaser_email", "recipient_name", "recipient_email", "message",
+                    "segment", "payment_reference", "certificate_id")
+
+
+async def _settings(deps: Deps, workspace: str) -> WorkspaceSettings:
+    async with deps.new_uow() as uow:
+        return await uow.workspaces.get_or_default(workspace)
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, workspace: WorkspacePath, deps: Deps, session: Operator) -> Response:
+    settings = await _settings(deps, workspace)
+    end = deps.clock.now().date()
+    start = (end - timedelta(days=335)).replace(day=1)
+    async with deps.engine.connect() as connection:
+        report = await sales_report(connection, workspace, start=start, end=end, currency=settings.currency)
+        expiring = await expiring_certificates(
+            connection, workspace, now=deps.clock.now(), within_days=max(settings.reminder_days, 30), limit=20
+        )
+    return render(
+        request, "console/dashboard.html", workspace=workspace, session=session, report=report, expiring=expiring,
+        revenue=revenue_bars(report), amounts=amount_bars(report), chart_width=WIDTH, chart_height=HEIGHT,
+        settings=settings,
+    )
+
+
+def _manual_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings, form: PurchaseForm,
+                 status_code: int = 200) -> Response:
+    return render(request, "console/new.html", status_code=status_code, workspace=workspace, session=session,
+                  settings=settings, form=form)
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def new_certificate(request: Request, workspace: WorkspacePath, deps: Deps, session: Operator) -> Response:
+    values = dict.fromkeys(_PURCHASE_FIELDS, "") | {"certificate_id": str(uuid4())}
+    return _manual_page(request, workspace, session, await _settings(deps, workspace), PurchaseForm(values))
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def issue_manual(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, received: CheckedForm
+) -> Response:
+    settings = await _settings(deps, workspace)
+    form = PurchaseForm({name: str(received.get(name) or "").strip() for name in _PURCHASE_FIELDS})
+    values = form.values
+    amount = minor_units(values["amount"], settings.currency)
+    if amount is None:
+        form.errors["amount"] = f"Enter an amount in {settings.currency}, like 50 or 50.00."
+    try:
+        certificate_id = UUID(values["certificate_id"])
+    except ValueError:
+        certificate_id = uuid4()
+    command = purchase_command(form, {
+        "workspace_id": workspace, "certificate_id": certificate_id,
+        "amount": {"minor": amount or 1, "currency": settings.currency},
+        "purchaser": {"name": values["purchaser_name"], "email": values["purchaser_email"]},
+        "recipient": {"name": values["recipient_name"], "email": values["recipient_email"]},
+        "message": values["message"] or None, "segment": values["segment"] or None,
+        "channel": "admin", "requested_at": deps.clock.now(),
+    })
+    if command is None or form.errors:
+        return _manual_page(request, workspace, session, settings, form, 422)
+    try:
+        await issue_certificate(command, deps.new_uow, deps.clock)
+        if values["payment_reference"]:
+            await record_offline_payment(workspace, certificate_id, values["payment_reference"][:128],
+                                         deps.new_uow, deps.clock)
+    except CommandRefusedError as refusal:
+        form.errors["amount" if refusal.reason == "amount_out_of_range" else "form"] = refusal.detail
+        return _manual_page(request, workspace, session, settings, form, 409)
+    return RedirectResponse(console_path(workspace, f"/certificates/{certificate_id}?done=issued"), status_code=303)
+
+
+@router.get("/bulk", response_class=HTMLResponse)
+async def bulk_page(request: Request, workspace: WorkspacePath, session: Operator) -> Response:
+    return render(request, "console/bulk.html", workspace=workspace, session=session, summary=None, error=None)
+
+
+@router.post("/bulk", response_class=HTMLResponse)
+async def bulk_upload(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, received: CheckedForm
+) -> Response:
+    upload = received.get("file")
+    error, summary = None, None
+    if not isinstance(upload, UploadFile):
+        error = "Choose a CSV file."
+    else:
+        content = await upload.read(MAX_CSV_BYTES + 1)
+        try:
+            if len(content) > MAX_CSV_BYTES:
+                raise InvalidCsvError("the file is larger than 5 MB; split it")
+            rows = read_rows(content.decode("utf-8-sig"))
+            summary = await issue_rows(rows, workspace, deps)
+        except UnicodeDecodeError:
+            error = "The file is not UTF-8 text."
+        except InvalidCsvError as problem:
+            error = f"Nothing was issued: {problem}"
+    return render(request, "console/bulk.html", status_code=200 if error is None else 422, workspace=workspace,
+                  session=session, summary=summary, error=error)
+
+
+def _settings_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings,
+                   error: str | None = None, notice: str | None = None, status_code: int = 200) -> Response:
+    return render(request, "console/settings.html", status_code=status_code, workspace=workspace, session=session,
+                  settings=settings, error=error, notice=notice)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, workspace: WorkspacePath, deps: Deps, session: Operator) -> Response:
+    return _settings_page(request, workspace, session, await _settings(deps, workspace))
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def change_settings(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, form: CheckedForm
+) -> Response:
+    current = await _settings(deps, workspace)
+    currency = str(form.get("currency") or "").strip().upper()
+    try:
+        change = SettingsChange.model_validate({
+            "name": str(form.get("name") or "").strip(), "portal_enabled": form.get("portal_enabled") == "on",
+            "currency": currency, "min_minor": minor_units(str(form.get("min_amount") or ""), currency),
+            "max_minor": minor_units(str(form.get("max_amount") or ""), currency),
+            "expiry_days": _whole(form, "expiry_days"), "reminder_days": _whole(form, "reminder_days"),
+            "send_activation_email": form.get("send_activation_email") == "on",
+        })
+        updated = dataclasses.replace(current, **change.model_dump(exclude_none=True))
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        error = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        return _settings_page(request, workspace, session, current, error=error, status_code=422)
+    except ValueError as problem:
+        return _settings_page(request, workspace, session, current, error=str(problem), status_code=422)
+    async with deps.new_uow() as uow:
+        await uow.workspaces.put(updated, deps.clock.now())
+        await uow.commit()
+    return _settings_page(request, workspace, session, updated, notice="Settings saved.")
+
+
+def _whole(form: FormData, name: str) -> int | None:
+    text = str(form.get(name) or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+async def _products_page(request: Request, deps: Deps, workspace: str, session: Any, error: str | None = None,
+                         status_code: int = 200) -> Response:
+    async with deps.new_uow() as uow:
+        products = await uow.products.of_workspace(workspace)
+    return render(request, "console/products.html", status_code=status_code, workspace=workspace, session=session,
+                  products=products, settings=await _settings(deps, workspace), error=error)
+
+
+@router.get("/products", response_class=HTMLResponse)
+async def products_page(request: Request, workspace: WorkspacePath, deps: Deps, session: Operator) -> Response:
+    return await _products_page(request, deps, workspace, session)
+
+
+def _list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@router.post("/products", response_class=HTMLResponse)
+async def add_product(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, form: CheckedForm
+) -> Response:
+    currency = (await _settings(deps, workspace)).currency
+    amounts = [minor_units(text, currency) for text in _list(str(form.get("fixed_amounts") or ""))]
+    low, high = (str(form.get(name) or "").strip() for name in ("min_amount", "max_amount"))
+    try:
+        if any(amount is None or amount <= 0 for amount in amounts):
+            raise ValueError(f"fixed amounts are amounts in {currency}, separated by commas")
+        product = Product(
+            id=uuid4(), workspace_id=workspace, name=str(form.get("name") or "").strip()[:200],
+            fixed_amounts=tuple(sorted({a for a in amounts if a})),
+            min_minor=minor_units(low, currency) if low else None,
+            max_minor=minor_units(high, currency) if high else None,
+            segments=tuple(dict.fromkeys(s[:64] for s in _list(str(form.get("segments") or "")))),
+            segment_restricted_redemption=form.get("segment_restricted_redemption") == "on",
+        )
+    except ValueError as problem:
+        return await _products_page(request, deps, workspace, session, error=str(problem), status_code=422)
+    async with deps.new_uow() as uow:
+        await uow.products.put(product, deps.clock.now())
+        await uow.commit()
+    return RedirectResponse(console_path(workspace, "/products"), status_code=303)
+
+
+@router.post("/products/{product_id}/active")
+async def toggle_product(
+    request: Request, workspace: WorkspacePath, deps: Deps, _: Operator, __: CheckedForm, product_id: UUID
+) -> Response:
+    async with deps.new_uow() as uow:
+        product = await uow.products.get(workspace, product_id)
+        if product is not None:
+            await uow.products.put(dataclasses.replace(product, active=not product.active), deps.clock.now())
+            await uow.commit()
+    del request
+    return RedirectResponse(console_path(workspace, "/products"), status_code=303)

@@ -1,0 +1,37 @@
+// giftcert's pages: a live character count for text areas, and a status that follows the
+// certificate without a reload. No inline script anywhere (the Content-Security-Policy forbids it).
+"use strict";
+
+function countCharacters(area) {
+  var target = document.getElementById(area.getAttribute("data-count"));
+  var update = function () {
+    target.textContent = area.value.length + " / " + area.maxLength + " characters";
+  };
+  area.addEventListener("input", update);
+  update();
+}
+
+function followStatus(holder) {
+  var badge = document.getElementById("status-badge");
+  var text = document.getElementById("status-text");
+  var poll = function () {
+    fetch(holder.getAttribute("data-status-url"), { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (status) {
+        if (status) {
+          badge.textContent = status.status;
+          badge.setAttribute("data-status", status.status);
+          text.textContent = status.text;
+          if (status.done) { holder.setAttribute("data-done", "true"); return; }
+        }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  };
+  if (holder.getAttribute("data-done") !== "true") { window.setTimeout(poll, 500); }
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("textarea[data-count]").forEach(countCharacters);
+  document.querySelectorAll("[data-status-url]").forEach(followStatus);
+});
