@@ -60,6 +60,7 @@ class Certificate:
     expired_at: datetime | None = None
     expiring_soon_notified_at: datetime | None = None
     product_id: UUID | None = None
+    locale: str | None = None  # BCP 47, as the purchase named it; None: the workspace's
 
     @property
     def code_last4(self) -> str:

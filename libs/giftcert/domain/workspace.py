@@ -15,6 +15,8 @@ class WorkspaceSettings:
     reminder_days: int = 30
     send_activation_email: bool = True
     """Whether activation emails the certificate to its recipient (else operators send it)."""
+    locale: str = "en"
+    """BCP 47: the language and formats of the PDFs and emails of a purchase that names none."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_minor <= self.max_minor:

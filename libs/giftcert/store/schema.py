@@ -50,6 +50,7 @@ workspaces = Table(
     Column("expiry_days", Integer, nullable=False),
     Column("reminder_days", Integer, nullable=False),
     Column("send_activation_email", Boolean, nullable=False, server_default=true()),
+    Column("locale", String(35), nullable=False, server_default="en"),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
 )
@@ -80,6 +81,7 @@ certificates = Table(
     _timestamp("expired_at"),
     _timestamp("expiring_soon_notified_at"),
     Column("product_id", Uuid),
+    Column("locale", String(35)),
     UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
     Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
     Index("certificates_created_idx", "workspace_id", "created_at", "id"),

@@ -30,6 +30,7 @@ class WorkspaceRepository:
             expiry_days=row["expiry_days"],
             reminder_days=row["reminder_days"],
             send_activation_email=row["send_activation_email"],
+            locale=row["locale"],
         )
 
     async def get_or_default(self, workspace_id: str) -> WorkspaceSettings:

@@ -7,7 +7,7 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert_contracts.fields import Name, WorkspaceId
+from giftcert_contracts.fields import LocaleTag, Name, WorkspaceId
 from giftcert_contracts.money import CurrencyCode
 from giftcert_services.cli.database_access import run_with_database
 from giftcert_services.runtime.bootstrap import Dependencies
@@ -52,6 +52,9 @@ def set_workspace(
         None, "--activation-email/--no-activation-email",
         help="Email each certificate to its recipient once paid; off when operators deliver it (then `resend`).",
     ),
+    locale: str | None = typer.Option(
+        None, help="BCP 47 locale of PDFs and emails when a purchase names none (en, de-AT, ja...).",
+    ),
 ) -> None:
     """Create or update WORKSPACE; options not given keep their value (or the default)."""
     workspace_id = _valid(WorkspaceId, workspace_id, "WORKSPACE")
@@ -59,10 +62,12 @@ def set_workspace(
         name = _valid(Name, name, "--name")
     if currency is not None:
         currency = _valid(CurrencyCode, currency, "--currency")
+    if locale is not None:
+        locale = _valid(LocaleTag, locale, "--locale")
     options = {
         "name": name, "portal_enabled": portal, "currency": currency, "min_minor": min_minor,
         "max_minor": max_minor, "expiry_days": expiry_days, "reminder_days": reminder_days,
-        "send_activation_email": activation_email,
+        "send_activation_email": activation_email, "locale": locale,
     }
     updated = run_with_database(
         lambda deps: _set(deps, workspace_id, {k: v for k, v in options.items() if v is not None})
