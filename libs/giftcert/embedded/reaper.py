@@ -35,7 +35,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _reap(read_end: int, pgdata: Path | None, pids: list[int]) -> None:
+def _reap(read_end: int, pgdata: Path | None, pids: list[int], *, kill_after: float = KILL_AFTER_SECONDS) -> None:
     with contextlib.suppress(OSError):
         while os.read(read_end, 1):
             pass
@@ -49,7 +49,7 @@ def _reap(read_end: int, pgdata: Path | None, pids: list[int]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 18)  # SIGCONT: a frozen process cannot act on SIGTERM
             os.kill(pid, 15)
-    deadline = time.monotonic() + KILL_AFTER_SECONDS
+    deadline = time.monotonic() + kill_after
     while (left := [pid for pid in pids if _alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in left:
