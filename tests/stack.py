@@ -73,6 +73,24 @@ def _docker_answers() -> bool:
     return True
 
 
+@contextmanager
+def running_cluster(folder: Path, nodes: int = 3) -> Iterator[EmbeddedKafka]:
+    """A started Apache Kafka cluster of `nodes` KRaft nodes (replication factor 3, min ISR 2),
+    with a reaper for the JVMs it started; skips where Kafka cannot run (Tansu has no cluster)."""
+    if reason := unavailable_reason():
+        pytest.skip(f"Apache Kafka cannot run here: {reason}")
+    cluster = EmbeddedKafka(folder, nodes=nodes)
+    cluster.start()
+    _, pipe = start_reaper(None, cluster.pids)
+    try:
+        yield cluster
+    finally:
+        try:
+            cluster.stop()
+        finally:
+            os.close(pipe)
+
+
 @pytest.fixture(scope="session")
 def _stack() -> Iterator[ExitStack]:
     with ExitStack() as stack:

@@ -304,7 +304,25 @@ class EmbeddedKafka:
             )
 
     def stop_node(self, node: KafkaNode, *, timeout: float = STOP_SECONDS) -> None:
+        """A controlled shutdown of one node (SIGTERM; SIGKILL after `timeout`)."""
         _stop([node], timeout)
+
+    def kill_node(self, node: KafkaNode) -> None:
+        """kill -9 of one node: no controlled shutdown, its partitions' leadership moves only when
+        the controllers notice its broker session lapsed."""
+        if node.process is not None:
+            node.process.kill()
+            node.process.wait()
+            node.process = None
+
+    def leader_of(self, leaders: dict[int, int]) -> KafkaNode:
+        """The node that leads most of the given {partition: leader id}, e.g. of a busy topic."""
+        counts = {node.node_id: 0 for node in self.nodes}
+        for leader in leaders.values():
+            if leader in counts:
+                counts[leader] += 1
+        busiest = max(counts, key=lambda node_id: counts[node_id])
+        return next(node for node in self.nodes if node.node_id == busiest)
 
     def wait_ready(self, *, timeout: float = 120.0) -> None:
         """Until every node is a broker in the cluster's metadata and a record goes through."""
