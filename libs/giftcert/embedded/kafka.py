@@ -7,7 +7,7 @@ pom, Maven's own downloads kept beside them) into a cache folder, `~/.cache/gift
 (`kafka.tools.StorageTool format`, static `controller.quorum.voters`), then `kafka.Kafka` runs in a
 session of its own with a small heap, dies with this process (PR_SET_PDEATHSIG) and is stopped with
 SIGTERM, then SIGKILL. The cluster counts as started once a client has produced a record with
-`acks=all` and read it back, not when a port accepts connections.
+`acks=all`, read it back and committed its offset in a group, not when a port accepts connections.
 
 Without `java` (or without `mvn` and no cache yet) `KafkaUnavailableError` says so in one line; the
 callers then use Tansu (giftcert.embedded.broker)."""
@@ -17,6 +17,7 @@ import base64
 import concurrent.futures
 import contextlib
 import fcntl
+import logging
 import os
 import shutil
 import signal
@@ -365,9 +366,16 @@ def _listening(port: int) -> bool:
 
 
 def _wait_ready(kafka: EmbeddedKafka, timeout: float) -> None:
-    """Runs the client check on a thread of its own: the caller may be inside an event loop."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _ready(kafka, timeout)).result()
+    """Runs the client check on a thread of its own (the caller may be inside an event loop), with
+    aiokafka's logger hushed: its errors while the broker comes up (no coordinator yet) are expected."""
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _ready(kafka, timeout)).result()
+    finally:
+        client_log.setLevel(level)
 
 
 async def _ready(kafka: EmbeddedKafka, timeout: float) -> None:
@@ -419,7 +427,8 @@ async def _round_trip(kafka: EmbeddedKafka) -> None:
         clients.push_async_callback(_quietly, producer.stop)
         await producer.start()
         sent = await producer.send_and_wait(topic, b"ready")
-        consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+        # a group's commit: the offsets topic exists before the first service asks for a coordinator
+        consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, group_id=topic)
         clients.push_async_callback(_quietly, consumer.stop)
         await consumer.start()
         partition = TopicPartition(topic, sent.partition)
@@ -428,6 +437,7 @@ async def _round_trip(kafka: EmbeddedKafka) -> None:
         records = await consumer.getmany(partition, timeout_ms=5000)
         if not records.get(partition):
             raise NotReadyError("the record written was not read back")
+        await consumer.commit({partition: sent.offset + 1})
 
 
 async def _quietly(close: Callable[[], Awaitable[object]]) -> None:

@@ -105,11 +105,14 @@ async def create_topics(settings: Settings) -> CreatedTopics:
 async def _until_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
     """Apache Kafka answers CreateTopics once its controller has the topics; the broker asked next
     may still report them without partitions for a moment (Tansu never does). Created means usable:
-    wait until the metadata shows each with its partitions."""
+    wait until the metadata shows each with its partitions, each with a leader."""
     deadline = asyncio.get_running_loop().time() + timeout
     while names:
         described = await admin.describe_topics(names)
-        names = [topic["topic"] for topic in described if topic["error_code"] or not topic["partitions"]]
+        names = [
+            topic["topic"] for topic in described
+            if topic["error_code"] or not topic["partitions"] or any(p["leader"] < 0 for p in topic["partitions"])
+        ]
         if names and asyncio.get_running_loop().time() > deadline:
             raise KafkaTimeoutError(f"created topics not in the metadata after {timeout}s: {', '.join(names)}")
         if names:
