@@ -42,7 +42,7 @@ SHORT_REQUEST_TIMEOUT_MS = 3000
 """GIFTCERT_KAFKA_REQUEST_TIMEOUT_MS where a publish must fail within the outage."""
 
 
-INVARIANTS = ["every request answered exactly once", "nothing dead-lettered", "no worker died"]
+INVARIANTS = ["every request answered, a repeat only with the same decision", "nothing dead-lettered", "no worker died"]
 
 
 class OwnPostgres:
@@ -154,7 +154,17 @@ async def _all_answered_once(wire: Wire, certificate_ids: list[str], request_id:
     await wire.wait_for(Topic.CERTIFICATE_CREATED, lambda b: b["certificate_id"] in asked, count=3, timeout=90)
     await wire.wait_for(Topic.CERTIFICATE_REDEEMED, lambda b: b["request_id"] == request_id, timeout=90)
     await wire.quiet(2)
-    assert len([r for r in wire.on(Topic.CERTIFICATE_CREATED) if r.body["certificate_id"] in asked]) == 3
+    created = [r.body for r in wire.on(Topic.CERTIFICATE_CREATED) if r.body["certificate_id"] in asked]
+    assert {body["certificate_id"] for body in created} == asked
+    # Apache Kafka, woken, drops every consumer whose session lapsed while it slept: their offset
+    # commits fail and the purchases come again. A repeat publishes the stored reply again with a
+    # new event id (CONTRACT.md), never a second certificate or another decision
+    for certificate_id in asked:
+        replies = [
+            {k: v for k, v in body.items() if k not in ("event_id", "occurred_at")}
+            for body in created if body["certificate_id"] == certificate_id
+        ]
+        assert all(reply == replies[0] for reply in replies), replies
     assert not [r for r in wire.on(Topic.REDEMPTION_REJECTED) if r.body["request_id"] == request_id]
     for topic in INBOUND_TOPICS:
         assert not wire.on(topic, dead_letters=True), f"{topic} dead-lettered a message"
