@@ -30,6 +30,7 @@ demo: $(STAMP)  ## the whole stack embedded, one certificate walked through its 
 dev: $(STAMP)  ## the whole stack embedded, running until Ctrl-C
 	$(BIN)/giftcert dev
 
+# GIFTCERT_TEST_BROKER=kafka (the default: Apache Kafka, needs java and mvn, else Tansu) or tansu
 test: $(STAMP) chromium  ## every test: unit, integration (real PostgreSQL and broker), end to end, browser; then `make reliability`
 	$(BIN)/pytest -m "not reliability"
 	$(MAKE) --no-print-directory reliability
