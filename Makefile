@@ -4,9 +4,19 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install chromium demo dev test test-unit test-integration reliability bench lint typecheck asyncapi openapi clean
+.PHONY: fonts install chromium demo dev test test-unit test-integration reliability bench lint typecheck asyncapi openapi clean
 
-$(STAMP): pyproject.toml
+# The fonts the PDFs embed (libs/giftcert/rendering/fonts.py); installed when missing and we are root (CI).
+FONT_PACKAGES := fonts-noto-core fonts-droid-fallback fonts-nanum
+FONT_FILES    := /usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf \
+                 /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf /usr/share/fonts/truetype/nanum/NanumGothic.ttf
+
+fonts:
+	@if ls $(FONT_FILES) >/dev/null 2>&1 || [ -n "$$GIFTCERT_FONT_DIRS" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $(FONT_PACKAGES); \
+	else echo "the PDFs need the fonts: sudo apt-get install $(FONT_PACKAGES) (or set GIFTCERT_FONT_DIRS)" >&2; exit 1; fi
+
+$(STAMP): pyproject.toml | fonts
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -20,6 +30,7 @@ demo: $(STAMP)  ## the whole stack embedded, one certificate walked through its 
 dev: $(STAMP)  ## the whole stack embedded, running until Ctrl-C
 	$(BIN)/giftcert dev
 
+# GIFTCERT_TEST_BROKER=kafka (the default: Apache Kafka, needs java and mvn, else Tansu) or tansu
 test: $(STAMP) chromium  ## every test: unit, integration (real PostgreSQL and broker), end to end, browser; then `make reliability`
 	$(BIN)/pytest -m "not reliability"
 	$(MAKE) --no-print-directory reliability

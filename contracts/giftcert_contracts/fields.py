@@ -29,6 +29,8 @@ Actor = Annotated[str, Field(min_length=1, max_length=200, pattern=_ONE_LINE)]
 PersonalMessage = Annotated[str, Field(max_length=500, pattern=_LINES)]
 Segment = Annotated[str, Field(min_length=1, max_length=64, pattern=_ONE_LINE)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ONE_LINE)]
+LocaleTag = Annotated[str, Field(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+"""BCP 47 (`de`, `de-AT`, `zh-Hant-TW`): a language and optional script, region and variants."""
 CodeLast4 = Annotated[str, Field(min_length=4, max_length=4)]
 Detail = Annotated[str, Field(max_length=1000)]
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

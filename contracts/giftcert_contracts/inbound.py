@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from giftcert_contracts.fields import (
     Actor,
     ExternalId,
+    LocaleTag,
     Person,
     PersonalMessage,
     Reason,
@@ -38,6 +39,8 @@ class PurchaseRequested(InboundMessage):
     segment: Segment | None = None
     channel: Channel
     requested_at: Timestamp
+    locale: LocaleTag | None = None
+    """v2: the recipient's language and formats for the email and PDF; default the workspace's."""
 
 
 class PaymentCompleted(InboundMessage):

@@ -8,7 +8,7 @@ import pytest
 
 from giftcert.delivery.email import send_certificate_emails
 from giftcert.delivery.pdf import store_certificate_pdfs
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.smtp import MailServerUnavailable
 from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import CertificateActivated, CertificateSent, PdfReady

@@ -142,3 +142,49 @@ async def test_an_unreadable_purchase_is_refused_as_invalid_and_decided_anew_onc
     assert await outbox.events(shop) == [refused, created]
 
 
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "named"),
+    [("recipient", "Ana 🎁", "'🎁' (U+1F381)"), ("purchaser", "Bob \u0378", "(U+0378)"),
+     ("message", "Happy birthday 🎂\nSee you", "'🎂' (U+1F382)"), ("message", "right\u202eleft", "(U+202E)")],
+)
+async def test_a_purchase_with_a_character_no_font_prints_is_refused_as_invalid_naming_it(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str, field: str, text: str, named: str
+) -> None:
+    """An emoji, an unassigned code point or a bidi override would print as a box, or reorder the
+    page: refused before a certificate exists, on the one rule every door goes through."""
+    changes: dict[str, Any] = (
+        {"message": text} if field == "message" else {field: {"name": text, "email": f"{field}@example.com"}}
+    )
+    request = purchase(shop, clock, **changes)
+    reply = await create_certificate(request, new_uow(), clock)
+    assert isinstance(reply, PurchaseRejected)
+    assert reply.reason == "invalid"
+    assert named in reply.detail
+    assert await stored(new_uow, shop, request.certificate_id) is None
+
+
+SCRIPTS = {
+    "latin": "Zoë Müller-Łukasiewicz", "greek": "Δήμητρα Παπαδοπούλου", "cyrillic": "Дарья Иванова",
+    "arabic": "سارة الأحمد", "hebrew": "נועה כהן", "devanagari": "प्रिया शर्मा", "thai": "สมชาย ใจดี",
+    "chinese": "王小明", "japanese": "さくら 山田", "korean": "김민준",
+}
+
+
+@pytest.mark.parametrize("name", SCRIPTS.values(), ids=SCRIPTS.keys())
+async def test_a_name_in_any_script_the_fonts_cover_is_accepted(
+    new_uow: NewUnitOfWork, clock: FixedClock, shop: str, name: str
+) -> None:
+    request = purchase(shop, clock, recipient={"name": name, "email": "r@example.com"}, message=f"{name} ♥")
+    assert isinstance(await create_certificate(request, new_uow(), clock), CertificateCreated)
+
+
+async def test_the_locale_a_purchase_names_is_kept_with_its_certificate(
+    new_uow: NewUnitOfWork, clock: FixedClock, shop: str
+) -> None:
+    named, unnamed = purchase(shop, clock, locale="de-AT"), purchase(shop, clock)
+    for request in (named, unnamed):
+        assert isinstance(await create_certificate(request, new_uow(), clock), CertificateCreated)
+    assert (await stored_certificate(new_uow, shop, named.certificate_id)).locale == "de-AT"
+    assert (await stored_certificate(new_uow, shop, unnamed.certificate_id)).locale is None

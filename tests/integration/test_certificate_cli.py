@@ -409,3 +409,14 @@ async def test_workspace_set_turns_the_activation_email_off_and_on(database_url:
     assert "send_activation_email: False" in off.stdout
     on = await giftcert(database_url, "workspace", "set", workspace, "--activation-email")
     assert "send_activation_email: True" in on.stdout
+
+
+async def test_workspace_set_sets_the_default_locale_and_refuses_one_that_is_no_bcp_47_tag(
+    database_url: str, workspace: str
+) -> None:
+    assert "locale: en" in (await giftcert(database_url, "workspace", "set", workspace)).stdout
+    german = await giftcert(database_url, "workspace", "set", workspace, "--locale", "de-AT")
+    assert german.exit_code == 0, german.output
+    assert "locale: de-AT" in german.stdout
+    refused = await giftcert(database_url, "workspace", "set", workspace, "--locale", "deutsch!")
+    assert refused.exit_code != 0

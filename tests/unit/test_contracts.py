@@ -61,6 +61,7 @@ PURCHASE = {
     "segment": "alps",
     "channel": "portal",
     "requested_at": WHEN,
+    "locale": "de-AT",
 }
 PAYMENT = {
     "workspace_id": "alpine-tours",
@@ -98,7 +99,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     CheckExpiries: TICK,
 }
 # The contract's inbound table: every field but the ones it calls optional is required.
-OPTIONAL = {PurchaseRequested: {"message", "segment"}, RedeemCertificate: {"segment", "amount"}}
+OPTIONAL = {PurchaseRequested: {"message", "segment", "locale"}, RedeemCertificate: {"segment", "amount"}}
 # (model, path to the field) for every Money the inbound messages carry
 AMOUNTS = [(PurchaseRequested, ("amount",)), (PaymentCompleted, ("amount",))]
 MONEY_FIELDS = [*AMOUNTS, (RedeemCertificate, ("order_total",))]
@@ -148,6 +149,12 @@ def _id(value: object) -> str | None:
 
 
 # --- inbound: what is accepted ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["", "deutsch!", "de_AT", "x", "de-" + "a" * 40])
+def test_a_purchase_request_with_a_locale_that_is_no_bcp_47_tag_is_refused(locale: str) -> None:
+    with pytest.raises(ValidationError):
+        PurchaseRequested.model_validate(PURCHASE | {"locale": locale})
 
 
 @pytest.mark.parametrize("model", EXAMPLES, ids=_name)

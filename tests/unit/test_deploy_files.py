@@ -1,5 +1,5 @@
 """The production files, checked without a Docker engine: docker-compose.yml runs every service of the
-CLI on Apache Kafka (KRaft) and PostgreSQL after the migrations, with settings the code knows, from the
+CLI on Apache Kafka (three KRaft nodes) and PostgreSQL after the migrations, with settings the code knows, from the
 one image deploy/Dockerfile builds."""
 
 import json
@@ -15,6 +15,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from giftcert.embedded.kafka import KAFKA_VERSION
 from giftcert.settings import Settings
 from giftcert_services.app import SERVICES
 
@@ -24,6 +25,7 @@ COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)["services"]
 DOCKERFILE = (ROOT / "deploy" / "Dockerfile").read_text()
 GIFTCERT_CONTAINERS = ("migrate", *SERVICES, "api")
+KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
 
 
 def command_line(name: str) -> str:
@@ -72,11 +74,12 @@ def test_every_giftcert_container_runs_the_one_image_built_from_deploy_dockerfil
 def test_workers_wait_for_migrations_and_healthy_backends(name: str) -> None:
     depends = COMPOSE[name]["depends_on"]
     assert depends["migrate"] == {"condition": "service_completed_successfully"}
-    assert depends["kafka"] == {"condition": "service_healthy"}
+    for kafka in KAFKA_NODES:
+        assert depends[kafka] == {"condition": "service_healthy"}
+        assert "kafka-broker-api-versions" in str(COMPOSE[kafka]["healthcheck"]["test"])
     assert depends["postgres"] == {"condition": "service_healthy"}
     assert COMPOSE["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
     assert "pg_isready" in str(COMPOSE["postgres"]["healthcheck"]["test"])
-    assert "kafka-broker-api-versions" in str(COMPOSE["kafka"]["healthcheck"]["test"])
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -92,16 +95,38 @@ def test_the_migration_runs_once() -> None:
     assert "deploy" not in COMPOSE["migrate"]
 
 
-def test_kafka_runs_in_kraft_mode_from_the_official_image() -> None:
-    kafka = COMPOSE["kafka"]
+@pytest.mark.parametrize("name", KAFKA_NODES)
+def test_kafka_runs_in_kraft_mode_from_the_official_image_of_the_version_the_tests_run(name: str) -> None:
+    kafka = COMPOSE[name]
     env = kafka["environment"]
-    assert kafka["image"] == "apache/kafka:4.1.1"
+    assert kafka["image"] == f"apache/kafka:{KAFKA_VERSION}"
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert "ZOOKEEPER" not in str(kafka).upper()
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # the services create theirs
-    bootstrap = COMPOSE["ledger"]["environment"]["GIFTCERT_KAFKA_BOOTSTRAP_SERVERS"]
-    assert f"PLAINTEXT://{bootstrap}" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
-    assert f"kafka-data:{env['KAFKA_LOG_DIRS']}" in kafka["volumes"]  # the image's default dir is under /tmp
+    bootstrap = COMPOSE["ledger"]["environment"]["GIFTCERT_KAFKA_BOOTSTRAP_SERVERS"].split(",")
+    [advertised] = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert advertised.removeprefix("PLAINTEXT://") in bootstrap
+    assert env["KAFKA_NODE_ID"] == name.removeprefix("kafka-")
+    assert f"{name}-data:{env['KAFKA_LOG_DIRS']}" in kafka["volumes"]  # the image's default dir is under /tmp
+
+
+def test_three_kafka_nodes_form_one_quorum_and_keep_two_copies_in_sync_of_everything() -> None:
+    """What tests/integration/test_kafka_cluster.py proves on the embedded cluster: replication
+    factor 3, `min.insync.replicas=2` and producers with acks=all, so one node may be lost."""
+    envs = [COMPOSE[name]["environment"] for name in KAFKA_NODES]
+    assert len({env["CLUSTER_ID"] for env in envs}) == 1
+    voters = {f"{name.removeprefix('kafka-')}@{name}:9093" for name in KAFKA_NODES}
+    for env in envs:
+        assert set(env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters
+        assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        for topic in ("DEFAULT", "OFFSETS_TOPIC", "TRANSACTION_STATE_LOG", "SHARE_COORDINATOR_STATE_TOPIC"):
+            assert env[f"KAFKA_{topic}_REPLICATION_FACTOR"] == "3", topic
+        for topic in ("TRANSACTION_STATE_LOG", "SHARE_COORDINATOR_STATE_TOPIC"):
+            assert env[f"KAFKA_{topic}_MIN_ISR"] == "2", topic
+    giftcert = COMPOSE["ledger"]["environment"]
+    assert giftcert["GIFTCERT_TOPIC_REPLICATION_FACTOR"] == "3"
+    assert giftcert["GIFTCERT_KAFKA_ACKS"] == "all"
+    assert len(giftcert["GIFTCERT_KAFKA_BOOTSTRAP_SERVERS"].split(",")) == len(KAFKA_NODES)
 
 
 def test_postgres_18_keeps_its_data_on_a_volume() -> None:

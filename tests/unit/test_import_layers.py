@@ -3,6 +3,7 @@
 Bottom to top (README, Layout):
   clock, metrics, pacing  tools any layer may use; they import nothing of ours
   domain      money, codes, the certificate and its rules, the reports' figures
+  locales     gettext catalogs and Babel's formats for a locale
   rendering   the certificate and sales-report PDFs, from domain values
   mail        composing and sending email, from domain values
   messaging   what the inbox and outbox hold (keys, rows, lanes), trace context; no SQL
@@ -26,6 +27,7 @@ LIBS = Path(__file__).resolve().parents[2] / "libs" / "giftcert"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("clock", "metrics", "pacing"),
     ("domain",),
+    ("locales",),
     ("rendering",),
     ("mail",),
     ("messaging",),

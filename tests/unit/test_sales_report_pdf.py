@@ -16,16 +16,14 @@ from reportlab.lib.colors import Color
 from giftcert.domain.reports import AmountPopularity, MonthRevenue, SalesReport
 from giftcert.rendering.sales_report_pdf import (
     AMOUNT_BAR,
-    AMOUNTS_TITLE,
     FUNNEL_BAR,
-    FUNNEL_TITLE,
     REVENUE_BAR,
-    REVENUE_TITLE,
     STATUS_BAR,
-    STATUS_TITLE,
     render_sales_report_pdf,
 )
+from tests.pdf_text import lines
 
+TITLES = ("Revenue per month (EUR)", "Certificates by status", "Most popular amounts", "Redemption funnel")
 REPORT = SalesReport(
     workspace_id="ws-alpine",
     currency="EUR",
@@ -67,7 +65,7 @@ def _reader(report: SalesReport) -> PdfReader:
 
 
 def _text(report: SalesReport) -> str:
-    return "\n".join(page.extract_text() for page in _reader(report).pages)
+    return "\n".join(line.text for line in lines(render_sales_report_pdf(report, workspace_name="Alpine Tours")))
 
 
 def _bars_by_colour(report: SalesReport) -> Counter[tuple[float, float, float]]:
@@ -102,14 +100,14 @@ def test_the_report_is_one_page() -> None:
 
 def test_every_chart_has_a_title_in_the_text() -> None:
     text = _text(REPORT)
-    for title in (REVENUE_TITLE, STATUS_TITLE, AMOUNTS_TITLE, FUNNEL_TITLE):
+    for title in TITLES:
         assert title in text
 
 
 def test_the_page_names_the_workspace_and_the_period() -> None:
     text = _text(REPORT)
     assert "Alpine Tours" in text
-    assert "01 January 2025 to 30 April 2025" in text
+    assert "January 1, 2025 to April 30, 2025 (UTC)" in text
 
 
 def test_months_are_labelled_on_the_revenue_chart() -> None:
@@ -120,16 +118,16 @@ def test_months_are_labelled_on_the_revenue_chart() -> None:
 
 def test_key_figures_are_shown_with_the_currency() -> None:
     text = _text(REPORT)
-    assert "EUR 400.00 from 6 certificates paid" in text  # 150 + 0 + 200 + 50, 2 + 0 + 3 + 1
-    assert "EUR 1,234.50" in text  # outstanding liability
-    assert "EUR 50.00" in text  # breakage, and the most popular amount
+    assert "€400.00 from 6 certificates paid" in text  # 150 + 0 + 200 + 50, 2 + 0 + 3 + 1
+    assert "€1,234.50" in text  # outstanding liability
+    assert "€50.00" in text  # breakage, and the most popular amount
     assert "33.3%" in text  # redemption rate 2 / 6
     assert "12.5 days" in text
 
 
 def test_popular_amounts_are_labelled_with_their_formatted_amount() -> None:
     text = _text(REPORT)
-    for amount in ("EUR 50.00", "EUR 100.00", "EUR 25.00"):
+    for amount in ("€50.00", "€100.00", "€25.00"):
         assert amount in text
 
 
@@ -161,7 +159,7 @@ def test_the_same_report_renders_to_the_same_bytes() -> None:
 
 def test_a_period_without_sales_renders_with_titles_and_no_bars() -> None:
     text = _text(EMPTY)
-    for title in (REVENUE_TITLE, STATUS_TITLE, AMOUNTS_TITLE, FUNNEL_TITLE):
+    for title in TITLES:
         assert title in text
     assert "No certificates paid in this period" in text
     assert "n/a" in text  # no redemption rate without activations
@@ -179,3 +177,21 @@ def test_any_number_of_months_fits_on_one_page(months: int) -> None:
 
 def test_a_workspace_name_outside_latin_1_still_renders() -> None:
     assert render_sales_report_pdf(REPORT, workspace_name="Tours 東京 ✈").startswith(b"%PDF")
+
+
+GERMAN = [
+    "Verkaufsbericht", "1. Januar 2025 bis 30. April 2025 (UTC), Beträge in EUR",
+    "400,00\xa0€ aus 6 bezahlten Gutscheinen", "33,3\xa0%", "12,5 Tage", "Jan. 2025", "Umsatz pro Monat (EUR)",
+    "Eingelöst",
+]
+JAPANESE = [  # full-width brackets and tilde, as Japanese is written
+    "売上レポート", "2025年1月1日～2025年4月30日（UTC）、金額はEUR",  # noqa: RUF001
+    "€400.00（支払い済みギフト券6枚）", "33.3%", "12.5日", "2025年1月", "月別売上（EUR）", "利用済み",  # noqa: RUF001
+]
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("de", GERMAN), ("ja", JAPANESE)])
+def test_the_report_reads_in_the_workspaces_language(locale: str, shown: list[str]) -> None:
+    text = [line.text for line in lines(render_sales_report_pdf(REPORT, workspace_name="Alpine Tours", locale=locale))]
+    for expected in shown:
+        assert any(expected in line for line in text), (expected, text)

@@ -1,4 +1,5 @@
-"""What goes on a certificate's PDF, taken from the certificate and its workspace."""
+"""What a certificate's PDF and emails say, taken once from the certificate and its workspace: the
+renderer and the composer read these fields, not the certificate."""
 
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -16,7 +17,7 @@ def document_id_of(certificate_id: UUID) -> UUID:
 
 def certificate_document(certificate: Certificate, workspace: WorkspaceSettings) -> CertificateDocument:
     if certificate.expires_at is None:
-        raise ValueError("only an activated certificate has a PDF")
+        raise ValueError(f"certificate {certificate.id} is not activated: it has no PDF and no expiry")
     return CertificateDocument(
         workspace_name=workspace.name,
         amount=certificate.amount,
@@ -25,4 +26,5 @@ def certificate_document(certificate: Certificate, workspace: WorkspaceSettings)
         message=certificate.message,
         code=certificate.code,
         expires_at=certificate.expires_at,
+        locale=certificate.locale or workspace.locale,
     )

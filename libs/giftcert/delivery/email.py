@@ -14,11 +14,12 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from giftcert.clock import Clock
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_certificate_email
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
 from giftcert.messaging.trace_context import continuing
@@ -42,22 +43,9 @@ def activation_email(
 ) -> OutgoingEmail:
     """The email that delivers a certificate to its recipient, the same whether the mailer sends it
     on pdf-ready or an operator resends it (`resend_id`: see compose.py)."""
-    if certificate.expires_at is None:
-        raise ValueError(f"certificate {certificate.id} is not activated: there is nothing to send")
     return compose_certificate_email(
-        mail_from=mail_from,
-        to_name=certificate.recipient_name,
-        to_email=certificate.recipient_email,
-        purchaser_name=certificate.purchaser_name,
-        workspace_name=workspace.name,
-        amount=certificate.amount,
-        code=certificate.code,
-        expires_at=certificate.expires_at,
-        message=certificate.message,
-        pdf=pdf,
-        certificate_id=certificate.id,
-        sent_at=sent_at,
-        resend_id=resend_id,
+        certificate_document(certificate, workspace), mail_from=mail_from, to_email=certificate.recipient_email,
+        pdf=pdf, certificate_id=certificate.id, sent_at=sent_at, resend_id=resend_id,
     )
 
 

@@ -13,12 +13,13 @@ import logging
 from datetime import datetime
 
 from giftcert.clock import Clock
+from giftcert.delivery.certificate_document import certificate_document
 from giftcert.delivery.pdf import UnknownCertificateError
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.mail.compose import compose_reminder_email
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
@@ -33,18 +34,9 @@ log = logging.getLogger("giftcert.mail")
 def reminder_email(
     certificate: Certificate, workspace: WorkspaceSettings, *, mail_from: str, sent_at: datetime
 ) -> OutgoingEmail:
-    if certificate.expires_at is None:
-        raise ValueError(f"certificate {certificate.id} is not activated: it does not expire")
     return compose_reminder_email(
-        mail_from=mail_from,
-        to_name=certificate.recipient_name,
-        to_email=certificate.recipient_email,
-        workspace_name=workspace.name,
-        amount=certificate.amount,
-        code=certificate.code,
-        expires_at=certificate.expires_at,
-        certificate_id=certificate.id,
-        sent_at=sent_at,
+        certificate_document(certificate, workspace), mail_from=mail_from, to_email=certificate.recipient_email,
+        certificate_id=certificate.id, sent_at=sent_at,
     )
 
 

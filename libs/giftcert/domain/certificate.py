@@ -65,6 +65,7 @@ class Certificate:
     expired_at: datetime | None = None
     expiring_soon_notified_at: datetime | None = None
     product_id: UUID | None = None
+    locale: str | None = None  # BCP 47, as the purchase named it; None: the workspace's
     balance_minor: int = 0
     """What is left to apply, in the amount's currency (0 until paid)."""
 

@@ -5,7 +5,7 @@ detail for people). Nothing here reads a clock or a store: the caller passes wha
 Details never contain a redemption code.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,10 +37,16 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
     channel: str,
     segment: str | None,
     products: Sequence[Product] = (),
+    printed: Sequence[str | None] = (),
+    first_unprintable: Callable[[str], str | None] = lambda _: None,
 ) -> Refusal | Sale:
     """A workspace without active products sells any amount in its range, and a certificate bought in
     a segment redeems only in it. With products, the purchase must fit one offered to the buyer's
-    segment; the product says whether redemption is restricted to that segment."""
+    segment; the product says whether redemption is restricted to that segment. `printed`: the
+    customer's text the certificate prints (names, message), refused by `refuse_unprintable` with
+    `first_unprintable` (the fonts' rule, rendering/fonts.py, which the ledger passes in)."""
+    if (unprintable := refuse_unprintable(printed, first_unprintable)) is not None:
+        return unprintable
     if channel == "portal" and not workspace.portal_enabled:
         return Refusal("portal_disabled", "the public portal is disabled for this workspace")
     if amount.currency != workspace.currency:
@@ -70,6 +76,19 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
         )
     product = offered[0]
     return Sale(product=product, redeemable_segment=segment if product.segment_restricted_redemption else None)
+
+
+def refuse_unprintable(texts: Sequence[str | None], first_unprintable: Callable[[str], str | None]) -> Refusal | None:
+    """`invalid`, naming the character, when no font of the certificate prints one (an emoji, an
+    unassigned code point, a control character): it would print as a box or not at all."""
+    for text in texts:
+        if text and (character := first_unprintable(text)) is not None:
+            return Refusal(
+                "invalid",
+                f"the certificate cannot print the character {character!r} (U+{ord(character):04X}): "
+                "names and messages may use letters, digits and punctuation of any script, but no emoji",
+            )
+    return None
 
 
 def refuse_payment(certificate: Certificate | None, *, amount: Amount) -> Refusal | None:

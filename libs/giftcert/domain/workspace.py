@@ -28,6 +28,8 @@ class WorkspaceSettings:
     hold_seconds_max: int = 86_400
     refund_validity_days: int = 90
     """How long a certificate past its expiry stays usable after a refund brings value back."""
+    locale: str = "en"
+    """BCP 47: the language and formats of the PDFs and emails of a purchase that names none."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_minor <= self.max_minor:

@@ -29,6 +29,12 @@ class EmbeddedBroker:
         self.process: subprocess.Popen[bytes] | None = None
         self.bootstrap_servers = ""
 
+    name = "Tansu (memory storage)"
+
+    @property
+    def pids(self) -> list[int]:
+        return [] if self.process is None else [self.process.pid]
+
     def start(self, port: int | None = None, *, timeout: float = 20.0) -> str:
         port = port or free_port()
         self.log_dir.mkdir(parents=True, exist_ok=True)

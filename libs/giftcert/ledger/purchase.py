@@ -23,6 +23,7 @@ from giftcert.ledger.payment import PURCHASE_CONSUMER
 from giftcert.ledger.settlement import reject_as_unknown, settle_payment
 from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
+from giftcert.rendering.fonts import first_unprintable
 from giftcert.store.activity import ActivityEntry
 from giftcert_contracts.fields import WorkspaceId
 from giftcert_contracts.inbound import PurchaseRequested
@@ -85,6 +86,8 @@ async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) ->
         channel=command.channel,
         segment=command.segment,
         products=await uow.products.of_workspace(command.workspace_id),
+        printed=(command.purchaser.name, command.recipient.name, command.message),
+        first_unprintable=first_unprintable,
     )
     if isinstance(sale, Refusal):
         return PurchaseRejected(
@@ -107,6 +110,7 @@ async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) ->
         recipient_name=command.recipient.name,
         recipient_email=command.recipient.email,
         message=command.message,
+        locale=command.locale,
         expiry_days=workspace.expiry_days,
         created_at=now,
     )

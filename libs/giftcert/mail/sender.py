@@ -6,7 +6,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.smtp import SmtpSecurity, SmtpSessions, send_email
 
 SendEmail = Callable[[OutgoingEmail], Awaitable[None]]

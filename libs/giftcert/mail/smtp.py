@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import aiosmtplib
 
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 
 TEMPORARY_FAILURE = 400
 PERMANENT_FAILURE = 500

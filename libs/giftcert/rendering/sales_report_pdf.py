@@ -1,7 +1,9 @@
 """The sales report as one A4 page: title, period, the key figures, and four charts drawn with
 reportlab's own chart library, so the charts are vector shapes and their titles real text.
 
-Rendered deterministically (`invariant=1`): the same report gives the same bytes. Each chart's bars
+In the workspace's language (`locale`): its catalog's words, Babel's money, dates and numbers, and
+the faces of fonts.py for any script. Rendered deterministically (`invariant=1`): the same report
+gives the same bytes. Each chart's bars
 have a colour of their own, which is also how a reader (or a test) tells the charts' bars apart.
 An empty period draws axes with zero bars and says so where a chart would have nothing to show.
 """
@@ -11,6 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal, format_percent
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.renderPDF import draw as draw_drawing
 from reportlab.graphics.shapes import Drawing, String
@@ -20,7 +24,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.money import Amount
 from giftcert.domain.reports import SalesReport
-from giftcert.rendering.standard_fonts import printable
+from giftcert.locales import Language, language
+from giftcert.rendering.fonts import font_for
+from giftcert.rendering.lines import draw_line
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
 
 INK = HexColor("#1d2b3a")
@@ -30,10 +36,6 @@ STATUS_BAR = HexColor("#3b7dc0")
 AMOUNT_BAR = HexColor("#4a9a5c")
 FUNNEL_BAR = HexColor("#8a5cc0")
 
-REVENUE_TITLE = "Revenue per month"
-STATUS_TITLE = "Certificates by status"
-AMOUNTS_TITLE = "Most popular amounts"
-FUNNEL_TITLE = "Redemption funnel"
 
 MARGIN = 48
 TITLE_SIZE = 11
@@ -50,27 +52,38 @@ class _Box:
     height: float
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+def _status_name(status: str, words: Language) -> str:
+    names = {
+        "pending": words.gettext("Pending"), "active": words.gettext("Active"), "redeemed": words.gettext("Redeemed"),
+        "voided": words.gettext("Voided"), "expired": words.gettext("Expired"),
+    }
+    return names.get(status, status)
 
 
-def _days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} days"
+def _one_decimal(pattern: str) -> str:
+    """The locale's percent pattern (`#,##0 %`) with one decimal (`#,##0.0 %`)."""
+    return pattern.replace("#0", "#0.0", 1)
 
 
-def _key_figures(report: SalesReport) -> list[tuple[str, str]]:
+def _key_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
     def money(minor: int) -> str:
-        return Amount(minor, report.currency).formatted()
+        return words.money(Amount(minor, report.currency))
 
     revenue = sum(month.revenue_minor for month in report.revenue_by_month)
     sold = sum(month.certificates for month in report.revenue_by_month)
+    rate, days = report.redemption_rate, report.average_days_to_redemption
+    missing = words.gettext("n/a")
     return [
-        ("Revenue", f"{money(revenue)} from {sold} certificates paid"),
-        ("Certificates created", str(report.created)),
-        ("Redemption rate", _percent(report.redemption_rate)),
-        ("Average time to redemption", _days(report.average_days_to_redemption)),
-        ("Outstanding liability (active now)", money(report.outstanding_liability_minor)),
-        ("Breakage (expired in the period)", money(report.breakage_minor)),
+        (words.gettext("Revenue"), words.gettext("{amount} from {count} certificates paid").format(
+            amount=money(revenue), count=format_decimal(sold, locale=words.locale))),
+        (words.gettext("Certificates created"), format_decimal(report.created, locale=words.locale)),
+        (words.gettext("Redemption rate"),
+         missing if rate is None else format_percent(rate, _one_decimal(words.locale.percent_formats[None].pattern),
+                                                     locale=words.locale)),
+        (words.gettext("Average time to redemption"), missing if days is None else words.gettext("{days} days").format(
+            days=format_decimal(round(days, 1), "#,##0.0", locale=words.locale))),
+        (words.gettext("Outstanding liability (active now)"), money(report.outstanding_liability_minor)),
+        (words.gettext("Breakage (expired in the period)"), money(report.breakage_minor)),
     ]
 
 
@@ -84,15 +97,19 @@ def _value_axis_range(values: Sequence[float]) -> tuple[float, float]:
     return step * math.ceil(top / step), float(step)
 
 
-def _titled(box: _Box, title: str) -> Drawing:
-    drawing = Drawing(box.width, box.height)
-    drawing.add(String(0, box.height - TITLE_SIZE, title, fontName="Helvetica-Bold", fontSize=TITLE_SIZE,
-                       fillColor=INK))
-    return drawing
+def _titled(box: _Box) -> Drawing:
+    """A chart's drawing, with room at the top for its title: text of any script, drawn on the page
+    by `_draw_title` (a drawing's strings take one font and no shaping)."""
+    return Drawing(box.width, box.height)
+
+
+def _draw_title(canvas: Canvas, box: _Box, title: str) -> None:
+    canvas.setFillColor(INK)
+    draw_line(canvas, title, box.x, box.y + box.height - TITLE_SIZE, size=TITLE_SIZE, bold=True)
 
 
 def _note(drawing: Drawing, box: _Box, text: str) -> None:
-    drawing.add(String(box.width / 2, box.height / 2, text, textAnchor="middle", fontName="Helvetica-Oblique",
+    drawing.add(String(box.width / 2, box.height / 2, text, textAnchor="middle", fontName=font_for(text),
                        fontSize=9, fillColor=MUTED))
 
 
@@ -104,13 +121,13 @@ def _style_axes(chart: VerticalBarChart | HorizontalBarChart, values: Sequence[f
     chart.valueAxis.labelTextFormat = label_format
     chart.valueAxis.labels.fontSize = 7
     chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.fontName = font_for("".join(chart.categoryAxis.categoryNames))
     chart.strokeColor = None
     chart.fillColor = None
 
 
 def _bar_chart(
     box: _Box,
-    title: str,
     categories: Sequence[str],
     values: Sequence[float],
     colour: Color,
@@ -119,7 +136,7 @@ def _bar_chart(
     bar_labels: bool = True,
     slanted_labels: bool = False,
 ) -> Drawing:
-    drawing = _titled(box, title)
+    drawing = _titled(box)
     chart = VerticalBarChart()
     chart.x, chart.y = 40, 40 if slanted_labels else 24
     chart.width, chart.height = box.width - 50, box.height - chart.y - TITLE_SIZE - 16
@@ -139,10 +156,10 @@ def _bar_chart(
     return drawing
 
 
-def _popular_amounts_chart(report: SalesReport, box: _Box) -> Drawing:
-    drawing = _titled(box, AMOUNTS_TITLE)
+def _popular_amounts_chart(report: SalesReport, box: _Box, words: Language) -> Drawing:
+    drawing = _titled(box)
     if not report.popular_amounts:
-        _note(drawing, box, "No certificates paid in this period")
+        _note(drawing, box, words.gettext("No certificates paid in this period"))
         return drawing
     popular = list(reversed(report.popular_amounts))  # a horizontal chart draws its first category lowest
     values = [float(p.certificates) for p in popular]
@@ -150,7 +167,7 @@ def _popular_amounts_chart(report: SalesReport, box: _Box) -> Drawing:
     chart.x, chart.y = 90, 20
     chart.width, chart.height = box.width - 110, box.height - chart.y - TITLE_SIZE - 16
     chart.data = [values]
-    chart.categoryAxis.categoryNames = [Amount(p.amount_minor, report.currency).formatted() for p in popular]
+    chart.categoryAxis.categoryNames = [words.money(Amount(p.amount_minor, report.currency)) for p in popular]
     _style_axes(chart, values, "%d")
     chart.bars[0].fillColor = AMOUNT_BAR
     chart.bars[0].strokeColor = None
@@ -161,13 +178,12 @@ def _popular_amounts_chart(report: SalesReport, box: _Box) -> Drawing:
     return drawing
 
 
-def _revenue_chart(report: SalesReport, box: _Box) -> Drawing:
+def _revenue_chart(report: SalesReport, box: _Box, words: Language) -> Drawing:
     digits = MINOR_UNIT_DIGITS.get(report.currency, 2)
     months = report.revenue_by_month
     return _bar_chart(
         box,
-        f"{REVENUE_TITLE} ({report.currency})",
-        [f"{m.month:%b %Y}" for m in months],
+        [format_skeleton("yMMM", m.month, locale=words.locale) for m in months],
         [m.revenue_minor / 10**digits for m in months],
         REVENUE_BAR,
         label_format="%.0f",
@@ -176,28 +192,26 @@ def _revenue_chart(report: SalesReport, box: _Box) -> Drawing:
     )
 
 
-def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str) -> float:
+def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str, words: Language) -> float:
     """Title, period and key figures from the top of the page down; returns where they end."""
     width, height = A4
     canvas.setFillColor(MUTED)
-    canvas.setFont("Helvetica", 11)
-    canvas.drawString(MARGIN, height - MARGIN, printable(workspace_name)[:90])
+    draw_line(canvas, workspace_name[:90], MARGIN, height - MARGIN, size=11)  # any script: fonts.py
     canvas.setFillColor(INK)
-    canvas.setFont("Helvetica-Bold", 22)
-    canvas.drawString(MARGIN, height - MARGIN - 28, "Sales report")
-    canvas.setFont("Helvetica", 11)
-    period = f"{report.start:%d %B %Y} to {report.end:%d %B %Y} (UTC), figures in {report.currency}"
-    canvas.drawString(MARGIN, height - MARGIN - 46, period)
+    draw_line(canvas, words.gettext("Sales report"), MARGIN, height - MARGIN - 28, size=22, bold=True)
+    period = words.gettext("{start} to {end} (UTC), figures in {currency}").format(
+        start=format_date(report.start, "long", locale=words.locale),
+        end=format_date(report.end, "long", locale=words.locale), currency=report.currency,
+    )
+    draw_line(canvas, period, MARGIN, height - MARGIN - 46, size=11)
     y: float = height - MARGIN - 72
     canvas.setLineWidth(0.5)
     canvas.setStrokeColor(MUTED)
-    for label, value in _key_figures(report):
-        canvas.setFont("Helvetica", 10)
+    for label, value in _key_figures(report, words):
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, y, label)
+        draw_line(canvas, label, MARGIN, y, size=10)
         canvas.setFillColor(INK)
-        canvas.setFont("Helvetica-Bold", 10)
-        canvas.drawRightString(width - MARGIN, y, printable(value))
+        draw_line(canvas, value, width - MARGIN, y, size=10, bold=True, align="right")
         canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
         y -= 16
     return y
@@ -216,24 +230,31 @@ def _chart_boxes(top: float) -> tuple[_Box, _Box, _Box, _Box]:
     )
 
 
-def render_sales_report_pdf(report: SalesReport, *, workspace_name: str) -> bytes:
+def render_sales_report_pdf(report: SalesReport, *, workspace_name: str, locale: str | None = None) -> bytes:
+    """`locale`: the workspace's (BCP 47); English when none."""
+    words = language(locale)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
-    canvas.setTitle("Sales report")
-    canvas.setAuthor(printable(workspace_name))
-    charts_top = _draw_header(canvas, report, workspace_name) - 12
+    canvas.setTitle(words.gettext("Sales report"))
+    canvas.setAuthor(workspace_name)
+    charts_top = _draw_header(canvas, report, workspace_name, words) - 12
     revenue, status, funnel, amounts = _chart_boxes(charts_top)
-    statuses = list(report.certificates_by_status.items())
+    statuses = [(_status_name(s, words), n) for s, n in report.certificates_by_status.items()]
+    funnel_steps = [words.gettext("Created"), words.gettext("Activated"), words.gettext("Redeemed")]
+    status_title, funnel_title = words.gettext("Certificates by status"), words.gettext("Redemption funnel")
     drawings = (
-        (revenue, _revenue_chart(report, revenue)),
-        (status, _bar_chart(status, STATUS_TITLE, [s for s, _ in statuses], [float(n) for _, n in statuses],
-                            STATUS_BAR)),
-        (funnel, _bar_chart(funnel, FUNNEL_TITLE, ["Created", "Activated", "Redeemed"],
-                            [float(report.created), float(report.activated), float(report.redeemed)], FUNNEL_BAR)),
-        (amounts, _popular_amounts_chart(report, amounts)),
+        (revenue, words.gettext("Revenue per month ({currency})").format(currency=report.currency),
+         _revenue_chart(report, revenue, words)),
+        (status, status_title, _bar_chart(status, [s for s, _ in statuses],
+                                          [float(n) for _, n in statuses], STATUS_BAR)),
+        (funnel, funnel_title, _bar_chart(funnel, funnel_steps,
+                                          [float(report.created), float(report.activated), float(report.redeemed)],
+                                          FUNNEL_BAR)),
+        (amounts, words.gettext("Most popular amounts"), _popular_amounts_chart(report, amounts, words)),
     )
-    for box, drawing in drawings:
+    for box, title, drawing in drawings:
         draw_drawing(drawing, canvas, box.x, box.y)
+        _draw_title(canvas, box, title)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

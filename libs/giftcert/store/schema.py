@@ -54,6 +54,7 @@ workspaces = Table(
     Column("hold_seconds_default", Integer, nullable=False, server_default="900"),
     Column("hold_seconds_max", Integer, nullable=False, server_default="86400"),
     Column("refund_validity_days", Integer, nullable=False, server_default="90"),
+    Column("locale", String(35), nullable=False, server_default="en"),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
 )
@@ -86,6 +87,7 @@ certificates = Table(
     Column("product_id", Uuid),
     Column("balance_minor", BigInteger),
     # NULL on rows from before migration 0011: v1's status says the balance (store/certificates.py)
+    Column("locale", String(35)),
     UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
     Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
     Index("certificates_created_idx", "workspace_id", "created_at", "id"),

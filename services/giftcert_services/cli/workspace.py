@@ -8,7 +8,7 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, RedemptionMode, WorkspaceSettings
-from giftcert_contracts.fields import Name, WorkspaceId
+from giftcert_contracts.fields import LocaleTag, Name, WorkspaceId
 from giftcert_contracts.money import CurrencyCode
 from giftcert_services.cli.database_access import run_with_database
 from giftcert_services.runtime.bootstrap import Dependencies
@@ -74,6 +74,9 @@ def set_workspace(
     refund_validity_days: int | None = typer.Option(
         None, min=1, max=REFUND_VALIDITY_DAYS_LIMIT, help="Days an expired certificate is usable again after a refund."
     ),
+    locale: str | None = typer.Option(
+        None, help="BCP 47 locale of PDFs and emails when a purchase names none (en, de-AT, ja...).",
+    ),
 ) -> None:
     """Create or update WORKSPACE; options not given keep their value (or the default)."""
     workspace_id = _valid(WorkspaceId, workspace_id, "WORKSPACE")
@@ -81,6 +84,8 @@ def set_workspace(
         name = _valid(Name, name, "--name")
     if currency is not None:
         currency = _valid(CurrencyCode, currency, "--currency")
+    if locale is not None:
+        locale = _valid(LocaleTag, locale, "--locale")
     options = {
         "name": name, "portal_enabled": portal, "currency": currency, "min_minor": min_minor,
         "max_minor": max_minor, "expiry_days": expiry_days, "reminder_days": reminder_days,
@@ -88,6 +93,7 @@ def set_workspace(
         "redemption_mode": None if redemption_mode is None else _mode(redemption_mode),
         "hold_seconds_default": hold_seconds_default, "hold_seconds_max": hold_seconds_max,
         "refund_validity_days": refund_validity_days,
+        "locale": locale,
     }
     updated = run_with_database(
         lambda deps: _set(deps, workspace_id, {k: v for k, v in options.items() if v is not None})

@@ -15,6 +15,7 @@ from giftcert_contracts.topics import Topic
 from giftcert_services.runtime.decoding import json_or_bytes
 from giftcert_services.runtime.kafka_security import aiokafka_options
 from giftcert_services.runtime.shutdown import stop_consumer
+from giftcert_services.runtime.topics import topic_names
 
 
 @dataclass
@@ -32,7 +33,8 @@ class Received:
 
 
 class Wire:
-    """A producer for inbound topics and a group-less reader of every topic and dead-letter topic.
+    """A producer for inbound topics and a group-less reader of every topic and dead-letter topic
+    of the plan (giftcert_services.runtime.topics).
     `listener`, when given, sees each record as it arrives (the demo prints them)."""
 
     def __init__(self, settings: Settings, listener: Callable[[Received], None] | None = None) -> None:
@@ -42,7 +44,9 @@ class Wire:
         self._arrived = asyncio.Condition()
         connection = aiokafka_options(settings)
         self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **connection)
-        watched = [settings.topic(t) for t in Topic] + [settings.dead_letter_topic(t) for t in Topic]
+        # the planned topics only: Apache Kafka (topics not created on demand) knows no others, and
+        # a consumer subscribed to a missing topic fails its start
+        watched = topic_names(settings)
         self._consumer = AIOKafkaConsumer(
             *watched,
             bootstrap_servers=settings.kafka_bootstrap_servers,

@@ -5,11 +5,12 @@ One plan (`topic_plan`) serves both the workers, which create what is missing wh
 `giftcert topics create`). Topics that exist already are never altered: their partitions and
 configs may have been tuned on purpose, and changing a partition count moves keys between partitions."""
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
 from giftcert.settings import Settings
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
@@ -95,9 +96,27 @@ async def create_topics(settings: Settings) -> CreatedTopics:
             else:
                 error = for_code(error_code)
                 raise error(f"creating topic {name}: {error_message or error.description}")
+        await _until_visible(admin, created)
         return CreatedTopics(created=created, existing=existing)
     finally:
         await admin.close()
+
+
+async def _until_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
+    """Apache Kafka answers CreateTopics once its controller has the topics; the broker asked next
+    may still report them without partitions for a moment (Tansu never does). Created means usable:
+    wait until the metadata shows each with its partitions, each with a leader."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while names:
+        described = await admin.describe_topics(names)
+        names = [
+            topic["topic"] for topic in described
+            if topic["error_code"] or not topic["partitions"] or any(p["leader"] < 0 for p in topic["partitions"])
+        ]
+        if names and asyncio.get_running_loop().time() > deadline:
+            raise KafkaTimeoutError(f"created topics not in the metadata after {timeout}s: {', '.join(names)}")
+        if names:
+            await asyncio.sleep(0.05)
 
 
 def _topic_errors(response: object) -> list[tuple[str, int, str | None]]:

@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from giftcert.mail.mime import OutgoingEmail
+from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.mail.sender import SendEmail
 from giftcert.settings import Settings
 

@@ -1,0 +1,97 @@
+"""The catalogs: every message of the source translated in every supported language, with the same
+placeholders, each language's glossary term for the gift certificate used wherever English says it;
+and Babel's formats of money and dates per locale."""
+
+import re
+import string
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from giftcert.delivery.certificate_document import certificate_document
+from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.money import Amount
+from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.locales import CATALOGS, DEFAULT_LOCALE, DOMAIN, SUPPORTED, language
+
+LIBRARY = Path(CATALOGS).parent
+TRANSLATED = [tag for tag in SUPPORTED if tag != DEFAULT_LOCALE]
+GIFT_CERTIFICATE = {"de": "Gutschein", "fr": "bon cadeau", "es": "vale regalo", "it": "buono regalo", "ja": "ギフト券"}
+
+
+def _source_messages() -> set[str]:
+    return {
+        str(found[2]) for found in extract_from_dir(str(LIBRARY), keywords={"gettext": None})
+        if isinstance(found[2], str)
+    }
+
+
+def _catalog(tag: str) -> dict[str, str]:
+    with (CATALOGS / tag / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as file:
+        catalog = read_po(file)
+    return {str(m.id): str(m.string) for m in catalog if m.id and not m.fuzzy}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_every_message_of_the_source_is_translated(tag: str) -> None:
+    catalog = _catalog(tag)
+    untranslated = sorted(m for m in _source_messages() if not catalog.get(m))
+    assert not untranslated, f"{tag}: untranslated messages {untranslated}"
+
+
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_a_translation_keeps_the_placeholders_of_its_message(tag: str) -> None:
+    for message, translation in _catalog(tag).items():
+        assert _placeholders(translation) == _placeholders(message), (tag, message)
+
+
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_the_glossary_term_for_gift_certificate_is_used_wherever_english_says_it(tag: str) -> None:
+    for message, translation in _catalog(tag).items():
+        if re.search(r"gift certificate", message, re.IGNORECASE) and not message.endswith(".pdf"):
+            assert GIFT_CERTIFICATE[tag].lower() in translation.lower(), (tag, message, translation)
+
+
+@pytest.mark.parametrize(
+    ("tag", "amount", "shown"),
+    [("de", Amount(5000, "EUR"), "50,00\xa0€"), ("ja", Amount(5000, "JPY"), "￥5,000"),
+     ("en", Amount(5000, "JPY"), "¥5,000"), ("fr", Amount(123456, "EUR"), "1\u202f234,56\xa0€"),
+     ("de-CH", Amount(5000, "CHF"), "CHF\xa050.00"), ("en", Amount(12345, "KWD"), "KWD12.345")],
+)
+def test_money_is_written_as_the_locale_writes_it(tag: str, amount: Amount, shown: str) -> None:
+    assert language(tag).money(amount) == shown
+
+
+@pytest.mark.parametrize(
+    ("tag", "shown"),
+    [("de", "12. Dezember 2027"), ("en", "December 12, 2027"), ("ja", "2027年12月12日"), ("fr", "12 décembre 2027")],
+)
+def test_dates_are_written_as_the_locale_writes_them(tag: str, shown: str) -> None:
+    assert language(tag).date(datetime(2027, 12, 12, 10, tzinfo=UTC)) == shown
+
+
+def test_an_unknown_locale_reads_english() -> None:
+    assert language("xx-YY").gettext("Gift Certificate") == "Gift Certificate"
+    assert language("de-AT").gettext("Gift Certificate") == "Gutschein"
+
+
+def test_a_certificate_reads_in_the_locale_its_purchase_named_else_in_its_workspaces() -> None:
+    certificate = Certificate(
+        id=uuid4(), workspace_id="ws", status=Status.ACTIVE, amount=Amount(5000, "EUR"), code="ABCDEFGHJKMN",
+        channel="portal", segment=None, purchaser_name="P", purchaser_email="p@example.com", recipient_name="R",
+        recipient_email="r@example.com", message=None, expiry_days=365, created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        expires_at=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    workspace = WorkspaceSettings(workspace_id="ws", name="Tours", locale="fr")
+    assert certificate_document(certificate, workspace).locale == "fr"
+    assert certificate_document(replace(certificate, locale="ja"), workspace).locale == "ja"
+    assert certificate_document(certificate, WorkspaceSettings.defaults("ws")).locale == "en"
