@@ -17,7 +17,7 @@ from giftcert_contracts.fields import (
     Timestamp,
     WorkspaceId,
 )
-from giftcert_contracts.money import Money, OrderTotal
+from giftcert_contracts.money import Money, OrderTotal, RequestedAmount
 
 Channel = Literal["portal", "admin"]
 
@@ -61,6 +61,12 @@ class RedeemCertificate(InboundMessage):
     order_total: OrderTotal
     segment: Segment | None = None
     requested_at: Timestamp
+    amount: RequestedAmount | None = Field(
+        None,
+        description="v2. The amount to apply. In the workspace's `partial` mode any amount up to what is available "
+        "and what the order still owes (default: the lesser of the two); in `full` mode, if given, it must equal "
+        "the certificate's value (`invalid_amount` otherwise).",
+    )
 
 
 class VoidCertificate(InboundMessage):

@@ -36,3 +36,22 @@ class OrderTotal(BaseModel):
 
     minor: Annotated[StrictInt, Field(ge=0, le=MAX_MINOR * 1000)]
     currency: CurrencyCode
+
+
+class Balance(BaseModel):
+    """What is left on a certificate; zero once it is used up."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    minor: Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)]
+    currency: CurrencyCode
+
+
+class RequestedAmount(BaseModel):
+    """An amount a caller asks to apply. Any integer is read, so that zero, a negative amount or
+    another currency than the certificate's is answered (`invalid_amount`), not dead-lettered."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    minor: Annotated[StrictInt, Field(ge=-MAX_MINOR * 1000, le=MAX_MINOR * 1000)]
+    currency: CurrencyCode

@@ -6,7 +6,7 @@ A redemption code never appears here: events carry `code_last4` only.
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from giftcert_contracts.fields import (
     Actor,
@@ -18,7 +18,7 @@ from giftcert_contracts.fields import (
     WorkspaceId,
 )
 from giftcert_contracts.inbound import Channel
-from giftcert_contracts.money import Money
+from giftcert_contracts.money import Balance, Money
 from giftcert_contracts.topics import Topic
 
 PurchaseRejectionReason = Literal[
@@ -31,6 +31,7 @@ PaymentRejectionReason = Literal[
 RedemptionRejectionReason = Literal[
     "not_found", "not_active", "already_redeemed", "voided", "expired", "exceeds_order_total",
     "currency_mismatch", "segment_not_allowed", "too_many_attempts",
+    "insufficient_balance", "exceeds_order_due", "invalid_amount",
 ]
 VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired"]
 ReactivateRejectionReason = Literal["not_found", "not_voided", "expired"]
@@ -108,6 +109,11 @@ class CertificateRedeemed(Event):
     code_last4: CodeLast4
     amount_applied: Money
     redeemed_at: Timestamp
+    hold_id: UUID | None = Field(None, description="v2. The hold this redemption captured; null for a direct redeem.")
+    balance_after: Balance | None = Field(None, description="v2. What is left on the certificate.")
+    status_after: Literal["active", "redeemed"] | None = Field(
+        None, description="v2. `active` while some balance is left, `redeemed` at zero."
+    )
 
 
 class RedemptionRejected(Event):

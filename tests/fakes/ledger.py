@@ -1,10 +1,9 @@
 """The value ledger in memory (giftcert.store.ledger): one entry per (certificate, request)."""
 
+from collections.abc import Collection
 from uuid import UUID
 
-from sqlalchemy.exc import MultipleResultsFound
-
-from giftcert.store.ledger import EntryKind, LedgerEntry
+from giftcert.store.ledger import APPLIED_KINDS, BALANCE_KINDS, EntryKind, LedgerEntry
 from tests.fakes.state import LedgerRow, Transaction, as_stored, violation
 
 
@@ -25,7 +24,8 @@ class FakeLedgerRepository:
             state.ledger.append(as_stored(row))
 
     async def balance(self, certificate_id: UUID) -> int:
-        return sum(r.amount_minor for r in self._tx.state.ledger if r.certificate_id == certificate_id)
+        ledger = self._tx.state.ledger
+        return sum(r.amount_minor for r in ledger if r.certificate_id == certificate_id and r.kind in BALANCE_KINDS)
 
     async def order_of_redemption(self, certificate_id: UUID) -> str | None:
         orders = [
@@ -33,6 +33,12 @@ class FakeLedgerRepository:
             for r in self._tx.state.ledger
             if r.certificate_id == certificate_id and r.kind == EntryKind.REDEEMED.value
         ]
-        if len(orders) > 1:
-            raise MultipleResultsFound("Multiple rows were found when one or none was required")
-        return orders[0] if orders else None
+        return orders[-1] if orders else None
+
+    async def applied_to_orders(self, orders: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        applied: dict[tuple[str, str], int] = {}
+        for r in self._tx.state.ledger:
+            if r.order_id is not None and (r.workspace_id, r.order_id) in orders and r.kind in APPLIED_KINDS:
+                pair = (r.workspace_id, r.order_id)
+                applied[pair] = applied.get(pair, 0) - r.amount_minor
+        return applied

@@ -78,6 +78,7 @@ REDEEM = {
     "order_total": {"minor": 120000, "currency": "EUR"},
     "segment": "alps",
     "requested_at": WHEN,
+    "amount": {"minor": 5000, "currency": "EUR"},  # v2: optional
 }
 VOID = {
     "workspace_id": "alpine-tours",
@@ -98,7 +99,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     CheckExpiries: TICK,
 }
 # The contract's inbound table: every field but the ones it calls optional is required.
-OPTIONAL = {PurchaseRequested: {"message", "segment", "locale"}, RedeemCertificate: {"segment"}}
+OPTIONAL = {PurchaseRequested: {"message", "segment", "locale"}, RedeemCertificate: {"segment", "amount"}}
 # (model, path to the field) for every Money the inbound messages carry
 AMOUNTS = [(PurchaseRequested, ("amount",)), (PaymentCompleted, ("amount",))]
 MONEY_FIELDS = [*AMOUNTS, (RedeemCertificate, ("order_total",))]
@@ -565,6 +566,7 @@ def test_an_event_body_reads_back_as_the_same_event(event_type: type[Event]) -> 
                             "segment_not_allowed", "invalid"}),
         (RedemptionRejected, {"not_found", "not_active", "already_redeemed", "voided", "expired",
                               "exceeds_order_total", "currency_mismatch", "segment_not_allowed",
+                              "insufficient_balance", "exceeds_order_due", "invalid_amount",
                               "too_many_attempts"}),
     ],
     ids=_id,

@@ -2,6 +2,11 @@
 
 pending -> active (payment) -> redeemed | voided | expired ; voided -> active (before expires_at).
 No other transition exists: every method here either moves along one of those edges or raises.
+
+The balance is the value still on the certificate: its amount once paid, less what redemptions
+applied. It is kept here (a column) and is always the sum of the certificate's ledger entries that
+move value (`giftcert ledger verify` checks it). A certificate stays active while its balance is
+above zero and is redeemed when it reaches zero.
 """
 
 from dataclasses import dataclass, field, replace
@@ -61,6 +66,12 @@ class Certificate:
     expiring_soon_notified_at: datetime | None = None
     product_id: UUID | None = None
     locale: str | None = None  # BCP 47, as the purchase named it; None: the workspace's
+    balance_minor: int = 0
+    """What is left to apply, in the amount's currency (0 until paid)."""
+
+    @property
+    def balance(self) -> Amount:
+        return Amount(self.balance_minor, self.amount.currency)
 
     @property
     def code_last4(self) -> str:
@@ -81,11 +92,23 @@ class Certificate:
             activated_at=at,
             expires_at=at + timedelta(days=self.expiry_days),
             payment_id=payment_id,
+            balance_minor=self.amount.minor,
         )
 
     def redeemed(self, *, at: datetime) -> "Certificate":
+        """The whole balance applied."""
+        return self.applied(self.balance_minor, at=at)
+
+    def applied(self, minor: int, *, at: datetime) -> "Certificate":
+        """`minor` of the balance applied to an order: still active while some is left, redeemed
+        (at `at`) when none is."""
+        if self.status is not Status.ACTIVE or not 0 < minor <= self.balance_minor:
+            raise ValueError(f"cannot apply {minor} of a {self.status} certificate's balance of {self.balance_minor}")
+        left = self.balance_minor - minor
+        if left:
+            return replace(self, balance_minor=left)
         self._moved_to(Status.REDEEMED)
-        return replace(self, status=Status.REDEEMED, redeemed_at=at)
+        return replace(self, status=Status.REDEEMED, redeemed_at=at, balance_minor=0)
 
     def voided(self, *, at: datetime) -> "Certificate":
         self._moved_to(Status.VOIDED)

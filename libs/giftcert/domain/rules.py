@@ -12,7 +12,7 @@ from datetime import datetime
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
 from giftcert.domain.product import Product, offered_products
-from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.domain.workspace import RedemptionMode, WorkspaceSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,10 @@ def refuse_redemption(  # noqa: PLR0911 - one return per refusal the contract na
     segment: str | None,
     requested_at: datetime,
     now: datetime,
+    whole_value: bool = True,
 ) -> Refusal | None:
+    """`whole_value`: v1's check that the certificate's value fits the order (else the amount's
+    rules, `amount_to_apply`, decide)."""
     if certificate is None:
         return Refusal("not_found", "no certificate matches this code")
     if (by_status := _REDEEM_REFUSAL_BY_STATUS.get(certificate.status)) is not None:
@@ -139,12 +142,62 @@ def refuse_redemption(  # noqa: PLR0911 - one return per refusal the contract na
             f"the order is in {order_total.currency}, the certificate in "
             f"{certificate.amount.currency}",
         )
-    if certificate.amount.minor > order_total.minor:
+    if whole_value and certificate.amount.minor > order_total.minor:
         return Refusal(
             "exceeds_order_total",
             "the certificate is worth more than the order total and must be used in full",
         )
     return None
+
+
+def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract names
+    certificate: Certificate,
+    *,
+    mode: RedemptionMode,
+    requested: tuple[int, str] | None,
+    order_total: Amount,
+    order_applied: int,
+) -> Refusal | Amount:
+    """What a redemption the other rules allow applies, or why not (contract v2). `requested`: the
+    request's amount (minor, currency) if it gave one; `order_applied`: what the order's other
+    certificates have applied already. `full` mode applies the whole balance (a certificate's value
+    until a `partial` workspace used part of it); `partial` applies what was asked, by default the
+    lesser of what is available and what the order still owes. What the order's other certificates
+    applied counts in `partial` mode only: `full` keeps v1's rule, the request's own order total.
+    Precedence: exceeds_order_total, exceeds_order_due, insufficient_balance."""
+    balance = certificate.balance_minor
+    available = balance  # holds (v2's next slice) will reserve part of the balance
+    if balance <= 0:
+        return Refusal("already_redeemed", "nothing is left on the certificate")
+    currency = certificate.amount.currency
+    if requested is not None:
+        minor, requested_currency = requested
+        if minor <= 0 or requested_currency != currency:
+            return Refusal("invalid_amount", f"the amount must be positive and in {currency}")
+        if mode == "full" and minor != balance:
+            return Refusal(
+                "invalid_amount", f"this workspace redeems certificates in full: the amount must be {balance}"
+            )
+    # `full` keeps v1's rule (a workspace that changes nothing behaves as v1): each request's own
+    # order_total, whatever other certificates paid on the order (decision 26)
+    due = order_total.minor - (order_applied if mode == "partial" else 0)
+    if mode == "full":
+        amount = balance
+    elif requested is not None:
+        amount = requested[0]
+    else:
+        amount = min(available, due)
+    if amount > order_total.minor or order_total.minor == 0:
+        return Refusal(
+            "exceeds_order_total",
+            "the certificate is worth more than the order total and must be used in full"
+            if mode == "full" else "the amount is more than the order total",
+        )
+    if amount > due or amount <= 0:
+        return Refusal("exceeds_order_due", f"the order's other certificates cover it: it still owes {max(due, 0)}")
+    if amount > available:
+        return Refusal("insufficient_balance", f"the certificate has {available} available")
+    return Amount(amount, currency)
 
 
 _VOID_REFUSAL_BY_STATUS = {

@@ -1,6 +1,12 @@
 """A workspace (tenant) and the settings its certificates are sold and kept under."""
 
 from dataclasses import dataclass
+from typing import Literal
+
+RedemptionMode = Literal["full", "partial"]
+REDEMPTION_MODES: tuple[RedemptionMode, ...] = ("full", "partial")
+HOLD_SECONDS_LIMIT = 86_400 * 30
+REFUND_VALIDITY_DAYS_LIMIT = 3650
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +21,13 @@ class WorkspaceSettings:
     reminder_days: int = 30
     send_activation_email: bool = True
     """Whether activation emails the certificate to its recipient (else operators send it)."""
+    redemption_mode: RedemptionMode = "full"
+    """`full`: a certificate pays one booking with its whole value (v1); `partial`: any amount up to
+    its balance, the rest kept for later bookings."""
+    hold_seconds_default: int = 900
+    hold_seconds_max: int = 86_400
+    refund_validity_days: int = 90
+    """How long a certificate past its expiry stays usable after a refund brings value back."""
     locale: str = "en"
     """BCP 47: the language and formats of the PDFs and emails of a purchase that names none."""
 
@@ -25,6 +38,16 @@ class WorkspaceSettings:
             )
         if self.expiry_days < 1 or self.reminder_days < 0:
             raise ValueError("certificates last at least a day, and reminders come 0 or more days before expiry")
+        if self.redemption_mode not in REDEMPTION_MODES:
+            modes = ", ".join(REDEMPTION_MODES)
+            raise ValueError(f"the redemption mode is one of {modes}, not {self.redemption_mode!r}")
+        if not 1 <= self.hold_seconds_default <= self.hold_seconds_max <= HOLD_SECONDS_LIMIT:
+            raise ValueError(
+                f"holds last at least a second by default ({self.hold_seconds_default}), at most the maximum "
+                f"({self.hold_seconds_max}), which is at most {HOLD_SECONDS_LIMIT}"
+            )
+        if not 1 <= self.refund_validity_days <= REFUND_VALIDITY_DAYS_LIMIT:
+            raise ValueError(f"a refund keeps a certificate usable for 1 to {REFUND_VALIDITY_DAYS_LIMIT} days")
 
     @classmethod
     def defaults(cls, workspace_id: str) -> "WorkspaceSettings":

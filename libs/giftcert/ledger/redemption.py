@@ -4,6 +4,10 @@ Requests are decided in batches, one transaction per batch, with the answers one
 in arrival order would give. The certificate rows a batch may redeem are locked (`FOR NO KEY UPDATE`, in
 primary-key order), so of any number of concurrent requests for one code exactly one finds it
 active, whether they share a batch or not; the ledger's unique (certificate, request) is the backstop.
+What a redemption applies is the workspace's `redemption_mode`'s (rules.amount_to_apply): the whole
+balance (`full`, v1) or a part of it (`partial`), never more than the order still owes after its other
+certificates; the orders are locked with their failure counts, so what they received is read once
+per batch and followed through it.
 An order, or a workspace, that has tried too many unknown codes is refused with `too_many_attempts`
 without its code being used: attempts throttled when the batch begins are not even looked up.
 Each first decision is counted by outcome (`giftcert_redemptions_total`); a repeated request only
@@ -20,7 +24,8 @@ from giftcert.domain.certificate import Certificate
 from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
-from giftcert.domain.rules import Refusal, refuse_redemption
+from giftcert.domain.rules import Refusal, amount_to_apply, refuse_redemption
+from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.messaging.inbox import InboxKey
@@ -29,6 +34,7 @@ from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.inbound import RedeemCertificate
+from giftcert_contracts.money import Balance
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
 
 CONSUMER = "redeem"
@@ -48,6 +54,9 @@ class _Batch:
         self.order_failures: dict[tuple[str, str], int] = {}
         self.workspace_failures: dict[str, int] = {}
         self.certificates: dict[tuple[str, str], Certificate] = {}
+        self.settings: dict[str, WorkspaceSettings] = {}
+        self.applied: dict[tuple[str, str], int] = {}
+        """What each order of the batch has received from certificates so far."""
         self.redeemed: dict[UUID, Certificate] = {}
         self.entries: list[LedgerEntry] = []
         self.activity: list[ActivityEntry] = []
@@ -64,6 +73,9 @@ class _Batch:
             {(c.workspace_id, c.order_id) for c in commands}, self.since
         )
         self.order_failures, self.workspace_failures = dict(counts.by_order), dict(counts.by_workspace)
+        self.applied = await self.uow.ledger.applied_to_orders({(c.workspace_id, c.order_id) for c in commands})
+        for workspace_id in sorted({c.workspace_id for c in commands}):
+            self.settings[workspace_id] = await self.uow.workspaces.get_or_default(workspace_id)
         wanted = {
             (c.workspace_id, code)
             for c in commands
@@ -94,21 +106,35 @@ class _Batch:
             return RedemptionRejected(**fields, **request, reason="too_many_attempts", detail=detail)
         code = normalize_code(command.code)
         certificate = None if code is None else self.certificates.get((command.workspace_id, code))
+        order_total = Amount.of(command.order_total)  # type: ignore[arg-type]
+        order = (command.workspace_id, command.order_id)
         refusal = refuse_redemption(
             certificate,
-            order_total=Amount.of(command.order_total),  # type: ignore[arg-type]
+            order_total=order_total,
             segment=command.segment,
             requested_at=command.requested_at,
             now=self.now,
+            whole_value=False,
         )
         if refusal is not None or certificate is None or code is None:
             refusal = refusal or Refusal("not_found", "no certificate matches this code")
             if refusal.reason == "not_found":
                 self._count_failure(command)
             return RedemptionRejected(**fields, **request, reason=refusal.reason, detail=refusal.detail)
-        redeemed = certificate.redeemed(at=self.now)
+        requested = None if command.amount is None else (command.amount.minor, command.amount.currency)
+        applying = amount_to_apply(
+            certificate,
+            mode=self.settings[command.workspace_id].redemption_mode,
+            requested=requested,
+            order_total=order_total,
+            order_applied=self.applied.get(order, 0),
+        )
+        if isinstance(applying, Refusal):
+            return RedemptionRejected(**fields, **request, reason=applying.reason, detail=applying.detail)
+        redeemed = certificate.applied(applying.minor, at=self.now)
+        self.applied[order] = self.applied.get(order, 0) + applying.minor
         self.certificates[(command.workspace_id, code)] = self.redeemed[redeemed.id] = redeemed
-        debit = Amount(-redeemed.amount.minor, redeemed.amount.currency)
+        debit = Amount(-applying.minor, applying.currency)
         self.entries.append(
             LedgerEntry(
                 redeemed.id, redeemed.workspace_id, EntryKind.REDEEMED, debit, str(command.request_id), self.now,
@@ -125,8 +151,11 @@ class _Batch:
             **request,
             certificate_id=redeemed.id,
             code_last4=redeemed.code_last4,
-            amount_applied=redeemed.amount.to_money(),
+            amount_applied=applying.to_money(),
             redeemed_at=self.now,
+            hold_id=None,
+            balance_after=Balance(minor=redeemed.balance_minor, currency=applying.currency),
+            status_after="active" if redeemed.balance_minor else "redeemed",
         )
 
     def _count_failure(self, command: RedeemCertificate) -> None:

@@ -25,24 +25,37 @@ _DIRECT_FIELDS = (
     "activated_at", "expires_at", "redeemed_at", "voided_at", "expired_at",
     "expiring_soon_notified_at", "product_id", "locale",
 )
+_NO_BALANCE = (Status.PENDING, Status.REDEEMED)
 
 
 def certificate_from_row(row: RowMapping) -> Certificate:
+    """A row written before balances were kept (NULL) has the balance v1's status says: none while
+    pending or once redeemed, else its whole amount. A redeemed certificate has none, whatever a
+    release that did not keep balances left in the column."""
+    status = Status(row["status"])
+    balance = row["balance_minor"]
+    if status is Status.REDEEMED or (balance is None and status in _NO_BALANCE):
+        balance = 0
+    elif balance is None:
+        balance = row["amount_minor"]
     return Certificate(
-        status=Status(row["status"]),
+        status=status,
         amount=Amount(row["amount_minor"], row["currency"]),
+        balance_minor=balance,
         **{field: row[field] for field in _DIRECT_FIELDS},
     )
 
 
-_COLUMNS = (*_DIRECT_FIELDS, "status", "amount_minor", "currency")
+_COLUMNS = (*_DIRECT_FIELDS, "status", "amount_minor", "currency", "balance_minor")
 _DIRECT_VALUES = attrgetter(*_DIRECT_FIELDS)
 
 
 def _values(certificate: Certificate) -> tuple[Any, ...]:
     """The certificate's row, in the order of `_COLUMNS`."""
     amount = certificate.amount
-    return (*_DIRECT_VALUES(certificate), certificate.status.value, amount.minor, amount.currency)
+    return (
+        *_DIRECT_VALUES(certificate), certificate.status.value, amount.minor, amount.currency, certificate.balance_minor
+    )
 
 
 def _to_row(certificate: Certificate) -> dict[str, Any]:

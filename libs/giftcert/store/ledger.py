@@ -1,22 +1,41 @@
-"""The value ledger: signed entries per certificate. A debit names its request; the unique
-(certificate, request) constraint makes a second debit for one request impossible."""
+"""The value ledger: signed entries per certificate, append-only. A debit names its request; the
+unique (certificate, request) constraint makes a second debit for one request impossible.
 
+A certificate's balance is the sum of its entries of the kinds that move value (`BALANCE_KINDS`:
+issued +, redeemed -, and with v2's holds and refunds captured -, refunded +); what is available
+is the balance plus the entries that reserve value (`HOLD_KINDS`: hold -, released +, hold_expired
++), so a hold's own entries add up to zero once it is released, expired or captured (its capture
+writes `released` for what it held and `captured` for what it applied). The certificate's
+`balance_minor` column keeps the balance; `discrepancies` checks it against the entries."""
+
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.money import Amount
-from giftcert.store.bulk import Writes, columns, insert_rows
+from giftcert.store.bulk import Writes, columns, insert_rows, rows_of
 from giftcert.store.schema import ledger_entries
 
 
 class EntryKind(StrEnum):
     ISSUED = "issued"
     REDEEMED = "redeemed"
+    CAPTURED = "captured"
+    REFUNDED = "refunded"
+    HOLD = "hold"
+    RELEASED = "released"
+    HOLD_EXPIRED = "hold_expired"
+
+
+BALANCE_KINDS = frozenset({EntryKind.ISSUED, EntryKind.REDEEMED, EntryKind.CAPTURED, EntryKind.REFUNDED})
+HOLD_KINDS = frozenset({EntryKind.HOLD, EntryKind.RELEASED, EntryKind.HOLD_EXPIRED})
+APPLIED_KINDS = frozenset({EntryKind.REDEEMED, EntryKind.CAPTURED, EntryKind.REFUNDED})
+"""The kinds that say what an order received (negated: a redemption's debit is what it applied)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +54,31 @@ _COLUMNS = (
     "certificate_id", "workspace_id", "kind", "amount_minor", "currency", "request_id", "order_id", "occurred_at",
 )
 _RECORD = insert_rows(ledger_entries, _COLUMNS)
+_KINDS = "CAST(:kinds AS text[])"
+_APPLIED_TO_ORDERS = text(
+    "SELECT workspace_id, order_id, -sum(amount_minor) FROM ledger_entries "  # noqa: S608 - names from the schema
+    f"WHERE kind = ANY({_KINDS}) AND (workspace_id, order_id) IN "
+    f"(SELECT * FROM {rows_of(ledger_entries, ('workspace_id', 'order_id'))}) GROUP BY workspace_id, order_id"
+)
+_DISCREPANCIES = text(
+    "SELECT c.id, c.workspace_id, c.kept, coalesce(e.derived, 0) AS derived FROM ("  # noqa: S608
+    " SELECT id, workspace_id, coalesce(balance_minor, CASE WHEN status IN ('pending', 'redeemed') THEN 0"
+    " ELSE amount_minor END) AS kept FROM certificates"
+    " WHERE CAST(:workspace AS text) IS NULL OR workspace_id = CAST(:workspace AS text)) AS c"
+    " LEFT JOIN (SELECT certificate_id, sum(amount_minor) AS derived FROM ledger_entries"
+    f" WHERE kind = ANY({_KINDS}) GROUP BY certificate_id) AS e ON e.certificate_id = c.id"
+    " WHERE c.kept <> coalesce(e.derived, 0) ORDER BY c.workspace_id, c.id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """A certificate whose kept balance is not the sum of its ledger entries."""
+
+    certificate_id: UUID
+    workspace_id: str
+    kept_minor: int
+    derived_minor: int
 
 
 class LedgerRepository:
@@ -53,13 +97,34 @@ class LedgerRepository:
 
     async def balance(self, certificate_id: UUID) -> int:
         query = select(func.coalesce(func.sum(ledger_entries.c.amount_minor), 0)).where(
-            ledger_entries.c.certificate_id == certificate_id
+            ledger_entries.c.certificate_id == certificate_id,
+            ledger_entries.c.kind.in_([k.value for k in BALANCE_KINDS]),
         )
         return int((await self._connection.execute(query)).scalar_one())
 
     async def order_of_redemption(self, certificate_id: UUID) -> str | None:
-        query = select(ledger_entries.c.order_id).where(
-            ledger_entries.c.certificate_id == certificate_id,
-            ledger_entries.c.kind == EntryKind.REDEEMED.value,
+        """The order of its latest redemption (a partly redeemed certificate may pay several)."""
+        query = (
+            select(ledger_entries.c.order_id)
+            .where(ledger_entries.c.certificate_id == certificate_id, ledger_entries.c.kind == EntryKind.REDEEMED.value)
+            .order_by(ledger_entries.c.id.desc())
+            .limit(1)
         )
         return (await self._connection.execute(query)).scalar_one_or_none()
+
+    async def applied_to_orders(self, orders: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """What each (workspace, order) has received from certificates, net of refunds (absent: none).
+        Read under the orders' locks (redemption_failures.lock_and_count), so it cannot change
+        before the transaction ends."""
+        if not orders:
+            return {}
+        parameters = columns(orders, ("workspace_id", "order_id")) | {"kinds": [k.value for k in APPLIED_KINDS]}
+        rows = await self._connection.execute(_APPLIED_TO_ORDERS, parameters)
+        return {(w, o): int(applied) for w, o, applied in rows}
+
+    async def discrepancies(self, workspace_id: str | None = None) -> list[Discrepancy]:
+        """Every certificate (of the workspace, or of all) whose kept balance differs from the sum of
+        its entries."""
+        parameters = {"kinds": [k.value for k in BALANCE_KINDS], "workspace": workspace_id}
+        rows = await self._connection.execute(_DISCREPANCIES, parameters)
+        return [Discrepancy(c, w, int(kept), int(derived)) for c, w, kept, derived in rows]

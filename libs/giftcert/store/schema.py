@@ -50,6 +50,10 @@ workspaces = Table(
     Column("expiry_days", Integer, nullable=False),
     Column("reminder_days", Integer, nullable=False),
     Column("send_activation_email", Boolean, nullable=False, server_default=true()),
+    Column("redemption_mode", String(16), nullable=False, server_default="full"),
+    Column("hold_seconds_default", Integer, nullable=False, server_default="900"),
+    Column("hold_seconds_max", Integer, nullable=False, server_default="86400"),
+    Column("refund_validity_days", Integer, nullable=False, server_default="90"),
     Column("locale", String(35), nullable=False, server_default="en"),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
@@ -81,6 +85,8 @@ certificates = Table(
     _timestamp("expired_at"),
     _timestamp("expiring_soon_notified_at"),
     Column("product_id", Uuid),
+    Column("balance_minor", BigInteger),
+    # NULL on rows from before migration 0011: v1's status says the balance (store/certificates.py)
     Column("locale", String(35)),
     UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
     Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
@@ -127,6 +133,7 @@ ledger_entries = Table(
     Column("order_id", String(128)),
     _timestamp("occurred_at", nullable=False),
     UniqueConstraint("certificate_id", "request_id", name="ledger_entries_certificate_request_key"),
+    Index("ledger_entries_order_idx", "workspace_id", "order_id"),
 )
 
 inbox = Table(

@@ -30,6 +30,10 @@ class WorkspaceRepository:
             expiry_days=row["expiry_days"],
             reminder_days=row["reminder_days"],
             send_activation_email=row["send_activation_email"],
+            redemption_mode=row["redemption_mode"],
+            hold_seconds_default=row["hold_seconds_default"],
+            hold_seconds_max=row["hold_seconds_max"],
+            refund_validity_days=row["refund_validity_days"],
             locale=row["locale"],
         )
 

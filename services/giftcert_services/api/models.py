@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.product import Product
-from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, WorkspaceSettings
 from giftcert.operations.details import CertificateDetails
 from giftcert.operations.search import MAX_PAGE_SIZE
 from giftcert_contracts.fields import ExternalId, Name, Person, PersonalMessage, Reason, Segment
@@ -58,6 +58,13 @@ class SettingsChange(_Input):
     expiry_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
     reminder_days: Annotated[StrictInt, Field(ge=0, le=3650)] | None = None
     send_activation_email: bool | None = None
+    redemption_mode: Literal["full", "partial"] | None = Field(
+        None, description="`full` (default): a certificate pays one booking with its whole value; `partial`: any "
+        "amount up to its balance, the rest kept for later bookings."
+    )
+    hold_seconds_default: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
+    hold_seconds_max: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
+    refund_validity_days: Annotated[StrictInt, Field(ge=1, le=REFUND_VALIDITY_DAYS_LIMIT)] | None = None
 
 
 class ProductBody(_Input):
@@ -240,6 +247,10 @@ class SettingsOut(BaseModel):
     expiry_days: int
     reminder_days: int
     send_activation_email: bool
+    redemption_mode: Literal["full", "partial"]
+    hold_seconds_default: int
+    hold_seconds_max: int
+    refund_validity_days: int
 
     @classmethod
     def of(cls, s: WorkspaceSettings) -> "SettingsOut":
@@ -247,6 +258,8 @@ class SettingsOut(BaseModel):
             workspace_id=s.workspace_id, name=s.name, portal_enabled=s.portal_enabled, currency=s.currency,
             min_minor=s.min_minor, max_minor=s.max_minor, expiry_days=s.expiry_days,
             reminder_days=s.reminder_days, send_activation_email=s.send_activation_email,
+            redemption_mode=s.redemption_mode, hold_seconds_default=s.hold_seconds_default,
+            hold_seconds_max=s.hold_seconds_max, refund_validity_days=s.refund_validity_days,
         )
 
 

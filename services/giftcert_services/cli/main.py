@@ -2,7 +2,18 @@
 
 import typer
 
-from giftcert_services.cli import api_keys, certificates, database, develop, report, run, tick, topics, workspace
+from giftcert_services.cli import (
+    api_keys,
+    certificates,
+    database,
+    develop,
+    ledger,
+    report,
+    run,
+    tick,
+    topics,
+    workspace,
+)
 
 app = typer.Typer(
     name="giftcert",
@@ -16,6 +27,7 @@ app.add_typer(certificates.app, name="certificates")
 app.add_typer(api_keys.app, name="apikey")
 app.add_typer(report.app, name="report")
 app.add_typer(topics.app, name="topics")
+app.add_typer(ledger.app, name="ledger")
 app.command("run")(run.run)
 app.command("tick")(tick.tick)
 app.command("dev")(develop.dev)

@@ -1,12 +1,13 @@
 """`giftcert workspace set`: create or update a workspace's settings."""
 
 import dataclasses
+from enum import StrEnum
 from typing import Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, RedemptionMode, WorkspaceSettings
 from giftcert_contracts.fields import LocaleTag, Name, WorkspaceId
 from giftcert_contracts.money import CurrencyCode
 from giftcert_services.cli.database_access import run_with_database
@@ -38,6 +39,15 @@ def _valid(kind: Any, value: str, name: str) -> str:
         raise typer.BadParameter(message, param_hint=name) from None
 
 
+class _Mode(StrEnum):
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+def _mode(mode: _Mode) -> RedemptionMode:
+    return "partial" if mode is _Mode.PARTIAL else "full"
+
+
 @app.command("set")
 def set_workspace(
     workspace_id: str = typer.Argument(..., metavar="WORKSPACE"),
@@ -51,6 +61,18 @@ def set_workspace(
     activation_email: bool | None = typer.Option(
         None, "--activation-email/--no-activation-email",
         help="Email each certificate to its recipient once paid; off when operators deliver it (then `resend`).",
+    ),
+    redemption_mode: _Mode | None = typer.Option(
+        None, help="full: a certificate pays one booking with its whole value; partial: any part of its balance.",
+    ),
+    hold_seconds_default: int | None = typer.Option(
+        None, min=1, max=HOLD_SECONDS_LIMIT, help="How long a hold lasts when its request says not."
+    ),
+    hold_seconds_max: int | None = typer.Option(
+        None, min=1, max=HOLD_SECONDS_LIMIT, help="The longest hold a request may ask for."
+    ),
+    refund_validity_days: int | None = typer.Option(
+        None, min=1, max=REFUND_VALIDITY_DAYS_LIMIT, help="Days an expired certificate is usable again after a refund."
     ),
     locale: str | None = typer.Option(
         None, help="BCP 47 locale of PDFs and emails when a purchase names none (en, de-AT, ja...).",
@@ -67,7 +89,11 @@ def set_workspace(
     options = {
         "name": name, "portal_enabled": portal, "currency": currency, "min_minor": min_minor,
         "max_minor": max_minor, "expiry_days": expiry_days, "reminder_days": reminder_days,
-        "send_activation_email": activation_email, "locale": locale,
+        "send_activation_email": activation_email,
+        "redemption_mode": None if redemption_mode is None else _mode(redemption_mode),
+        "hold_seconds_default": hold_seconds_default, "hold_seconds_max": hold_seconds_max,
+        "refund_validity_days": refund_validity_days,
+        "locale": locale,
     }
     updated = run_with_database(
         lambda deps: _set(deps, workspace_id, {k: v for k, v in options.items() if v is not None})
