@@ -22,28 +22,6 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-_NEXT_SEQUENCES = """
-CREATE FUNCTION outbox_next_sequences(ids uuid[]) RETURNS bigint[] LANGUAGE sql VOLATILE AS $$
-    WITH given AS (
-        SELECT id, ord FROM unnest(ids) WITH ORDINALITY AS g(id, ord)
-    ), wanted AS (
-        SELECT id, count(*) AS n FROM given WHERE id IS NOT NULL GROUP BY id
-    ), bumped AS (
-        INSERT INTO certificate_sequences AS s (certificate_id, last_sequence)
-        SELECT id, n FROM wanted ORDER BY id
-        ON CONFLICT (certificate_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence
-        RETURNING certificate_id, last_sequence
-    ), numbered AS (
-        SELECT g.ord,
-               b.last_sequence - w.n + row_number() OVER (PARTITION BY g.id ORDER BY g.ord) AS sequence
-        FROM given AS g
-        LEFT JOIN wanted AS w ON w.id = g.id
-        LEFT JOIN bumped AS b ON b.certificate_id = g.id
-    )
-    SELECT coalesce(array_agg(sequence ORDER BY ord), '{}') FROM numbered
-$$
-"""
-
 
 def upgrade() -> None:
     op.create_table(
@@ -52,7 +30,26 @@ def upgrade() -> None:
         sa.Column("last_sequence", sa.BigInteger, nullable=False),
     )
     op.add_column("outbox", sa.Column("sequence", sa.BigInteger))
-    op.execute(_NEXT_SEQUENCES)
+    op.execute("""CREATE FUNCTION outbox_next_sequences(ids uuid[]) RETURNS bigint[] LANGUAGE sql VOLATILE AS $$
+        WITH given AS (
+            SELECT id, ord FROM unnest(ids) WITH ORDINALITY AS g(id, ord)
+        ), wanted AS (
+            SELECT id, count(*) AS n FROM given WHERE id IS NOT NULL GROUP BY id
+        ), bumped AS (
+            INSERT INTO certificate_sequences AS s (certificate_id, last_sequence)
+            SELECT id, n FROM wanted ORDER BY id
+            ON CONFLICT (certificate_id) DO UPDATE SET last_sequence = s.last_sequence + excluded.last_sequence
+            RETURNING certificate_id, last_sequence
+        ), numbered AS (
+            SELECT g.ord,
+                   b.last_sequence - w.n + row_number() OVER (PARTITION BY g.id ORDER BY g.ord) AS sequence
+            FROM given AS g
+            LEFT JOIN wanted AS w ON w.id = g.id
+            LEFT JOIN bumped AS b ON b.certificate_id = g.id
+        )
+        SELECT coalesce(array_agg(sequence ORDER BY ord), '{}') FROM numbered
+    $$
+    """)
 
 
 def downgrade() -> None:
