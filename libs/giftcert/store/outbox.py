@@ -51,6 +51,12 @@ class OutboxWriter:
         if not events:
             return
         traces = traces if traces is not None else [current_trace_headers()] * len(events)
+        # One event given twice (a batch answering one request delivered twice) is one row: a copy
+        # would take the next number, and two bodies would share an event_id.
+        once: dict[object, tuple[Event, Mapping[str, str]]] = {}
+        for event, trace in zip(events, traces, strict=True):
+            once.setdefault(event.event_id, (event, trace))
+        events, traces = tuple(e for e, _ in once.values()), [t for _, t in once.values()]
         rows = (
             (
                 event.topic.value,
