@@ -19,7 +19,11 @@ class FakeOutboxWriter:
         self, *events: Event, key: str | None = None, traces: Sequence[Mapping[str, str]] | None = None
     ) -> None:
         state = self._tx.state
+        given: set[object] = set()
         for event, trace in zip(events, traces or [{}] * len(events), strict=True):
+            if event.event_id in given:  # one event given twice is one row, as in the store
+                continue
+            given.add(event.event_id)
             sequence = None
             if event.subject is not None:
                 sequence = state.sequences[event.subject] = state.sequences.get(event.subject, 0) + 1

@@ -5,9 +5,10 @@ repeated replies that name the certificate take a number too; events naming none
 
 from uuid import UUID
 
+from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.redemption import redeem_certificate, redeem_certificates
 from giftcert.ports import NewUnitOfWork
-from giftcert_contracts.outbound import CertificateRedeemed, RedemptionRejected
+from giftcert_contracts.outbound import CertificateExpired, CertificateRedeemed, RedemptionRejected
 from giftcert_contracts.topics import Topic
 from tests.fakes import FixedClock
 from tests.handlers.conftest import Outbox
@@ -58,3 +59,17 @@ async def test_one_transaction_numbers_each_certificates_events_in_the_order_the
     assert written == [(one.id, 3), (two.id, 3), refusal]
     assert _numbers_of(sequences, one.id) == list(range(1, 4 if refusal[0] is None else 5))
     assert _numbers_of(sequences, two.id) == [1, 2, 3]
+
+
+async def test_one_event_given_twice_in_one_write_is_one_row_with_one_number(
+    new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
+) -> None:
+    certificate = await active(new_uow, clock, shop)
+    event = CertificateExpired(
+        **new_event_fields(shop, clock.now()), certificate_id=certificate.id, code_last4="WXYZ",
+        expired_at=clock.now(),
+    )
+    async with new_uow() as uow:
+        await uow.outbox.add(event, event)
+        await uow.commit()
+    assert _numbers_of(await outbox.sequences(shop), certificate.id) == [1, 2, 3]
