@@ -45,6 +45,10 @@ class Event(BaseModel):
     workspace_id: WorkspaceId
     event_id: UUID
     occurred_at: Timestamp
+    sequence: int | None = None
+    """Where the event names a certificate: the number of the certificate's own event counter it
+    took (1 for `certificate-created`, then 2, 3... in commit order). Within a topic a certificate's
+    events arrive in this order; across topics it tells the order. Optional to readers."""
 
     @property
     def subject(self) -> UUID | None:

@@ -127,8 +127,10 @@ async def take_snapshot(
 
 
 def _decision(body: dict[str, Any]) -> str:
-    """What a reply decided: everything but the fields a republished reply renews."""
-    return json.dumps({k: v for k, v in body.items() if k not in {"event_id", "occurred_at"}}, sort_keys=True)
+    """What a reply decided: everything but the fields a republished reply renews (its `sequence`
+    is the certificate's next number)."""
+    renewed = {"event_id", "occurred_at", "sequence"}
+    return json.dumps({k: v for k, v in body.items() if k not in renewed}, sort_keys=True)
 
 
 def answers_by_request(snapshot: Snapshot, inbound: Topic) -> dict[str, list[tuple[Topic, dict[str, Any]]]]:

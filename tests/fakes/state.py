@@ -86,6 +86,8 @@ class State:
     parked_payments: dict[tuple[str, str], ParkedRow] = field(default_factory=dict)
     inbox: dict[InboxKey, InboxRow] = field(default_factory=dict)
     outbox: list[OutboxRecord] = field(default_factory=list)
+    sequences: dict[UUID, int] = field(default_factory=dict)
+    """Each certificate's event counter (certificate_sequences)."""
 
     def copy(self) -> "State":
         return replace(
@@ -100,6 +102,7 @@ class State:
             parked_payments=dict(self.parked_payments),
             inbox=dict(self.inbox),
             outbox=list(self.outbox),
+            sequences=dict(self.sequences),
         )
 
     def require_certificate(self, certificate_id: UUID, table: str) -> None:

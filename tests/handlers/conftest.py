@@ -4,6 +4,7 @@ outbox). Tests share it, so each works in a workspace of its own and reads only 
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select, text
@@ -62,7 +63,13 @@ class Outbox:
         raise TypeError(f"no outbox to read in {self._new_uow!r}")
 
     async def events(self, workspace_id: str) -> list[Event]:
-        return [r.event for r in await self.records(workspace_id)]
+        """The events as the handlers made them: without the `sequence` the outbox gave them (a
+        handler does not know it; `sequences` reads it)."""
+        return [r.event.model_copy(update={"sequence": None}) for r in await self.records(workspace_id)]
+
+    async def sequences(self, workspace_id: str) -> list[tuple[Topic, UUID | None, int | None]]:
+        """Each event's topic, certificate and `sequence`, in the order written."""
+        return [(r.topic, r.event.subject, r.event.sequence) for r in await self.records(workspace_id)]
 
     async def fresh(self, workspace_id: str) -> list[Event]:
         """The events written since the previous call for this workspace."""

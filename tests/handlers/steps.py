@@ -166,10 +166,13 @@ async def expired(new_uow: NewUnitOfWork, clock: FixedClock, workspace: str) -> 
 
 
 def same_decision(again: Event, first: Event) -> bool:
-    """The contract's repeat: the same reply, under a new event id."""
-    volatile = {"event_id", "occurred_at"}
+    """The contract's repeat: the same reply, under a new event id (and, as it names a certificate,
+    a later number of its counter, where the events were read from the outbox)."""
+    volatile = {"event_id", "occurred_at", "sequence"}
+    numbered = again.sequence is not None and first.sequence is not None
     return (
         type(again) is type(first)
         and again.model_dump(exclude=volatile) == first.model_dump(exclude=volatile)
         and again.event_id != first.event_id
+        and (not numbered or again.sequence > first.sequence)  # type: ignore[operator]
     )

@@ -32,8 +32,8 @@ def _about(wire: Wire, topic: Topic, key: str, value: str) -> list[Received]:
 
 
 def _decisions(records: list[Received]) -> set[str]:
-    """What a reply decided, without its event id and time."""
-    volatile = {"event_id", "occurred_at"}
+    """What a reply decided, without its event id, time and number (a repeat takes the next)."""
+    volatile = {"event_id", "occurred_at", "sequence"}
     return {str(sorted((k, str(v)) for k, v in r.body.items() if k not in volatile)) for r in records}
 
 

@@ -106,6 +106,15 @@ certificates it may remind, never again the ones it reminded at an earlier tick.
 Index("certificates_reminder_due_idx", certificates.c.workspace_id, certificates.c.expires_at,
       postgresql_where=CERTIFICATE_REMINDER_DUE)
 
+certificate_sequences = Table(
+    "certificate_sequences",
+    metadata,
+    Column("certificate_id", Uuid, primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
+)
+"""Each certificate's event counter: the `sequence` of its latest event (migration 0010,
+`outbox_next_sequences`, which store/outbox.py calls as it writes a batch's rows)."""
+
 certificate_activity = Table(
     "certificate_activity",
     metadata,
@@ -170,6 +179,7 @@ outbox = Table(
     Column("headers", JSONB, nullable=False),
     Column("payload", LargeBinary, nullable=False),
     _timestamp("created_at", nullable=False),
+    Column("sequence", BigInteger),
 )
 OUTBOX_CHECKOUT_REPLY = outbox.c.topic.in_([literal_column(f"'{topic.value}'") for topic in CHECKOUT_REPLY_TOPICS])
 """An outbox row that answers a redeem request (its topics as literals, so the planner matches it to

@@ -1,11 +1,12 @@
 """The outbox relay: the only code that publishes events.
 
-It claims the oldest outbox rows with `FOR UPDATE SKIP LOCKED` (so replicas share the work),
-publishes them keyed by certificate id, waits for the broker's acknowledgements, then deletes the
-rows and commits. It does so in two lanes side by side (`Lane`): the replies a customer waits for at
-checkout, and every other event, so that a bulk of events never holds up a checkout. Killed before
-the commit, it publishes the same rows again after a restart: an event may arrive twice, always
-with the same `event_id`, and never without its committed change.
+It claims the oldest outbox rows whose keys no other replica holds, locking those keys until its
+commit (OutboxReader.claim, decision 0025: replicas share the work, and a certificate's events still
+go out in `sequence` order), publishes them keyed by certificate id, waits for the broker's
+acknowledgements, then deletes the rows and commits. It does so in two lanes side by side (`Lane`):
+the replies a customer waits for at checkout, and every other event, so that a bulk of events never
+holds up a checkout. Killed before the commit, it publishes the same rows again after a restart: an
+event may arrive twice, always with the same `event_id`, and never without its committed change.
 
 Each row is published within the trace context stored with it (`continuing`,
 giftcert.messaging.trace_context). It publishes as soon as a transaction that wrote outbox rows

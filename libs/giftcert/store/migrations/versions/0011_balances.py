@@ -6,14 +6,14 @@ schema unchanged): v1's statuses say their balance (pending or redeemed: 0; othe
 amount), and the store reads it so (store/certificates.py).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
