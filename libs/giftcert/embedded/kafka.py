@@ -287,8 +287,9 @@ class EmbeddedKafka:
         for node, log, process in formatting:
             code = process.wait()
             log.close()
-            if code != 0:
-                raise RuntimeError(f"formatting Kafka node {node.node_id} failed; see {node.folder / 'format.log'}")
+            if code != 0:  # the log's tail in the message: a test's folder may be gone when it is read
+                tail = (node.folder / "format.log").read_text(errors="replace").splitlines()[-15:]
+                raise RuntimeError(f"formatting Kafka node {node.node_id} failed (exit {code}):\n" + "\n".join(tail))
 
     def start_node(self, node: KafkaNode) -> None:
         """Starts (or restarts, on its formatted storage and its ports) one node; returns at once."""
