@@ -8,7 +8,7 @@ with what came back."""
 
 import asyncio
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,6 +66,8 @@ class Command:
     body: dict[str, Any]
     key: str
     after: Awaits | None = None
+    repeats: bool = False
+    """A caller's retry of the command planned under the same key: sent once that one was sent."""
 
 
 @dataclass
@@ -149,7 +151,8 @@ class _Planner:
         """The caller timed out and sends the very same request again."""
         if self.rng.random() < probability:
             self.add(at + self.rng.uniform(0.3, 4.0), Command(f"{command.kind}-repeat", command.topic,
-                                                             command.body, command.key, command.after))
+                                                             command.body, command.key, command.after,
+                                                             repeats=True))
 
     def certificate_story(self, start: float) -> None:  # noqa: C901, PLR0912, PLR0915 - one branch per fate
         """One certificate from purchase request to its end: paid (early, twice, wrongly) or not,
@@ -393,10 +396,23 @@ class WorkloadSender:
         self.wire = wire
         self.watch = CertificateWatch(db)
         self.log = SentLog()
+        self._sent: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        """By the id of a planned body, which a repeat shares with the command it repeats."""
+        self._codes: dict[int, Any] = {}
 
     async def _resolved(self, command: Command) -> Command:
         body = dict(command.body)
-        if command.after is not None:
+        if command.repeats and command.after is not None:
+            # A retry follows its first sending, whatever the certificate became since: waiting for
+            # the status the first one waited for could wait for ever (a reactivation made it active).
+            original = id(command.body)
+            try:
+                await asyncio.wait_for(self._sent[original].wait(), self.AWAIT_SECONDS)
+            except TimeoutError:
+                raise TimeoutError(f"its first sending did not go out within {self.AWAIT_SECONDS:.0f}s") from None
+            if isinstance(body.get("code"), CodeOf):
+                body["code"] = self._codes[original]
+        elif command.after is not None:
             code = await self.watch.until(command.after, self.AWAIT_SECONDS)
             if isinstance(body.get("code"), CodeOf):
                 body["code"] = code
@@ -404,7 +420,7 @@ class WorkloadSender:
             body["now"] = _rfc3339(datetime.now(UTC) + timedelta(days=body["now"].days))
         if "requested_at" in body:
             body["requested_at"] = requests.now_text()
-        return Command(command.kind, command.topic, body, command.key, command.after)
+        return Command(command.kind, command.topic, body, command.key, command.after, command.repeats)
 
     async def _send(self, step: Step) -> None:
         try:
@@ -414,6 +430,10 @@ class WorkloadSender:
             return
         await asyncio.gather(*(self.wire.send(c.topic, c.body, key=c.key) for c in ready))
         self.log.commands.extend(ready)
+        for planned, command in zip(step.commands, ready, strict=True):
+            if not command.repeats:
+                self._codes[id(planned.body)] = command.body.get("code")
+                self._sent[id(planned.body)].set()
 
     async def play(self, workload: Workload) -> SentLog:
         loop = asyncio.get_running_loop()
