@@ -158,10 +158,11 @@ async def _all_answered_once(wire: Wire, certificate_ids: list[str], request_id:
     assert {body["certificate_id"] for body in created} == asked
     # Apache Kafka, woken, drops every consumer whose session lapsed while it slept: their offset
     # commits fail and the purchases come again. A repeat publishes the stored reply again with a
-    # new event id (CONTRACT.md), never a second certificate or another decision
+    # new event id and the certificate's next `sequence` (CONTRACT.md), never a second certificate or
+    # another decision
     for certificate_id in asked:
         replies = [
-            {k: v for k, v in body.items() if k not in ("event_id", "occurred_at")}
+            {k: v for k, v in body.items() if k not in ("event_id", "occurred_at", "sequence")}
             for body in created if body["certificate_id"] == certificate_id
         ]
         assert all(reply == replies[0] for reply in replies), replies
