@@ -153,8 +153,13 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _cluster_id() -> str:
-    """What `kafka-storage.sh random-uuid` prints: a UUID, base64url without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """What `kafka-storage.sh random-uuid` prints: a UUID, base64url without padding, drawn again while
+    it starts with "-" (Kafka's own `Uuid.randomUuid` does the same: a command line would read such an
+    id as an option; one id in 64 did, and failed a CI run)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 @dataclass
@@ -277,7 +282,7 @@ class EmbeddedKafka:
             shutil.rmtree(node.folder, ignore_errors=True)  # a new cluster each start, as Tansu's memory
             self._configure(node)
             command = self._java(
-                node, "256m", "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(node.properties)
+                node, "256m", "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(node.properties)
             )
             log = (node.folder / "format.log").open("wb")
             formatting.append((node, log, subprocess.Popen(  # noqa: S603 - our own command line
