@@ -282,7 +282,8 @@ class EmbeddedKafka:
             shutil.rmtree(node.folder, ignore_errors=True)  # a new cluster each start, as Tansu's memory
             self._configure(node)
             command = self._java(
-                node, "256m", "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(node.properties)
+                node, "256m", "kafka.tools.StorageTool", "format",
+                f"--cluster-id={cluster_id}", "-c", str(node.properties),
             )
             log = (node.folder / "format.log").open("wb")
             formatting.append((node, log, subprocess.Popen(  # noqa: S603 - our own command line
