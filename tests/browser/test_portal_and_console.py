@@ -47,7 +47,7 @@ async def _buy(visit: Visit, stack: Stack, workspace: str, recipient: str, *, na
     await visit.check("status page")
     masked = f"{recipient[0]}...@{recipient.split('@')[1]}"
     await expect(page.locator("#status-text")).to_have_text(f"Active: sent to {masked}", timeout=60_000)
-    await expect(page.locator("#status-badge")).to_have_text("active")
+    await expect(page.locator("#status-badge")).to_have_text("Active")
     return page.url
 
 
@@ -93,11 +93,11 @@ async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads
     await visit.check("certificate page")
     await page.fill("#void-reason", "refunded by phone")
     await page.click("button.danger")
-    await expect(page.locator("#certificate-status")).to_have_text("voided")
+    await expect(page.locator("#certificate-status")).to_have_text("Voided")
     await expect(page.locator("ol.timeline")).to_contain_text("refunded by phone")
     await page.fill("#reactivate-reason", "refund cancelled")
     await page.click("button:has-text('Reactivate')")
-    await expect(page.locator("#certificate-status")).to_have_text("active")
+    await expect(page.locator("#certificate-status")).to_have_text("Active")
     async with page.expect_download() as download_info:
         await page.click("a:has-text('Download PDF')")
     download = await download_info.value

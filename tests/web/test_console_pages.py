@@ -76,7 +76,7 @@ async def test_a_code_typed_in_any_spelling_finds_its_certificate_and_void_and_r
     back = await browser.post(f"/console/{shop.workspace}/certificates/{cid}/reactivate",
                               data={"csrf_token": csrf_token(page.text), "reason": "refund cancelled"},
                               follow_redirects=True)
-    assert 'id="certificate-status">active' in back.text
+    assert 'id="certificate-status">Active' in back.text
 
 
 async def test_a_command_without_its_token_or_from_another_site_changes_nothing(
@@ -93,7 +93,7 @@ async def test_a_command_without_its_token_or_from_another_site_changes_nothing(
                                    headers={"Origin": ""})
     assert (no_token.status_code, forged.status_code, no_origin.status_code) == (403, 403, 403)
     still = await browser.get(f"/console/{shop.workspace}/certificates/{cid}")
-    assert 'id="certificate-status">active' in still.text
+    assert 'id="certificate-status">Active' in still.text
 
 
 async def test_customer_text_is_shown_as_text_on_console_pages(browser: httpx.AsyncClient, shop: Shop) -> None:

@@ -4,8 +4,9 @@
 
 function countCharacters(area) {
   var target = document.getElementById(area.getAttribute("data-count"));
+  var text = area.getAttribute("data-count-text") || "{count} / {limit}";  // in the page's language
   var update = function () {
-    target.textContent = area.value.length + " / " + area.maxLength + " characters";
+    target.textContent = text.replace("{count}", area.value.length).replace("{limit}", area.maxLength);
   };
   area.addEventListener("input", update);
   update();
@@ -19,7 +20,7 @@ function followStatus(holder) {
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (status) {
         if (status) {
-          badge.textContent = status.status;
+          badge.textContent = status.label;
           badge.setAttribute("data-status", status.status);
           text.textContent = status.text;
           if (status.done) { holder.setAttribute("data-done", "true"); return; }
