@@ -7,9 +7,10 @@ missing, and Babel still formats money and dates for the locale as asked when it
 
 A page is read in the visitor's language when their browser's Accept-Language names one the catalogs
 have (`negotiate`), else in the workspace's locale. A message the code shows later (a form's error,
-a notice) is marked with `gettext_noop` where it is written, so the catalogs list it, and translated
-where it is shown."""
+a notice) is marked with `gettext_noop` (`pgettext_noop` with a context) where it is written, so the
+catalogs list it, and translated where it is shown."""
 
+import datetime as dt
 import functools
 import gettext
 import io
@@ -43,6 +44,10 @@ class Language:
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
 
+    def pgettext(self, context: str, message: str) -> str:
+        """`message` as it reads in `context` (`Active` as one certificate's status, not a report's column)."""
+        return self.translations.pgettext(context, message)
+
     def money(self, amount: Amount) -> str:
         """`50,00 €` (de), `€50.00` (en), `￥5,000` (ja): the currency's own decimals."""
         digits = MINOR_UNIT_DIGITS.get(amount.currency, 2)
@@ -59,9 +64,9 @@ class Language:
         at = moment.astimezone(UTC)
         day = format_skeleton("yMMMd", at, tzinfo=UTC, locale=self.locale)
         clock = format_time(at, "short", tzinfo=UTC, locale=self.locale)
-        return f"{get_datetime_format('medium', locale=self.locale).format(clock, day)} UTC"
+        return f"{str(get_datetime_format('medium', locale=self.locale)).format(clock, day)} UTC"
 
-    def month(self, moment: date) -> str:
+    def month(self, moment: dt.date) -> str:
         """`Dez. 2027` (de), `2027年12月` (ja)."""
         return format_skeleton("yMMM", moment, locale=self.locale)
 
@@ -107,6 +112,11 @@ def language(tag: str | None) -> Language:
 def gettext_noop(message: str) -> str:
     """Marks `message` for the catalogs; it is translated where it is shown."""
     return message
+
+
+def pgettext_noop(context: str, message: str) -> tuple[str, str]:
+    """Marks `message` in `context` for the catalogs; `Language.pgettext(*marked)` where it is shown."""
+    return context, message
 
 
 def negotiate(accept_language: str | None, default: str) -> str:

@@ -6,6 +6,7 @@ A page is in the visitor's language when their Accept-Language names one the cat
 the workspace's locale (libs/giftcert/locales: `negotiate`); its texts come from the catalogs (`_`),
 its money, dates and numbers from Babel for that locale."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +20,16 @@ from jinja2.runtime import Context
 
 from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.locales import DEFAULT_LOCALE, SUPPORTED, Language, gettext_noop, is_known, language, negotiate
+from giftcert.locales import (
+    DEFAULT_LOCALE,
+    SUPPORTED,
+    Language,
+    gettext_noop,
+    is_known,
+    language,
+    negotiate,
+    pgettext_noop,
+)
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
 from giftcert_services.runtime.bootstrap import Dependencies
 from giftcert_services.web.config import WebSettings
@@ -34,17 +44,21 @@ from giftcert_services.web.security import (
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 STATUS_LABELS = {
-    "pending": gettext_noop("Pending"), "active": gettext_noop("Active"), "redeemed": gettext_noop("Redeemed"),
-    "voided": gettext_noop("Voided"), "expired": gettext_noop("Expired"),
+    "pending": pgettext_noop("certificate status", "Pending"),
+    "active": pgettext_noop("certificate status", "Active"),
+    "redeemed": pgettext_noop("certificate status", "Redeemed"),
+    "voided": pgettext_noop("certificate status", "Voided"),
+    "expired": pgettext_noop("certificate status", "Expired"),
 }
 CHANNEL_LABELS = {"portal": gettext_noop("Portal"), "admin": gettext_noop("Operator")}
 ACTIVITY_LABELS = {
-    "created": gettext_noop("Created"), "purchased": gettext_noop("Purchased"),
-    "purchased_from_portal": gettext_noop("Purchased on the portal"),
-    "activated_from_portal": gettext_noop("Paid through the portal"), "redeemed": gettext_noop("Redeemed"),
-    "voided": gettext_noop("Voided"), "reactivated": gettext_noop("Reactivated"), "sent": gettext_noop("Email sent"),
-    "expired": gettext_noop("Expired"), "expiring_soon": gettext_noop("Expiring soon"),
-    "reminder_sent": gettext_noop("Reminder sent"),
+    "created": pgettext_noop("activity", "Created"), "purchased": pgettext_noop("activity", "Purchased"),
+    "purchased_from_portal": pgettext_noop("activity", "Purchased on the portal"),
+    "activated_from_portal": pgettext_noop("activity", "Paid through the portal"),
+    "redeemed": pgettext_noop("activity", "Redeemed"), "voided": pgettext_noop("activity", "Voided"),
+    "reactivated": pgettext_noop("activity", "Reactivated"), "sent": pgettext_noop("activity", "Email sent"),
+    "expired": pgettext_noop("activity", "Expired"), "expiring_soon": pgettext_noop("activity", "Expiring soon"),
+    "reminder_sent": pgettext_noop("activity", "Reminder sent"),
 }
 
 
@@ -91,6 +105,12 @@ def language_choices(current: str) -> list[tuple[str, str]]:
     (`de-AT`) stands for its language, so a choice keeps its region's formats."""
     chosen = Locale.parse(current.replace("-", "_")).language if is_known(current) else None
     return [(current, language_name(current)) if code == chosen else (code, language_name(code)) for code in SUPPORTED]
+
+
+def _labelled(words: Language, labels: dict[str, tuple[str, str]], value: str) -> str:
+    """A status', channel's or activity's label in `words`; an unknown value as it is."""
+    context, label = labels.get(value, ("", value.replace("_", " ")))
+    return words.pgettext(context, label) if context else words.gettext(label)
 
 
 def _words(context: Context) -> Language:
@@ -166,10 +186,10 @@ def render(
     tag = page_locale(request, workspace_locale)
     words = language(tag)
     context.update(
-        words=words, lang=tag, _=words.gettext, percent=words.percent,
-        status_label=lambda value: words.gettext(STATUS_LABELS.get(value, value)),
-        channel_label=lambda value: words.gettext(CHANNEL_LABELS.get(value, value)),
-        activity_label=lambda value: words.gettext(ACTIVITY_LABELS.get(value, value.replace("_", " "))),
+        words=words, lang=tag, _=words.gettext, pgettext=words.pgettext, percent=words.percent,
+        status_label=functools.partial(_labelled, words, STATUS_LABELS),
+        channel_label=functools.partial(_labelled, words, {k: ("", v) for k, v in CHANNEL_LABELS.items()}),
+        activity_label=functools.partial(_labelled, words, ACTIVITY_LABELS),
         language_name=language_name,
     )
     context.setdefault("languages", language_choices(tag))

@@ -205,7 +205,7 @@ async def _public_status(
         certificate.status is not Status.ACTIVE or bool(sent) or not emailed
     )
     return {
-        "status": status, "label": words.gettext(STATUS_LABELS[status]), "text": text, "done": done,
+        "status": status, "label": words.pgettext(*STATUS_LABELS[status]), "text": text, "done": done,
         "amount": words.money(certificate.amount), "workspace_locale": settings.locale,
         "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
     }
