@@ -22,7 +22,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, Route, async_playwright
 
 from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
@@ -166,7 +166,7 @@ def screenshots_folder(temporary: Path) -> Path:
 
 @pytest.fixture
 async def visit(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Visit]:
-    context = await browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    context = await browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True, locale="en-US")
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
     current = Visit(context, page, screenshots=screenshots_folder(tmp_path_factory.getbasetemp() / "screenshots"))
@@ -184,3 +184,44 @@ async def visit(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> A
     yield current
     await context.close()
     current.assert_clean()
+
+
+@dataclass
+class RenderedEmail:
+    """An email's HTML part as Chromium showed it, and every request the page tried (all refused)."""
+
+    text: str
+    heading: str
+    requests: list[str]
+    page_errors: list[str]
+
+
+async def render_email_html(browser: Browser, html: str, screenshot: Path | None = None) -> RenderedEmail:
+    """The HTML part in a fresh context, as a mail client's web view would load it: every network
+    request is recorded and aborted (so a remote image or stylesheet would show up here)."""
+    context = await browser.new_context(viewport={"width": 800, "height": 900})
+    requests: list[str] = []
+    errors: list[str] = []
+
+    async def refuse(route: Route) -> None:
+        requests.append(route.request.url)
+        await route.abort()
+
+    await context.route("**/*", refuse)
+    page = await context.new_page()
+
+    async def on_dialog(dialog: Dialog) -> None:
+        errors.append(f"a dialog opened: {dialog.message}")
+        await dialog.dismiss()
+
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", on_dialog)
+    try:
+        await page.set_content(html, wait_until="load")
+        await page.wait_for_load_state("networkidle")
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(screenshot), full_page=True)
+        return RenderedEmail(await page.inner_text("body"), await page.inner_text("h1"), requests, errors)
+    finally:
+        await context.close()

@@ -8,9 +8,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import Stack, Visit
+from giftcert.domain.money import Amount
+from giftcert.locales import language
+from tests.browser.conftest import Stack, Visit, render_email_html
+from tests.browser.test_email_in_chromium import html_part
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 HOSTILE_NAME = '<script>alert("name")</script>"onmouseover="alert(1)'
@@ -62,7 +65,7 @@ async def _sign_in(visit: Visit, stack: Stack, workspace: str) -> None:
 
 
 async def test_a_visitor_buys_pays_and_sees_the_certificate_become_active_and_the_email_arrive(
-    stack: Stack, visit: Visit
+    stack: Stack, visit: Visit, browser: Browser
 ) -> None:
     workspace = f"alpine-{uuid4().hex[:8]}"
     stack.open_portal(workspace)
@@ -70,6 +73,12 @@ async def test_a_visitor_buys_pays_and_sees_the_certificate_become_active_and_th
     await _buy(visit, stack, workspace, recipient, screenshots=True)
     (email,) = await stack.wait_for_emails(recipient, 1)
     assert b"application/pdf" in email
+    # the HTML part of the email the mailer sent, as a reader's mail client would show it
+    rendered = await render_email_html(browser, html_part(email))
+    assert rendered.heading == "Alpine Tours"
+    assert language("en-US").money(Amount(8000, "EUR")) in rendered.text  # the page's (the browser's) locale
+    assert await _code_from_email(stack, recipient) in rendered.text.replace("-", "")
+    assert rendered.requests == []
 
 
 async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads(

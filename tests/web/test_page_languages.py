@@ -110,3 +110,31 @@ async def test_the_console_reads_in_the_operators_language_else_the_workspaces(
     assert '<html lang="it">' in italian.text
     assert "Buoni regalo" in italian.text
     assert "Cerca" in italian.text
+
+
+async def test_the_console_sets_the_workspaces_locale_and_a_manual_certificates(
+    browser: httpx.AsyncClient, shop: Shop
+) -> None:
+    await sign_in(browser, shop)
+    page = await browser.get(f"/console/{shop.workspace}/settings")
+    saved = await browser.post(f"/console/{shop.workspace}/settings", data={
+        "csrf_token": csrf_token(page.text), "name": "Alpine Tours", "portal_enabled": "on", "currency": "EUR",
+        "min_amount": "10", "max_amount": "1000", "expiry_days": "365", "reminder_days": "30", "locale": "es",
+    })
+    assert saved.status_code == 200, saved.text
+    assert '<html lang="es">' in saved.text  # the workspace's language now, no Accept-Language given
+    assert "Configuración guardada." in saved.text
+    form = await browser.get(f"/console/{shop.workspace}/new")
+    assert _selected_locale(form.text) == "es"  # the recipient's language starts at the workspace's
+    data = {
+        "csrf_token": csrf_token(form.text), "certificate_id": hidden(form.text, "certificate_id"), "amount": "75",
+        "purchaser_name": "Pat", "purchaser_email": "pat@example.com", "recipient_name": "Robin",
+        "recipient_email": "robin@example.com", "message": "", "segment": "", "payment_reference": "cash-1",
+        "locale": "fr-CA",
+    }
+    made = await browser.post(f"/console/{shop.workspace}/new", data=data, follow_redirects=True)
+    assert made.status_code == 200, made.text
+    assert "Français (Canada)" in made.text
+    detail = await browser.get(f"/v1/workspaces/{shop.workspace}/certificates/{data['certificate_id']}",
+                               headers={"Authorization": f"Bearer {shop.admin_key}"})
+    assert detail.json()["locale"] == "fr-CA"
