@@ -4,6 +4,8 @@ scales by its viewBox)."""
 
 from dataclasses import dataclass
 
+from babel.dates import format_skeleton
+
 from giftcert.domain.money import Amount
 from giftcert.locales import Language
 from giftcert.operations.reports import SalesReport
@@ -21,6 +23,8 @@ class Bar:
     value: str
     short: str = ""
     """The value as the bar's own label: whole units without the currency (the chart's title says it)."""
+    name: str = ""
+    """The label in full where a short one is drawn (`Dez.` on the axis, `Dez. 2026` in the title)."""
 
 
 def revenue_bars(report: SalesReport, words: Language) -> list[Bar]:
@@ -32,7 +36,8 @@ def revenue_bars(report: SalesReport, words: Language) -> list[Bar]:
         height = (BASE - 30) * month.revenue_minor / top
         bars.append(Bar(
             x=round(index * slot + slot * 0.15, 1), y=round(BASE - height, 1), width=round(slot * 0.7, 1),
-            height=round(height, 1), label=words.month(month.month),
+            height=round(height, 1), label=format_skeleton("MMM", month.month, locale=words.locale),
+            name=words.month(month.month),
             value=words.money(Amount(month.revenue_minor, report.currency)) if month.revenue_minor else "",
             short=words.whole_units(Amount(month.revenue_minor, report.currency)) if month.revenue_minor else "",
         ))
