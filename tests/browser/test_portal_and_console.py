@@ -154,7 +154,8 @@ async def _upload_bulk_csv_with_one_bad_line(visit: Visit, tmp_path: Path) -> No
     await visit.check("bulk upload page")
     await page.set_input_files("#file", str(csv_file))
     await page.click("button:has-text('Upload and issue')")
-    await expect(page.locator("#bulk-summary")).to_contain_text("Issued3")
+    await expect(page.locator("#bulk-progress-text")).to_contain_text("of 4 rows decided")  # the upload's own page
+    await expect(page.locator("#bulk-summary")).to_contain_text("Issued3", timeout=30_000)  # reloaded when done
     report = page.locator("table tbody tr")
     await expect(report).to_have_count(1)
     await expect(report.first).to_contain_text("3")  # the bad row is line 3 of the file

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
@@ -21,11 +21,13 @@ from giftcert.operations.issuing import issue_certificate, record_offline_paymen
 from giftcert.operations.reports import expiring_certificates, sales_report
 from giftcert_services.api.access import Deps, WorkspacePath
 from giftcert_services.api.models import SettingsChange
-from giftcert_services.cli.bulk_issue import InvalidCsvError, issue_rows, read_rows
+from giftcert_services.cli.bulk_issue import InvalidCsvError, read_rows
+from giftcert_services.web.bulk_jobs import BulkJobs
 from giftcert_services.web.charts import HEIGHT, WIDTH, amount_bars, revenue_bars
 from giftcert_services.web.forms import PurchaseForm, minor_units, purchase_command
 from giftcert_services.web.operators import CheckedForm, Operator, console_path
-from giftcert_services.web.pages import language_choices, page_words, render
+from giftcert_services.web.pages import language_choices, page_words, render, secure, web_of
+from giftcert_services.web.portal import not_found
 
 router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
 MAX_CSV_BYTES = 5_000_000
@@ -108,15 +110,46 @@ async def issue_manual(
 
 @router.get("/bulk", response_class=HTMLResponse)
 async def bulk_page(request: Request, workspace: WorkspacePath, session: Operator) -> Response:
-    return render(request, "console/bulk.html", workspace=workspace, session=session, summary=None, error=None)
+    return render(request, "console/bulk.html", workspace=workspace, session=session, job=None, error=None)
+
+
+def _jobs(request: Request) -> BulkJobs:
+    jobs: BulkJobs = request.app.state.bulk_jobs
+    return jobs
+
+
+@router.get("/bulk/{job_id}", response_class=HTMLResponse)
+async def bulk_job_page(request: Request, workspace: WorkspacePath, session: Operator, job_id: str) -> Response:
+    """The upload's progress while its rows are issued (the page follows it), then its report."""
+    job = _jobs(request).get(workspace, job_id)
+    if job is None:
+        return not_found(request, gettext_noop("No such upload: it may have ended more than an hour ago."))
+    return render(request, "console/bulk.html", workspace=workspace, session=session, job=job,
+                  error=gettext_noop("The upload stopped on an error; upload the file again to issue the rest.")
+                  if job.failed else None)
+
+
+@router.get("/bulk/{job_id}/progress")
+async def bulk_job_progress(request: Request, workspace: WorkspacePath, _: Operator, job_id: str) -> Response:
+    job = _jobs(request).get(workspace, job_id)
+    if job is None:
+        response = JSONResponse({"error": "not_found"}, status_code=404)
+    else:
+        text = page_words(request).gettext("{done} of {total} rows decided").format(
+            done=page_words(request).number(job.done), total=page_words(request).number(job.total))
+        response = JSONResponse({"done": job.done, "total": job.total, "finished": job.finished, "text": text})
+    secure(response, web_of(request))
+    return response
 
 
 @router.post("/bulk", response_class=HTMLResponse)
 async def bulk_upload(
     request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, received: CheckedForm
 ) -> Response:
+    """Reads and checks the file, then issues its rows in the background (bulk_jobs.py): the answer
+    is the upload's page, which follows them."""
     upload = received.get("file")
-    error, summary = None, None
+    error = None
     if not isinstance(upload, UploadFile):
         error = gettext_noop("Choose a CSV file.")
     else:
@@ -125,13 +158,15 @@ async def bulk_upload(
             if len(content) > MAX_CSV_BYTES:
                 raise InvalidCsvError("the file is larger than 5 MB; split it")
             rows = read_rows(content.decode("utf-8-sig"))
-            summary = await issue_rows(rows, workspace, deps)
         except UnicodeDecodeError:
             error = gettext_noop("The file is not UTF-8 text.")
         except InvalidCsvError as problem:
             error = page_words(request).gettext("Nothing was issued: {problem}").format(problem=problem)
-    return render(request, "console/bulk.html", status_code=200 if error is None else 422, workspace=workspace,
-                  session=session, summary=summary, error=error)
+        else:
+            job = _jobs(request).start(workspace, rows, deps)
+            return RedirectResponse(console_path(workspace, f"/bulk/{job.id}"), status_code=303)
+    return render(request, "console/bulk.html", status_code=422, workspace=workspace, session=session, job=None,
+                  error=error)
 
 
 def _settings_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings,

@@ -1,5 +1,6 @@
-// giftcert's pages: a live character count for text areas, and a status that follows the
-// certificate without a reload. No inline script anywhere (the Content-Security-Policy forbids it).
+// giftcert's pages: a live character count for text areas, a status that follows the
+// certificate without a reload, and a bulk upload's progress. No inline script anywhere (the
+// Content-Security-Policy forbids it).
 "use strict";
 
 function countCharacters(area) {
@@ -32,7 +33,28 @@ function followStatus(holder) {
   if (holder.getAttribute("data-done") !== "true") { window.setTimeout(poll, 500); }
 }
 
+function followProgress(holder) {
+  var bar = document.getElementById("bulk-progress");
+  var text = document.getElementById("bulk-progress-text");
+  var poll = function () {
+    fetch(holder.getAttribute("data-progress-url"), { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (progress) {
+        if (progress) {
+          bar.max = Math.max(progress.total, 1);
+          bar.value = progress.total ? progress.done : 1;
+          text.textContent = progress.text;
+          if (progress.finished) { window.location.reload(); return; }  // the report is drawn by the server
+        }
+        window.setTimeout(poll, 500);
+      })
+      .catch(function () { window.setTimeout(poll, 2000); });
+  };
+  window.setTimeout(poll, 300);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("textarea[data-count]").forEach(countCharacters);
   document.querySelectorAll("[data-status-url]").forEach(followStatus);
+  document.querySelectorAll("[data-progress-url]").forEach(followProgress);
 });
