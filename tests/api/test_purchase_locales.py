@@ -17,6 +17,7 @@ from giftcert.domain.money import Amount
 from giftcert.locales import language
 from giftcert_contracts.inbound import PurchaseRequested
 from tests.api.conftest import Shop, purchase_body
+from tests.pdf_text import lines
 
 pytestmark = pytest.mark.integration
 GERMAN_SUBJECT = "Ihr Gutschein von "
@@ -42,6 +43,14 @@ def _attachment_name(email: EmailMessage) -> str:
     return str(pdf.get_filename())
 
 
+def _pdf_text(email: EmailMessage) -> str:
+    """The attached certificate's text, as PDFium reads it."""
+    (pdf,) = [part for part in email.iter_attachments() if part.get_content_type() == "application/pdf"]
+    content = pdf.get_content()
+    assert isinstance(content, bytes)
+    return "\n".join(line.text for line in lines(content))
+
+
 def _body(locale: str | None) -> dict[str, Any]:
     recipient = {"name": "Robin Friend", "email": f"robin-{uuid4().hex[:8]}@example.com"}
     return purchase_body(recipient=recipient) | ({} if locale is None else {"locale": locale})
@@ -60,6 +69,8 @@ async def test_an_operators_purchase_naming_a_locale_emails_the_recipient_in_it(
     assert language("de-AT").money(Amount(5000, "EUR")) == "€\xa050,00"  # Austria's, not Germany's 50,00 €
     assert "€\xa050,00" in plain.get_content()
     assert _attachment_name(email).startswith("gutschein-")
+    assert "Gutschein" in _pdf_text(email)
+    assert "€\xa050,00" in _pdf_text(email)
 
 
 async def test_a_portal_purchase_naming_a_locale_emails_the_recipient_in_it(
@@ -70,6 +81,7 @@ async def test_a_portal_purchase_naming_a_locale_emails_the_recipient_in_it(
     email = await _emailed(http, shop, mail_folder, started.json()["certificate_id"])
     assert str(email["Subject"]).endswith(JAPANESE_SUBJECT)
     assert _attachment_name(email).startswith("giftken-")
+    assert language("ja").gettext("Gift Certificate") in _pdf_text(email)
 
 
 async def test_a_purchase_naming_no_locale_emails_the_recipient_in_the_workspaces(
