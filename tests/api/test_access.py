@@ -94,7 +94,7 @@ async def test_each_scope_reaches_its_routes_only_and_an_admin_key_every_route(
 def test_the_booking_scope_reaches_the_booking_platforms_routes_and_the_balance_only(api_app: FastAPI) -> None:
     booking = {(method, path) for method, path, scopes in _routes(api_app) if Scope.BOOKING in scopes}
     assert booking == {
-        ("POST", "/v1/workspaces/{workspace}/redemptions"),
+        ("POST", "/v1/workspaces/{workspace}/redemptions"), ("POST", "/v1/workspaces/{workspace}/balance"),
     } | {(method, path) for method, path, _ in _routes(api_app) if path.startswith(BOOKING_PATHS)}
 
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from giftcert.mail.sender import SendEmail, smtp_sender
 from giftcert.settings import Settings
-from giftcert_services.api import booking, certificates, portal, reports, workspace_settings
+from giftcert_services.api import balance, booking, certificates, portal, reports, workspace_settings
 from giftcert_services.api.access_log import redact_access_log
 from giftcert_services.api.problems import install_problem_handlers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
@@ -59,7 +59,8 @@ def build_api(
     app.state.deps = deps
     app.state.send_email = send_email or smtp_sender(settings)
     install_problem_handlers(app)
-    for router in (portal.router, certificates.router, workspace_settings.router, reports.router, booking.router):
+    for router in (portal.router, certificates.router, workspace_settings.router, reports.router, booking.router,
+                   balance.router):
         app.include_router(router)
     mount_web(app)  # the portal's and console's pages (giftcert_services.web), outside the OpenAPI document
 
