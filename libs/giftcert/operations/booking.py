@@ -9,7 +9,8 @@ fingerprint (that door binds none, decision 24), so its repeat over HTTP is comp
 decision instead: the fields the decision names of the request (`request_id`, `order_id`, `hold_id`,
 `redemption_id`, and a code's last four characters) must be the request's own. What the decision
 does not name (an `order_total`, a `segment`, an `amount`) cannot be told apart there: such a request
-gets the stored decision (decision 29).
+gets the stored decision (decision 29). A request refused so does not keep the key bound to itself,
+so that the Kafka message's true repeat over HTTP still gets its decision.
 
 A code is part of the request in its matching form (case, spaces and dashes ignored), so the same
 code in another spelling is the same request."""
@@ -23,6 +24,7 @@ from giftcert.clock import Clock
 from giftcert.domain.codes import normalize_code
 from giftcert.operations.errors import CommandRefusedError
 from giftcert.operations.request_keys import KEY_REUSED, bind_request_key, key_of
+from giftcert.store.request_keys import forget
 from giftcert.store.unit_of_work import NewPostgresUnitOfWork
 from giftcert_contracts.outbound import Event
 from giftcert_contracts.topics import Topic
@@ -58,9 +60,14 @@ async def decide_booking_command(
 ) -> Event:
     """The ledger's decision on `command` (first or stored); CommandRefusedError
     `idempotency_key_reused` when its `request_id` came before with another request."""
-    await bind_request_key(new_uow, clock, key_of(_as_fingerprinted(command), topic, "request_id"))
+    key = key_of(_as_fingerprinted(command), topic, "request_id")
+    bound = await bind_request_key(new_uow, clock, key)
     decision = await decide(command)
     if not decision_is_of(command, decision):
+        if bound.first:  # the key's first request came by Kafka: leave the key for its true repeats
+            async with new_uow() as uow:
+                await forget(uow.connection, key)
+                await uow.commit()
         raise CommandRefusedError(
             KEY_REUSED,
             f"the idempotency key {str(getattr(command, 'request_id'))!r} was first used with another "  # noqa: B009
