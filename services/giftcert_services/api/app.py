@@ -25,9 +25,10 @@ from giftcert_services.web import mount_web
 
 TITLE = "giftcert HTTP API"
 DESCRIPTION = (
-    "The public portal (scope `portal`) and operators' tools (scope `admin`) of the gift-certificate "
-    "service. Authenticate with `Authorization: Bearer <API key>`; keys are made with "
-    "`giftcert apikey create WORKSPACE --scope admin|portal`. Every refusal is a JSON body "
+    "The public portal (scope `portal`), the booking platform's checkout (scope `booking`: redemptions and "
+    "the balance inquiry) and operators' tools (scope `admin`, which reaches every route) of the "
+    "gift-certificate service. Authenticate with `Authorization: Bearer <API key>`; keys are made with "
+    "`giftcert apikey create WORKSPACE --scope admin|portal|booking`. Every refusal is a JSON body "
     '`{"error": {"code": ..., "detail": ...}}`. Every command takes an idempotency key (its body\'s key '
     "field or an `Idempotency-Key` header): the same key with the same body gets the first answer, with "
     "another body 409 `idempotency_key_reused`. A code never travels in a URL: search by code with "
