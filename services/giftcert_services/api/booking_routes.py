@@ -10,9 +10,10 @@
   (giftcert.operations.booking): a repeat on either door gets the stored decision; the key with
   another request is 409 `idempotency_key_reused`.
 - The decision is the answer, whatever it is, and the same on every repeat: an accepted command is
-  200 with its event as the body; a refused one is a business answer, not a fault: 409 with the
-  contract's reason as `error.code` and the `-rejected` event as `error.decision`, or 429 with
-  Retry-After where the reason is `too_many_attempts` (decision 29)."""
+  200 with its event as the body (without `sequence`, which numbers a certificate's published
+  events); a refused one is a business answer, not a fault: 409 with the contract's reason as
+  `error.code` and the `-rejected` event as `error.decision`, or 429 with Retry-After where the
+  reason is `too_many_attempts` (decision 29)."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def command_of(route: BookingRoute[C], workspace_id: str, body: BaseModel, heade
 
 def answer(decision: Event, retry_after_seconds: int) -> JSONResponse:
     """The HTTP answer of a decision (module docstring)."""
-    event = decision.model_dump(mode="json")
+    event = decision.model_dump(mode="json", exclude={"sequence"})  # numbered in the outbox, for the topics only
     reason = event.get("reason")
     if not decision.topic.value.endswith("-rejected") or not isinstance(reason, str):
         return JSONResponse(event, status_code=200)
