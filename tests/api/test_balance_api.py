@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from giftcert.domain.api_key import Scope
 from giftcert_services.runtime.bootstrap import Dependencies
@@ -62,20 +63,41 @@ async def test_guessing_by_balance_inquiry_throttles_inquiries_and_redemptions_o
 ) -> None:
     certificate = await active_certificate(http, shop)
     limit = api_deps.settings.guessing_limit
+    booking = await new_key(api_deps, shop.workspace, Scope.BOOKING)
     for attempt in range(limit.workspace_failures):
-        guess = await http.post(f"{shop.base}/balance", headers=shop.portal, json={"code": f"GUESS{attempt:07d}"})
+        guess = await http.post(f"{shop.base}/balance", headers=booking, json={"code": f"GUESS{attempt:07d}"})
         assert guess.status_code == 404, (attempt, guess.text)
-    throttled = await http.post(f"{shop.base}/balance", headers=shop.portal, json={"code": certificate["code"]})
+    throttled = await http.post(f"{shop.base}/balance", headers=booking, json={"code": certificate["code"]})
     assert throttled.status_code == 429, throttled.text
     assert throttled.json()["error"]["code"] == "too_many_attempts"
     assert int(throttled.headers["Retry-After"]) == round(limit.window.total_seconds())
     assert certificate["code"][-4:] not in throttled.text  # refused before the code was looked up
-    booking = await new_key(api_deps, shop.workspace, Scope.BOOKING)
+    by_portal = await http.post(f"{shop.base}/balance", headers=shop.portal, json={"code": certificate["code"]})
+    assert by_portal.status_code == 429
     redeem = await http.post(f"{shop.base}/redemptions", headers=booking, json={
         "request_id": str(uuid4()), "order_id": "honest", "code": certificate["code"],
         "order_total": {"minor": 9000, "currency": "EUR"},
     })
     assert (redeem.status_code, redeem.json()["error"]["code"]) == (429, "too_many_attempts")
+
+
+async def test_a_portal_key_is_limited_per_calling_address_as_well(
+    http: httpx.AsyncClient, api_app: FastAPI, api_deps: Dependencies, shop: Shop
+) -> None:
+    certificate = await active_certificate(http, shop)
+    for attempt in range(api_deps.settings.guessing_limit.failures):
+        guess = await http.post(f"{shop.base}/balance", headers=shop.portal, json={"code": f"GUESS{attempt:07d}"})
+        assert guess.status_code == 404
+    throttled = await http.post(f"{shop.base}/balance", headers=shop.portal, json={"code": certificate["code"]})
+    assert (throttled.status_code, throttled.json()["error"]["code"]) == (429, "too_many_attempts")
+    transport = httpx.ASGITransport(app=api_app, client=("10.7.7.7", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://giftcert.test") as elsewhere:
+        other_address = await elsewhere.post(f"{shop.base}/balance", headers=shop.portal,
+                                             json={"code": certificate["code"]})
+    assert other_address.status_code == 200, other_address.text
+    booking = await new_key(api_deps, shop.workspace, Scope.BOOKING)
+    assert (await http.post(f"{shop.base}/balance", headers=booking,
+                            json={"code": certificate["code"]})).status_code == 200
 
 
 async def test_a_code_in_the_query_string_is_not_read(http: httpx.AsyncClient, shop: Shop) -> None:

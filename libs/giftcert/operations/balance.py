@@ -2,10 +2,11 @@
 
 An unknown code is a failed attempt exactly like a redemption's: it is recorded in the same table
 (store/redemption_failures.py) and counts toward the workspace's limit, which redemptions and
-inquiries share; so guessing by inquiry throttles redemptions too, and the other way round. An API
-caller is limited by the workspace's count only (a booking platform asks for all its customers); the
-public portal's page also by the visitor's address, as an order is (`asker`): its failures are kept
-under a pseudo order id `balance inquiry from <address>`. A throttled inquiry is refused before its
+inquiries share; so guessing by inquiry throttles redemptions too, and the other way round. A booking
+platform's or an operator's inquiry is limited by the workspace's count only (they ask for all their
+customers); the public portal's (its page, or the API with a portal key) also by the asking address,
+as an order is (`asker`): its failures are kept under a pseudo order id `balance inquiry from
+<address>`. A throttled inquiry is refused before its
 code is looked up, and is not counted. The code itself is never logged or kept."""
 
 import logging

@@ -1,14 +1,16 @@
 """The balance inquiry, `POST .../balance` (scopes portal and booking; admin allows every scope): the
 code in the body, never in a URL. 200 with what the certificate is worth now; an unknown code is 404
-`not_found` and counts toward the code-guessing limit as a redemption's would; a throttled caller
-gets 429 `too_many_attempts` with Retry-After (giftcert.operations.balance)."""
+`not_found` and counts toward the code-guessing limit as a redemption's would (per workspace, and
+per calling address for a portal key); a throttled caller gets 429 `too_many_attempts` with
+Retry-After (giftcert.operations.balance)."""
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from giftcert.domain.api_key import Scope
 from giftcert.operations.balance import BalanceInquiry, CodeNotFoundError, TooManyAttemptsError, inquire_balance
 from giftcert_contracts.money import Balance
 from giftcert_services.api.access import BalanceKey, Deps
@@ -42,9 +44,12 @@ class CertificateBalanceBody(BaseModel):
         429: {"description": "`too_many_attempts`: too many unknown codes (the guessing limit); see Retry-After."},
     },
 )
-async def inquire(key: BalanceKey, deps: Deps, body: BalanceInquiryBody) -> CertificateBalanceBody:
-    """What a certificate is worth now, by its code."""
-    inquiry = BalanceInquiry(key.workspace_id, body.code)
+async def inquire(key: BalanceKey, deps: Deps, body: BalanceInquiryBody, request: Request) -> CertificateBalanceBody:
+    """What a certificate is worth now, by its code. Unknown codes count toward the workspace's
+    code-guessing limit (shared with redemptions); with a portal key, whose pages face the public,
+    toward the calling address's own limit as well."""
+    asker = (request.client.host if request.client else "unknown") if key.scope is Scope.PORTAL else None
+    inquiry = BalanceInquiry(key.workspace_id, body.code, asker=asker)
     try:
         found = await inquire_balance(inquiry, deps.new_uow(), deps.clock, deps.settings.guessing_limit)
     except CodeNotFoundError as unknown:
