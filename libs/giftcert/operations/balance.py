@@ -12,6 +12,7 @@ code is looked up, and is not counted. The code itself is never logged or kept."
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from giftcert.clock import Clock
 from giftcert.domain.codes import normalize_code
@@ -49,6 +50,17 @@ class CertificateBalance:
     expires_at: datetime | None
 
 
+async def _held(uow: UnitOfWork, certificate_id: UUID, now: datetime) -> int:
+    """What the certificate's live holds reserve. Holds come with the holds work of contract v2
+    (branch holds: `uow.holds.live_on`); until that is merged a unit of work has no holds and
+    nothing is held. After the merge this reads `uow.holds.live_on` directly."""
+    holds = getattr(uow, "holds", None)
+    if holds is None:
+        return 0
+    held: dict[UUID, int] = await holds.live_on([certificate_id], now)
+    return held.get(certificate_id, 0)
+
+
 class CodeNotFoundError(LookupError):
     def __init__(self) -> None:
         super().__init__("no certificate matches this code")
@@ -83,8 +95,7 @@ async def inquire_balance(
             await uow.redemption_failures.record_many([pair], now, forget_before=since)
             await uow.commit()
             raise CodeNotFoundError
-    # what holds leave available once the ledger keeps them (contract v2); until then the balance
-    available: int = getattr(certificate, "available_minor", certificate.balance_minor)
+        available = certificate.balance_minor - await _held(uow, certificate.id, now)
     return CertificateBalance(
         code_last4=certificate.code_last4, status=certificate.status.value, balance=certificate.balance,
         available=Amount(available, certificate.amount.currency), expires_at=certificate.expires_at,
