@@ -26,8 +26,12 @@ COMMAND_ROUTES = {
     ("PATCH", "/v1/workspaces/{workspace}/settings"),
     ("POST", "/v1/workspaces/{workspace}/products"),
     ("PUT", "/v1/workspaces/{workspace}/products/{product_id}"),
+    ("POST", "/v1/workspaces/{workspace}/redemptions"),  # tests/api/test_booking_api.py
 }
-QUERIES_BY_POST = {("POST", "/v1/workspaces/{workspace}/certificates/search")}
+QUERIES_BY_POST = {
+    ("POST", "/v1/workspaces/{workspace}/certificates/search"),
+    ("POST", "/v1/workspaces/{workspace}/balance"),  # tests/api/test_balance_api.py
+}
 EUR_70 = {"minor": 7000, "currency": "EUR"}
 
 

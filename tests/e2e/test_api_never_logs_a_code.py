@@ -3,7 +3,8 @@
 A real certificate's code, in several spellings, goes to every route of the API process's own
 OpenAPI document: where it belongs (the body of a search), and where a careless client would put it
 (the query string, the path instead of a certificate id, a trailing-slash path, a reason, an
-Idempotency-Key header). The process runs at DEBUG, in JSON and in text; afterwards no line of its
+Idempotency-Key header); a redemption and a balance inquiry, by the API and by the portal's
+page. The process runs at DEBUG, in JSON and in text; afterwards no line of its
 stdout or stderr holds any spelling of the code, and no response header (a Location, a Link) nor
 any URL in a response body does."""
 
@@ -52,7 +53,9 @@ def _purchase(**changes: Any) -> dict[str, Any]:
 
 _BODIES: tuple[tuple[tuple[str, ...], Callable[[str], dict[str, Any]]], ...] = (
     (("/purchases", "/certificates"), lambda code: _purchase(message=f"your code is {code}")),
-    (("/search",), lambda code: {"code": code}),
+    (("/search", "/balance"), lambda code: {"code": code}),
+    (("/redemptions",), lambda code: {"request_id": str(uuid4()), "order_id": f"order-{uuid4().hex[:8]}", "code": code,
+                                      "order_total": {"minor": 9000, "currency": "EUR"}}),
     (("/payments",), lambda _: {"payment_reference": f"till-{uuid4().hex[:8]}"}),
     (("/void", "/reactivate"), lambda code: {"reason": f"the customer read out {code}"}),
     (("/products", "/products/{product_id}"), lambda code: {"name": f"Product {code}", "fixed_amounts": [5000]}),
@@ -86,6 +89,22 @@ def _urls_in(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _urls_in(item)
+
+
+async def _balance_pages(client: httpx.AsyncClient, root: str, code: str) -> list[httpx.Response]:
+    """The portal's balance check page with each spelling: in its form, as it belongs, and in the
+    query string, where a careless link would put it."""
+    answers = []
+    for spelling in spellings(code):
+        page = await client.get(f"{root}/portal/{WORKSPACE}/balance")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text[:1000]
+        for url in (f"{root}/portal/{WORKSPACE}/balance", f"{root}/portal/{WORKSPACE}/balance?code={spelling}"):
+            answer = await client.post(url, data={"csrf_token": token[1], "code": spelling}, headers={"Origin": root})
+            assert answer.status_code in {200, 404}, answer.text[-2000:]  # `ABCD%20EFGH...` is no code
+            answers.append(answer)
+    assert any(answer.status_code == 200 for answer in answers)
+    return answers
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
@@ -125,6 +144,7 @@ async def test_no_route_writes_a_code_to_the_log_or_into_a_url(
             for spelling in spellings(code)
             for url, extra in _requests(template, spelling, ids)
         ]
+        answers += await _balance_pages(client, root, code)
     assert api.stop() in {0, -15}, api.output[-3000:]
 
     assert all(answer.status_code < 500 for answer in answers), [a.text for a in answers if a.status_code >= 500]

@@ -91,3 +91,16 @@ async def test_create_refuses_an_unknown_scope(database_url: str, workspace: str
     refused = await giftcert(database_url, "apikey", "create", workspace, "--scope", "root")
     assert refused.exit_code == 2
     assert "--scope" in refused.stderr
+
+
+async def test_create_makes_a_booking_key_for_the_booking_platform(
+    db: AsyncEngine, database_url: str, workspace: str
+) -> None:
+    secret = secret_in(await giftcert(database_url, "apikey", "create", workspace, "--scope", "booking"))
+    key = await authenticate(UnitOfWorkFactory(db, event_source="urn:test")(), secret)
+    assert key is not None
+    assert key.scope is Scope.BOOKING
+    assert not key.scope.allows(Scope.ADMIN)
+    assert not key.scope.allows(Scope.PORTAL)
+    listed = await giftcert(database_url, "apikey", "list", workspace)
+    assert "booking" in listed.stdout

@@ -41,6 +41,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, ...]]] = {
                   "ja": ("購入者",)},
     "booking": {"de": ("Buchung",), "fr": ("réservation",), "es": ("reserva",), "it": ("prenotazione",),
                 "ja": ("予約",)},
+    "balance": {"de": ("Guthaben",), "fr": ("solde",), "es": ("saldo",), "it": ("saldo",), "ja": ("残高",)},
 }
 
 

@@ -2,7 +2,10 @@
 
 A key is 32 random bytes from the CSPRNG, so a plain SHA-256 digest is enough to store it (nobody
 can search that space; a slow password hash would only slow every request). `admin` includes
-`portal`: an operator's tools may do what the public portal does, never the other way round."""
+every other scope: an operator's tools may do what the public portal and the booking platform do,
+never the other way round. `booking` is the booking platform's: its holds, captures, releases,
+redeems, refunds and balance inquiries; `portal` reaches the public portal's routes and the balance
+inquiry (contract v2)."""
 
 import hashlib
 import secrets
@@ -17,6 +20,7 @@ PREFIX = "gck_"
 class Scope(StrEnum):
     PORTAL = "portal"
     ADMIN = "admin"
+    BOOKING = "booking"
 
     def allows(self, required: "Scope") -> bool:
         return self is Scope.ADMIN or self is required

@@ -5,7 +5,7 @@ other waits for it, then is compared with it."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,4 +41,11 @@ async def bind(connection: AsyncConnection, key: RequestKey, now: datetime) -> B
 async def remember_answer(connection: AsyncConnection, key: RequestKey, answer: Answer) -> None:
     await connection.execute(
         update(request_keys).where(_row_of(key)).values(answer_status=answer.status, answer=answer.body)
+    )
+
+
+async def forget(connection: AsyncConnection, key: RequestKey) -> None:
+    """Unbinds the key, if it is still bound to this very request (a binding made in error)."""
+    await connection.execute(
+        delete(request_keys).where(_row_of(key) & (request_keys.c.fingerprint == key.fingerprint))
     )

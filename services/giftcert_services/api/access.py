@@ -1,4 +1,5 @@
-"""Who may call a route: a bearer API key of the path's workspace with the route's scope.
+"""Who may call a route: a bearer API key of the path's workspace with the route's scope (admin
+allows every scope; booking the booking platform's routes; portal the portal's; both the balance).
 
 401 without a live key, 403 with a key of another workspace or a scope too small. The key's
 workspace is compared with the path before anything is read, so a key sees nothing of another
@@ -39,7 +40,11 @@ def email_sender(request: Request) -> SendEmail:
 Sender = Annotated[SendEmail, Depends(email_sender)]
 
 
-def api_key(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
+def api_key(scope: Scope, *others: Scope) -> Callable[..., Awaitable[ApiKey]]:
+    """A key of the path's workspace whose scope allows `scope` or one of `others`."""
+    wanted = (scope, *others)
+    named = " or ".join(s.value for s in wanted)
+
     async def check(
         workspace: WorkspacePath,
         deps: Deps,
@@ -53,8 +58,8 @@ def api_key(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
             raise ApiError(401, "unauthenticated", "this API key is unknown or revoked", challenge)
         if key.workspace_id != workspace:
             raise ApiError(403, "forbidden", "this API key belongs to another workspace")
-        if not key.scope.allows(scope):
-            raise ApiError(403, "forbidden", f"this route needs a key of scope {scope.value}, not {key.scope.value}")
+        if not any(key.scope.allows(s) for s in wanted):
+            raise ApiError(403, "forbidden", f"this route needs a key of scope {named}, not {key.scope.value}")
         return key
 
     return check
@@ -62,6 +67,9 @@ def api_key(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
 
 PortalKey = Annotated[ApiKey, Depends(api_key(Scope.PORTAL))]
 AdminKey = Annotated[ApiKey, Depends(api_key(Scope.ADMIN))]
+BookingKey = Annotated[ApiKey, Depends(api_key(Scope.BOOKING))]
+BalanceKey = Annotated[ApiKey, Depends(api_key(Scope.PORTAL, Scope.BOOKING))]
+"""The balance inquiry: the portal's, the booking platform's and (as admin allows all) operators' keys."""
 
 
 def actor_of(key: ApiKey) -> str:

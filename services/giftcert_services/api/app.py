@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from giftcert.mail.sender import SendEmail, smtp_sender
 from giftcert.settings import Settings
-from giftcert_services.api import certificates, portal, reports, workspace_settings
+from giftcert_services.api import balance, booking, certificates, portal, reports, workspace_settings
 from giftcert_services.api.access_log import redact_access_log
 from giftcert_services.api.problems import install_problem_handlers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
@@ -25,9 +25,10 @@ from giftcert_services.web import mount_web
 
 TITLE = "giftcert HTTP API"
 DESCRIPTION = (
-    "The public portal (scope `portal`) and operators' tools (scope `admin`) of the gift-certificate "
-    "service. Authenticate with `Authorization: Bearer <API key>`; keys are made with "
-    "`giftcert apikey create WORKSPACE --scope admin|portal`. Every refusal is a JSON body "
+    "The public portal (scope `portal`), the booking platform's checkout (scope `booking`: redemptions and "
+    "the balance inquiry) and operators' tools (scope `admin`, which reaches every route) of the "
+    "gift-certificate service. Authenticate with `Authorization: Bearer <API key>`; keys are made with "
+    "`giftcert apikey create WORKSPACE --scope admin|portal|booking`. Every refusal is a JSON body "
     '`{"error": {"code": ..., "detail": ...}}`. Every command takes an idempotency key (its body\'s key '
     "field or an `Idempotency-Key` header): the same key with the same body gets the first answer, with "
     "another body 409 `idempotency_key_reused`. A code never travels in a URL: search by code with "
@@ -59,7 +60,8 @@ def build_api(
     app.state.deps = deps
     app.state.send_email = send_email or smtp_sender(settings)
     install_problem_handlers(app)
-    for router in (portal.router, certificates.router, workspace_settings.router, reports.router):
+    for router in (portal.router, certificates.router, workspace_settings.router, reports.router, booking.router,
+                   balance.router):
         app.include_router(router)
     mount_web(app)  # the portal's and console's pages (giftcert_services.web), outside the OpenAPI document
 

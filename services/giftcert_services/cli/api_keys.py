@@ -42,7 +42,10 @@ def _described(key: ApiKey) -> dict[str, str | None]:
 @app.command("create")
 def create(
     workspace: str = typer.Argument(..., metavar="WORKSPACE"),
-    scope: Scope = typer.Option(..., case_sensitive=False, help="admin (operators' tools) or portal (the shop)."),
+    scope: Scope = typer.Option(
+        ..., case_sensitive=False,
+        help="admin (operators' tools), portal (the shop) or booking (the booking platform's checkout).",
+    ),
     label: str = typer.Option("", help="What the key is for, to recognise it in `apikey list`."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output, secret included."),
 ) -> None:
@@ -87,7 +90,7 @@ def list_keys(
         typer.echo(f"no API keys in workspace {workspace}")
     for key in keys:
         state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "live"
-        typer.echo(f"{key['key_id']}  {key['scope']:<6}  created {key['created_at']}  {state}  {key['label']}".rstrip())
+        typer.echo(f"{key['key_id']}  {key['scope']:<7}  created {key['created_at']}  {state}  {key['label']}".rstrip())
 
 
 @app.command("revoke")

@@ -12,11 +12,11 @@ from giftcert_services.web.pages import STATIC, Web
 
 
 def mount_web(app: FastAPI, settings: WebSettings | None = None) -> None:
-    from giftcert_services.web import console, console_admin, operators, portal, test_payments  # noqa: PLC0415
+    from giftcert_services.web import balance, console, console_admin, operators, portal, test_payments  # noqa: PLC0415
 
     app.state.web = Web.of(settings or WebSettings())
     app.state.bulk_jobs = BulkJobs()
-    for router in (portal.router, test_payments.router, console.router, console_admin.router):
+    for router in (portal.router, balance.router, test_payments.router, console.router, console_admin.router):
         app.include_router(router)
     app.add_exception_handler(operators.SignInRequiredError, operators.to_sign_in)
     app.add_exception_handler(operators.FormRefusedError, operators.form_refused)
