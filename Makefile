@@ -40,6 +40,10 @@ chromium:  ## Debian's Chromium for the browser tests (tests/browser): installed
 		apt-get -o DPkg::Lock::Timeout=900 install -y -qq chromium; } || \
 		{ echo "the browser tests need Chromium: apt-get install chromium (as root)"; exit 1; }
 
+.PHONY: screenshots
+screenshots: $(STAMP) chromium  ## the README's screenshots: the browser tests that take them, writing into docs/images
+	GIFTCERT_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser -k "visitor_buys or operator_finds" -p no:cacheprovider
+
 reliability: $(STAMP)  ## the faults and attacks, ending with the reliability report (the second half of `make test`)
 	$(BIN)/pytest -m reliability
 

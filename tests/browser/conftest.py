@@ -5,7 +5,10 @@ PostgreSQL, broker and mail sink. One stack serves the module's tests; each test
 Every page a test opens goes through `Visit`: axe-core (tests/browser/assets, the npm package
 axe-core 4.14.1, MPL-2.0, vendored as published) is injected before the page's own scripts and must
 find no serious or critical violation, the page must log no Content-Security-Policy violation, and a
-JavaScript dialog (what an injected `alert` would open) fails the test."""
+JavaScript dialog (what an injected `alert` would open) fails the test.
+
+Screenshots go to a temporary folder, so a test run leaves the checkout clean; with
+GIFTCERT_SCREENSHOTS_TO_DOCS=1 (`make screenshots`) they replace the README's in docs/images."""
 
 import asyncio
 import hashlib
@@ -19,7 +22,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, Route, async_playwright
 
 from giftcert.mail.sink import MailFolderSink
 from giftcert.settings import Settings
@@ -33,7 +36,8 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).parent / "assets" / "axe-4.14.1.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
-IMAGES = Path(__file__).parents[2] / "docs" / "images"
+DOCS_IMAGES = Path(__file__).parents[2] / "docs" / "images"
+SCREENSHOTS_ENV = "GIFTCERT_SCREENSHOTS_TO_DOCS"
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
@@ -136,6 +140,7 @@ class Visit:
 
     context: BrowserContext
     page: Page
+    screenshots: Path
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
 
@@ -147,19 +152,24 @@ class Visit:
         self.checked.append(name)
 
     async def screenshot(self, name: str) -> None:
-        IMAGES.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(IMAGES / f"{name}.png"), full_page=True)
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=True)
 
     def assert_clean(self) -> None:
         assert self.problems == [], self.problems
 
 
+def screenshots_folder(temporary: Path) -> Path:
+    """docs/images when asked (GIFTCERT_SCREENSHOTS_TO_DOCS=1), else `temporary`."""
+    return DOCS_IMAGES if os.environ.get(SCREENSHOTS_ENV, "") not in {"", "0"} else temporary
+
+
 @pytest.fixture
-async def visit(browser: Browser) -> AsyncIterator[Visit]:
-    context = await browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+async def visit(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Visit]:
+    context = await browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True, locale="en-US")
     await context.add_init_script(path=str(AXE))
     page = await context.new_page()
-    current = Visit(context, page)
+    current = Visit(context, page, screenshots=screenshots_folder(tmp_path_factory.getbasetemp() / "screenshots"))
 
     def on_console(message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
@@ -174,3 +184,44 @@ async def visit(browser: Browser) -> AsyncIterator[Visit]:
     yield current
     await context.close()
     current.assert_clean()
+
+
+@dataclass
+class RenderedEmail:
+    """An email's HTML part as Chromium showed it, and every request the page tried (all refused)."""
+
+    text: str
+    heading: str
+    requests: list[str]
+    page_errors: list[str]
+
+
+async def render_email_html(browser: Browser, html: str, screenshot: Path | None = None) -> RenderedEmail:
+    """The HTML part in a fresh context, as a mail client's web view would load it: every network
+    request is recorded and aborted (so a remote image or stylesheet would show up here)."""
+    context = await browser.new_context(viewport={"width": 800, "height": 900})
+    requests: list[str] = []
+    errors: list[str] = []
+
+    async def refuse(route: Route) -> None:
+        requests.append(route.request.url)
+        await route.abort()
+
+    await context.route("**/*", refuse)
+    page = await context.new_page()
+
+    async def on_dialog(dialog: Dialog) -> None:
+        errors.append(f"a dialog opened: {dialog.message}")
+        await dialog.dismiss()
+
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", on_dialog)
+    try:
+        await page.set_content(html, wait_until="load")
+        await page.wait_for_load_state("networkidle")
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(screenshot), full_page=True)
+        return RenderedEmail(await page.inner_text("body"), await page.inner_text("h1"), requests, errors)
+    finally:
+        await context.close()

@@ -8,9 +8,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import Stack, Visit
+from giftcert.domain.money import Amount
+from giftcert.locales import language
+from tests.browser.conftest import Stack, Visit, render_email_html
+from tests.browser.test_email_in_chromium import html_part
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 HOSTILE_NAME = '<script>alert("name")</script>"onmouseover="alert(1)'
@@ -47,7 +50,7 @@ async def _buy(visit: Visit, stack: Stack, workspace: str, recipient: str, *, na
     await visit.check("status page")
     masked = f"{recipient[0]}...@{recipient.split('@')[1]}"
     await expect(page.locator("#status-text")).to_have_text(f"Active: sent to {masked}", timeout=60_000)
-    await expect(page.locator("#status-badge")).to_have_text("active")
+    await expect(page.locator("#status-badge")).to_have_text("Active")
     return page.url
 
 
@@ -62,7 +65,7 @@ async def _sign_in(visit: Visit, stack: Stack, workspace: str) -> None:
 
 
 async def test_a_visitor_buys_pays_and_sees_the_certificate_become_active_and_the_email_arrive(
-    stack: Stack, visit: Visit
+    stack: Stack, visit: Visit, browser: Browser
 ) -> None:
     workspace = f"alpine-{uuid4().hex[:8]}"
     stack.open_portal(workspace)
@@ -70,6 +73,12 @@ async def test_a_visitor_buys_pays_and_sees_the_certificate_become_active_and_th
     await _buy(visit, stack, workspace, recipient, screenshots=True)
     (email,) = await stack.wait_for_emails(recipient, 1)
     assert b"application/pdf" in email
+    # the HTML part of the email the mailer sent, as a reader's mail client would show it
+    rendered = await render_email_html(browser, html_part(email))
+    assert rendered.heading == "Alpine Tours"
+    assert language("en-US").money(Amount(8000, "EUR")) in rendered.text  # the page's (the browser's) locale
+    assert await _code_from_email(stack, recipient) in rendered.text.replace("-", "")
+    assert rendered.requests == []
 
 
 async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads(
@@ -93,11 +102,11 @@ async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads
     await visit.check("certificate page")
     await page.fill("#void-reason", "refunded by phone")
     await page.click("button.danger")
-    await expect(page.locator("#certificate-status")).to_have_text("voided")
+    await expect(page.locator("#certificate-status")).to_have_text("Voided")
     await expect(page.locator("ol.timeline")).to_contain_text("refunded by phone")
     await page.fill("#reactivate-reason", "refund cancelled")
     await page.click("button:has-text('Reactivate')")
-    await expect(page.locator("#certificate-status")).to_have_text("active")
+    await expect(page.locator("#certificate-status")).to_have_text("Active")
     async with page.expect_download() as download_info:
         await page.click("a:has-text('Download PDF')")
     download = await download_info.value
@@ -145,7 +154,8 @@ async def _upload_bulk_csv_with_one_bad_line(visit: Visit, tmp_path: Path) -> No
     await visit.check("bulk upload page")
     await page.set_input_files("#file", str(csv_file))
     await page.click("button:has-text('Upload and issue')")
-    await expect(page.locator("#bulk-summary")).to_contain_text("Issued3")
+    await expect(page.locator("#bulk-progress-text")).to_contain_text("of 4 rows decided")  # the upload's own page
+    await expect(page.locator("#bulk-summary")).to_contain_text("Issued3", timeout=30_000)  # reloaded when done
     report = page.locator("table tbody tr")
     await expect(report).to_have_count(1)
     await expect(report.first).to_contain_text("3")  # the bad row is line 3 of the file

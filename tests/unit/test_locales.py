@@ -7,12 +7,14 @@ import string
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+import giftcert_services.web
 from giftcert.delivery.certificate_document import certificate_document
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
@@ -20,21 +22,55 @@ from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.locales import CATALOGS, DEFAULT_LOCALE, DOMAIN, SUPPORTED, language
 
 LIBRARY = Path(CATALOGS).parent
+WEB = Path(giftcert_services.web.__file__).parent
+IN_CONTEXT = ((1, "c"), 2)
+KEYWORDS: dict[str, Any] = {
+    "gettext": None, "gettext_noop": None, "_": None, "pgettext": IN_CONTEXT, "pgettext_noop": IN_CONTEXT,
+}
+WEB_METHODS = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 TRANSLATED = [tag for tag in SUPPORTED if tag != DEFAULT_LOCALE]
-GIFT_CERTIFICATE = {"de": "Gutschein", "fr": "bon cadeau", "es": "vale regalo", "it": "buono regalo", "ja": "ギフト券"}
+# docs/glossary.md: each English term (wherever a message says it) and its words, plural included
+GLOSSARY: dict[str, dict[str, tuple[str, ...]]] = {
+    "certificate": {"de": ("Gutschein",), "fr": ("bon cadeau", "bons cadeaux"), "es": ("vale regalo", "vales regalo"),
+                    "it": ("buono regalo", "buoni regalo"), "ja": ("ギフト券",)},
+    "amount": {"de": ("Betrag", "Beträge"), "fr": ("montant",), "es": ("importe",), "it": ("importo", "importi"),
+               "ja": ("金額",)},
+    "recipient": {"de": ("Empfänger",), "fr": ("destinataire",), "es": ("destinatario",), "it": ("destinatario",),
+                  "ja": ("受取人",)},
+    "purchaser": {"de": ("Käufer",), "fr": ("acheteur",), "es": ("comprador",), "it": ("acquirente",),
+                  "ja": ("購入者",)},
+    "booking": {"de": ("Buchung",), "fr": ("réservation",), "es": ("reserva",), "it": ("prenotazione",),
+                "ja": ("予約",)},
+    "balance": {"de": ("Guthaben",), "fr": ("solde",), "es": ("saldo",), "it": ("saldo",), "ja": ("残高",)},
+}
 
 
-def _source_messages() -> set[str]:
-    return {
-        str(found[2]) for found in extract_from_dir(str(LIBRARY), keywords={"gettext": None})
-        if isinstance(found[2], str)
-    }
+Message = tuple[str | None, str]
+"""A message's context (None for most) and its English text."""
 
 
-def _catalog(tag: str) -> dict[str, str]:
+def _source_messages() -> set[Message]:
+    """The messages of the library (emails, PDFs) and of the web pages (their Python and templates)."""
+    found = [
+        *extract_from_dir(str(LIBRARY), keywords=KEYWORDS),
+        *extract_from_dir(str(WEB), WEB_METHODS, keywords=KEYWORDS),
+    ]
+    return {(context, text) for _, _, text, _, context in found if isinstance(text, str)}
+
+
+def test_the_web_pages_messages_are_among_the_source_messages() -> None:
+    messages = _source_messages()
+    for message in ("Give a gift certificate", "Continue to payment", "Sign in to {workspace}", "Void",
+                    "This form was sent from another site.", "Active: sent to {email}"):
+        assert (None, message) in messages
+    assert ("certificate status", "Voided") in messages
+    assert ("date", "Created") in messages
+
+
+def _catalog(tag: str) -> dict[Message, str]:
     with (CATALOGS / tag / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as file:
         catalog = read_po(file)
-    return {str(m.id): str(m.string) for m in catalog if m.id and not m.fuzzy}
+    return {(m.context, str(m.id)): str(m.string) for m in catalog if m.id and not m.fuzzy}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -50,15 +86,18 @@ def test_every_message_of_the_source_is_translated(tag: str) -> None:
 
 @pytest.mark.parametrize("tag", TRANSLATED)
 def test_a_translation_keeps_the_placeholders_of_its_message(tag: str) -> None:
-    for message, translation in _catalog(tag).items():
+    for (_, message), translation in _catalog(tag).items():
         assert _placeholders(translation) == _placeholders(message), (tag, message)
 
 
 @pytest.mark.parametrize("tag", TRANSLATED)
-def test_the_glossary_term_for_gift_certificate_is_used_wherever_english_says_it(tag: str) -> None:
-    for message, translation in _catalog(tag).items():
-        if re.search(r"gift certificate", message, re.IGNORECASE) and not message.endswith(".pdf"):
-            assert GIFT_CERTIFICATE[tag].lower() in translation.lower(), (tag, message, translation)
+@pytest.mark.parametrize("term", list(GLOSSARY))
+def test_the_glossarys_word_is_used_wherever_english_says_its_term(tag: str, term: str) -> None:
+    for (_, message), translation in _catalog(tag).items():
+        english = re.sub(r"\{\w+\}", "", message)  # `{amount}` is a value, not the word
+        if re.search(rf"\b{term}", english, re.IGNORECASE) and not message.endswith(".pdf"):
+            said = translation.lower()
+            assert any(word.lower() in said for word in GLOSSARY[term][tag]), (tag, message, translation)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 SameSite=Strict cookie; search by a code in any spelling; void and reactivate through the ledger;
 forms without their token or from another site refused; customer text shown as text."""
 
+import asyncio
 import re
 
 import httpx
@@ -76,7 +77,7 @@ async def test_a_code_typed_in_any_spelling_finds_its_certificate_and_void_and_r
     back = await browser.post(f"/console/{shop.workspace}/certificates/{cid}/reactivate",
                               data={"csrf_token": csrf_token(page.text), "reason": "refund cancelled"},
                               follow_redirects=True)
-    assert 'id="certificate-status">active' in back.text
+    assert 'id="certificate-status">Active' in back.text
 
 
 async def test_a_command_without_its_token_or_from_another_site_changes_nothing(
@@ -93,7 +94,7 @@ async def test_a_command_without_its_token_or_from_another_site_changes_nothing(
                                    headers={"Origin": ""})
     assert (no_token.status_code, forged.status_code, no_origin.status_code) == (403, 403, 403)
     still = await browser.get(f"/console/{shop.workspace}/certificates/{cid}")
-    assert 'id="certificate-status">active' in still.text
+    assert 'id="certificate-status">Active' in still.text
 
 
 async def test_customer_text_is_shown_as_text_on_console_pages(browser: httpx.AsyncClient, shop: Shop) -> None:
@@ -139,11 +140,23 @@ async def test_a_bulk_upload_reports_its_bad_line_and_the_list_pages_through_the
     rows[5] = "r5,12,Pat,pat@example.com,Sam,sam@example.com,bank-5"  # under the workspace's minimum
     csv = "reference,amount_minor,purchaser_name,purchaser_email,recipient_name,recipient_email,payment_reference\n"
     page = await browser.get(f"/console/{shop.workspace}/bulk")
-    report = await browser.post(
+    uploaded = await browser.post(
         f"/console/{shop.workspace}/bulk", data={"csrf_token": csrf_token(page.text)},
         files={"file": ("bulk.csv", (csv + "\n".join(rows) + "\n").encode(), "text/csv")},
     )
+    assert uploaded.status_code == 303, uploaded.text  # the rows are issued in the background
+    job = uploaded.headers["location"]
+    for _ in range(300):
+        progress = (await browser.get(f"{job}/progress")).json()
+        if progress["finished"]:
+            break
+        await asyncio.sleep(0.1)
+    assert progress | {"text": None} == {"done": 27, "total": 27, "finished": True, "text": None}
+    assert progress["text"] == "27 of 27 rows decided"
+    report = await browser.get(job)
     assert report.status_code == 200, report.text
+    assert "data-progress-url" not in report.text  # done: the page no longer follows it
+    assert (await browser.get(f"/console/{shop.workspace}/bulk/no-such-upload")).status_code == 404
     summary = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", report.text.split('id="bulk-summary"')[1].split("</dl>")[0]))
     assert summary.endswith("Issued26Alreadyissued0Failed1")
     assert "<td>7</td><td>r5</td><td>amount_out_of_range</td>" in report.text  # line 7: the header is line 1

@@ -12,7 +12,7 @@ from giftcert.domain.product import Product
 from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, WorkspaceSettings
 from giftcert.operations.details import CertificateDetails
 from giftcert.operations.search import MAX_PAGE_SIZE
-from giftcert_contracts.fields import ExternalId, Name, Person, PersonalMessage, Reason, Segment
+from giftcert_contracts.fields import ExternalId, LocaleTag, Name, Person, PersonalMessage, Reason, Segment
 from giftcert_contracts.money import MAX_MINOR, CurrencyCode, Money
 
 MinorUnits = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR)]
@@ -31,6 +31,10 @@ class PurchaseBody(_Input):
     recipient: Person
     message: PersonalMessage | None = None
     segment: Segment | None = None
+    locale: LocaleTag | None = Field(
+        None, description="BCP 47 (`de-AT`, `ja`): the language and formats of the recipient's email and PDF, as "
+        "`purchase-requested`'s `locale` (the same rule); default the workspace's locale."
+    )
 
 
 class PaymentBody(_Input):
@@ -65,6 +69,9 @@ class SettingsChange(_Input):
     hold_seconds_default: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
     hold_seconds_max: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
     refund_validity_days: Annotated[StrictInt, Field(ge=1, le=REFUND_VALIDITY_DAYS_LIMIT)] | None = None
+    locale: LocaleTag | None = Field(
+        None, description="BCP 47: the default language and formats of emails, PDFs and the workspace's pages."
+    )
 
 
 class ProductBody(_Input):
@@ -154,6 +161,7 @@ class CertificateDetail(CertificateSummary):
     expired_at: datetime | None
     order_id: str | None = Field(description="The booking order a redemption paid for.")
     activity: list[ActivityOut]
+    locale: str | None = Field(None, description="The recipient's locale its purchase named; null: the workspace's.")
 
     @classmethod
     def of_details(cls, details: CertificateDetails) -> "CertificateDetail":
@@ -162,6 +170,7 @@ class CertificateDetail(CertificateSummary):
             **CertificateSummary.of(c).model_dump(),
             code=c.code, message=c.message, payment_id=c.payment_id, redeemed_at=c.redeemed_at,
             voided_at=c.voided_at, expired_at=c.expired_at, order_id=details.order_id,
+            locale=c.locale,
             activity=[
                 ActivityOut(kind=e.kind.value, occurred_at=e.occurred_at, actor=e.actor, reason=e.reason,
                             reference=e.reference)
@@ -251,6 +260,7 @@ class SettingsOut(BaseModel):
     hold_seconds_default: int
     hold_seconds_max: int
     refund_validity_days: int
+    locale: str = "en"
 
     @classmethod
     def of(cls, s: WorkspaceSettings) -> "SettingsOut":
@@ -260,6 +270,7 @@ class SettingsOut(BaseModel):
             reminder_days=s.reminder_days, send_activation_email=s.send_activation_email,
             redemption_mode=s.redemption_mode, hold_seconds_default=s.hold_seconds_default,
             hold_seconds_max=s.hold_seconds_max, refund_validity_days=s.refund_validity_days,
+            locale=s.locale,
         )
 
 

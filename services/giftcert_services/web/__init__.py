@@ -6,6 +6,7 @@ same operations and ledger decisions as the API (decision 23)."""
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from giftcert_services.web.bulk_jobs import BulkJobs
 from giftcert_services.web.config import WebSettings
 from giftcert_services.web.pages import STATIC, Web
 
@@ -14,6 +15,7 @@ def mount_web(app: FastAPI, settings: WebSettings | None = None) -> None:
     from giftcert_services.web import balance, console, console_admin, operators, portal, test_payments  # noqa: PLC0415
 
     app.state.web = Web.of(settings or WebSettings())
+    app.state.bulk_jobs = BulkJobs()
     for router in (portal.router, balance.router, test_payments.router, console.router, console_admin.router):
         app.include_router(router)
     app.add_exception_handler(operators.SignInRequiredError, operators.to_sign_in)

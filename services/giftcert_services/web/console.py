@@ -15,6 +15,7 @@ from giftcert.delivery.resend import CertificateNotSendableError, resend_certifi
 from giftcert.domain.api_key import Scope
 from giftcert.domain.certificate import Status
 from giftcert.domain.codes import display_code
+from giftcert.locales import gettext_noop
 from giftcert.operations.api_keys import authenticate
 from giftcert.operations.details import certificate_details
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
@@ -31,21 +32,25 @@ from giftcert_services.web.operators import (
     end_session,
     start_session,
 )
-from giftcert_services.web.pages import render
+from giftcert_services.web.pages import render, workspace_locale
 from giftcert_services.web.portal import not_found
 
 router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
 Text = Annotated[str, Query(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
 DONE = {
-    "voided": "The certificate is voided.", "reactivated": "The certificate is active again.",
-    "sent": "The email is on its way to the recipient.", "paid": "The payment is recorded; the certificate is active.",
-    "issued": "The certificate is made.",
+    "voided": gettext_noop("The certificate is voided."),
+    "reactivated": gettext_noop("The certificate is active again."),
+    "sent": gettext_noop("The email is on its way to the recipient."),
+    "paid": gettext_noop("The payment is recorded; the certificate is active."),
+    "issued": gettext_noop("The certificate is made."),
 }
+NO_SUCH_CERTIFICATE = gettext_noop("No such certificate in this workspace.")
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_page(request: Request, workspace: WorkspacePath) -> Response:
-    return render(request, "console/sign_in.html", workspace=workspace, error=None)
+async def sign_in_page(request: Request, workspace: WorkspacePath, deps: Deps) -> Response:
+    return render(request, "console/sign_in.html", workspace=workspace, error=None,
+                  workspace_locale=await workspace_locale(deps, workspace))
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -54,7 +59,8 @@ async def sign_in(request: Request, workspace: WorkspacePath, deps: Deps, form: 
     key = await authenticate(deps.new_uow(), secret) if secret else None
     if key is None or key.workspace_id != workspace or not key.scope.allows(Scope.ADMIN):
         return render(request, "console/sign_in.html", status_code=401, workspace=workspace,
-                      error="This is not a live admin API key of this workspace.")
+                      error=gettext_noop("This is not a live admin API key of this workspace."),
+                      workspace_locale=await workspace_locale(deps, workspace))
     response = RedirectResponse(console_path(workspace), status_code=303)
     start_session(request, response, key)
     return response
@@ -93,7 +99,7 @@ async def certificates(
         async with deps.engine.connect() as connection:
             page = await search_certificates(connection, query)
     except InvalidCursorError:
-        error = "That page link is no longer valid; showing the first page."
+        error = gettext_noop("That page link is no longer valid; showing the first page.")
     except ValueError as problem:
         error = str(problem)
     return render(
@@ -109,7 +115,7 @@ async def _certificate_page(
     try:
         details = await certificate_details(deps.new_uow(), workspace, certificate_id)
     except CertificateNotFoundError:
-        return not_found(request, "No such certificate in this workspace.")
+        return not_found(request, NO_SUCH_CERTIFICATE)
     return render(
         request, "console/certificate.html", status_code=status_code, workspace=workspace, session=session,
         details=details, c=details.certificate, code=display_code(details.certificate.code),
@@ -138,7 +144,7 @@ async def decide(
     try:
         if decision in {"void", "reactivate"}:
             if not reason:
-                raise CommandRefusedError("invalid", "Give a reason: it is kept in the activity log.")
+                raise CommandRefusedError("invalid", gettext_noop("Give a reason: it is kept in the activity log."))
             model = VoidCertificate if decision == "void" else ReactivateCertificate
             command = model(workspace_id=workspace, request_id=uuid4(), certificate_id=certificate_id,
                             reason=reason[:500], actor=actor_of(session))
@@ -147,7 +153,9 @@ async def decide(
         if decision == "payment":
             reference = str(form.get("payment_reference") or "").strip()
             if not reference or len(reference) > 128:  # noqa: PLR2004 - the contract's ExternalId
-                raise CommandRefusedError("invalid", "Give the payment's reference (1 to 128 characters).")
+                raise CommandRefusedError(
+                    "invalid", gettext_noop("Give the payment's reference (1 to 128 characters).")
+                )
             await record_offline_payment(workspace, certificate_id, reference, deps.new_uow, deps.clock)
             return _after(workspace, certificate_id, "paid")
         if decision == "resend":
@@ -161,7 +169,7 @@ async def decide(
         return await _certificate_page(request, workspace, deps, session, certificate_id,
                                        error=str(refusal), status_code=409)
     except CertificateNotFoundError:
-        return not_found(request, "No such certificate in this workspace.")
+        return not_found(request, NO_SUCH_CERTIFICATE)
     return not_found(request)
 
 
@@ -170,7 +178,7 @@ async def pdf(request: Request, workspace: WorkspacePath, deps: Deps, _: Operato
     try:
         content = await certificate_pdf(deps.new_uow, workspace, certificate_id)
     except (UnknownCertificateError, CertificateNotFoundError):
-        return not_found(request, "No such certificate in this workspace.")
+        return not_found(request, NO_SUCH_CERTIFICATE)
     except DocumentNotAvailableError as problem:
         return render(request, "refused.html", status_code=409, message=str(problem))
     return Response(content, media_type="application/pdf", headers={

@@ -9,27 +9,30 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from giftcert.domain.product import Product
 from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.locales import gettext_noop
 from giftcert.operations.errors import CommandRefusedError
 from giftcert.operations.issuing import issue_certificate, record_offline_payment
 from giftcert.operations.reports import expiring_certificates, sales_report
 from giftcert_services.api.access import Deps, WorkspacePath
 from giftcert_services.api.models import SettingsChange
-from giftcert_services.cli.bulk_issue import InvalidCsvError, issue_rows, read_rows
+from giftcert_services.cli.bulk_issue import InvalidCsvError, read_rows
+from giftcert_services.web.bulk_jobs import BulkJobs
 from giftcert_services.web.charts import HEIGHT, WIDTH, amount_bars, revenue_bars
 from giftcert_services.web.forms import PurchaseForm, minor_units, purchase_command
 from giftcert_services.web.operators import CheckedForm, Operator, console_path
-from giftcert_services.web.pages import render
+from giftcert_services.web.pages import language_choices, page_words, render, secure, web_of
+from giftcert_services.web.portal import not_found
 
 router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
 MAX_CSV_BYTES = 5_000_000
 _PURCHASE_FIELDS = ("amount", "purchaser_name", "purchaser_email", "recipient_name", "recipient_email", "message",
-                    "segment", "payment_reference", "certificate_id")
+                    "segment", "payment_reference", "certificate_id", "locale")
 
 
 async def _settings(deps: Deps, workspace: str) -> WorkspaceSettings:
@@ -47,23 +50,25 @@ async def dashboard(request: Request, workspace: WorkspacePath, deps: Deps, sess
         expiring = await expiring_certificates(
             connection, workspace, now=deps.clock.now(), within_days=max(settings.reminder_days, 30), limit=20
         )
+    words = page_words(request, settings.locale)
     return render(
         request, "console/dashboard.html", workspace=workspace, session=session, report=report, expiring=expiring,
-        revenue=revenue_bars(report), amounts=amount_bars(report), chart_width=WIDTH, chart_height=HEIGHT,
-        settings=settings,
+        revenue=revenue_bars(report, words), amounts=amount_bars(report, words), chart_width=WIDTH,
+        chart_height=HEIGHT, settings=settings,
     )
 
 
 def _manual_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings, form: PurchaseForm,
                  status_code: int = 200) -> Response:
     return render(request, "console/new.html", status_code=status_code, workspace=workspace, session=session,
-                  settings=settings, form=form)
+                  settings=settings, form=form, languages=language_choices(form.values["locale"] or settings.locale))
 
 
 @router.get("/new", response_class=HTMLResponse)
 async def new_certificate(request: Request, workspace: WorkspacePath, deps: Deps, session: Operator) -> Response:
-    values = dict.fromkeys(_PURCHASE_FIELDS, "") | {"certificate_id": str(uuid4())}
-    return _manual_page(request, workspace, session, await _settings(deps, workspace), PurchaseForm(values))
+    settings = await _settings(deps, workspace)
+    values = dict.fromkeys(_PURCHASE_FIELDS, "") | {"certificate_id": str(uuid4()), "locale": settings.locale}
+    return _manual_page(request, workspace, session, settings, PurchaseForm(values))
 
 
 @router.post("/new", response_class=HTMLResponse)
@@ -75,7 +80,9 @@ async def issue_manual(
     values = form.values
     amount = minor_units(values["amount"], settings.currency)
     if amount is None:
-        form.errors["amount"] = f"Enter an amount in {settings.currency}, like 50 or 50.00."
+        form.errors["amount"] = page_words(request, settings.locale).gettext(
+            "Enter an amount in {currency}, like 50 or 50.00."
+        ).format(currency=settings.currency)
     try:
         certificate_id = UUID(values["certificate_id"])
     except ValueError:
@@ -86,7 +93,7 @@ async def issue_manual(
         "purchaser": {"name": values["purchaser_name"], "email": values["purchaser_email"]},
         "recipient": {"name": values["recipient_name"], "email": values["recipient_email"]},
         "message": values["message"] or None, "segment": values["segment"] or None,
-        "channel": "admin", "requested_at": deps.clock.now(),
+        "locale": values["locale"] or None, "channel": "admin", "requested_at": deps.clock.now(),
     })
     if command is None or form.errors:
         return _manual_page(request, workspace, session, settings, form, 422)
@@ -103,36 +110,69 @@ async def issue_manual(
 
 @router.get("/bulk", response_class=HTMLResponse)
 async def bulk_page(request: Request, workspace: WorkspacePath, session: Operator) -> Response:
-    return render(request, "console/bulk.html", workspace=workspace, session=session, summary=None, error=None)
+    return render(request, "console/bulk.html", workspace=workspace, session=session, job=None, error=None)
+
+
+def _jobs(request: Request) -> BulkJobs:
+    jobs: BulkJobs = request.app.state.bulk_jobs
+    return jobs
+
+
+@router.get("/bulk/{job_id}", response_class=HTMLResponse)
+async def bulk_job_page(request: Request, workspace: WorkspacePath, session: Operator, job_id: str) -> Response:
+    """The upload's progress while its rows are issued (the page follows it), then its report."""
+    job = _jobs(request).get(workspace, job_id)
+    if job is None:
+        return not_found(request, gettext_noop("No such upload: it may have ended more than an hour ago."))
+    return render(request, "console/bulk.html", workspace=workspace, session=session, job=job,
+                  error=gettext_noop("The upload stopped on an error; upload the file again to issue the rest.")
+                  if job.failed else None)
+
+
+@router.get("/bulk/{job_id}/progress")
+async def bulk_job_progress(request: Request, workspace: WorkspacePath, _: Operator, job_id: str) -> Response:
+    job = _jobs(request).get(workspace, job_id)
+    if job is None:
+        response = JSONResponse({"error": "not_found"}, status_code=404)
+    else:
+        text = page_words(request).gettext("{done} of {total} rows decided").format(
+            done=page_words(request).number(job.done), total=page_words(request).number(job.total))
+        response = JSONResponse({"done": job.done, "total": job.total, "finished": job.finished, "text": text})
+    secure(response, web_of(request))
+    return response
 
 
 @router.post("/bulk", response_class=HTMLResponse)
 async def bulk_upload(
     request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, received: CheckedForm
 ) -> Response:
+    """Reads and checks the file, then issues its rows in the background (bulk_jobs.py): the answer
+    is the upload's page, which follows them."""
     upload = received.get("file")
-    error, summary = None, None
+    error = None
     if not isinstance(upload, UploadFile):
-        error = "Choose a CSV file."
+        error = gettext_noop("Choose a CSV file.")
     else:
         content = await upload.read(MAX_CSV_BYTES + 1)
         try:
             if len(content) > MAX_CSV_BYTES:
                 raise InvalidCsvError("the file is larger than 5 MB; split it")
             rows = read_rows(content.decode("utf-8-sig"))
-            summary = await issue_rows(rows, workspace, deps)
         except UnicodeDecodeError:
-            error = "The file is not UTF-8 text."
+            error = gettext_noop("The file is not UTF-8 text.")
         except InvalidCsvError as problem:
-            error = f"Nothing was issued: {problem}"
-    return render(request, "console/bulk.html", status_code=200 if error is None else 422, workspace=workspace,
-                  session=session, summary=summary, error=error)
+            error = page_words(request).gettext("Nothing was issued: {problem}").format(problem=problem)
+        else:
+            job = _jobs(request).start(workspace, rows, deps)
+            return RedirectResponse(console_path(workspace, f"/bulk/{job.id}"), status_code=303)
+    return render(request, "console/bulk.html", status_code=422, workspace=workspace, session=session, job=None,
+                  error=error)
 
 
 def _settings_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings,
                    error: str | None = None, notice: str | None = None, status_code: int = 200) -> Response:
     return render(request, "console/settings.html", status_code=status_code, workspace=workspace, session=session,
-                  settings=settings, error=error, notice=notice)
+                  settings=settings, error=error, notice=notice, languages=language_choices(settings.locale))
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -153,6 +193,7 @@ async def change_settings(
             "max_minor": minor_units(str(form.get("max_amount") or ""), currency),
             "expiry_days": _whole(form, "expiry_days"), "reminder_days": _whole(form, "reminder_days"),
             "send_activation_email": form.get("send_activation_email") == "on",
+            "locale": str(form.get("locale") or "").strip() or None,
         })
         updated = dataclasses.replace(current, **change.model_dump(exclude_none=True))
     except ValidationError as problem:
@@ -164,7 +205,7 @@ async def change_settings(
     async with deps.new_uow() as uow:
         await uow.workspaces.put(updated, deps.clock.now())
         await uow.commit()
-    return _settings_page(request, workspace, session, updated, notice="Settings saved.")
+    return _settings_page(request, workspace, session, updated, notice=gettext_noop("Settings saved."))
 
 
 def _whole(form: FormData, name: str) -> int | None:
@@ -198,7 +239,9 @@ async def add_product(
     low, high = (str(form.get(name) or "").strip() for name in ("min_amount", "max_amount"))
     try:
         if any(amount is None or amount <= 0 for amount in amounts):
-            raise ValueError(f"fixed amounts are amounts in {currency}, separated by commas")
+            raise ValueError(page_words(request).gettext(
+                "Fixed amounts are amounts in {currency}, separated by commas."
+            ).format(currency=currency))
         product = Product(
             id=uuid4(), workspace_id=workspace, name=str(form.get("name") or "").strip()[:200],
             fixed_amounts=tuple(sorted({a for a in amounts if a})),

@@ -1,5 +1,6 @@
 """Reading the pages' forms: amounts typed in major units, a purchase's fields checked by the wire
-contract's own model, and its problems named by the form field they belong to."""
+contract's own model, and its problems named by the form field they belong to (in English, marked for
+the catalogs: the page shows them in its language)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -7,13 +8,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from giftcert.locales import gettext_noop
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
 from giftcert_contracts.inbound import PurchaseRequested
 
 _FIELD_NAMES = {
     "amount": "amount", "amount_minor": "amount", "amount_currency": "amount", "purchaser_name": "purchaser_name",
     "purchaser_email": "purchaser_email", "recipient_name": "recipient_name", "recipient_email": "recipient_email",
-    "message": "message", "segment": "segment",
+    "message": "message", "segment": "segment", "locale": "locale",
 }
 
 
@@ -45,11 +47,13 @@ def purchase_command(form: PurchaseForm, data: dict[str, Any]) -> PurchaseReques
         for problem in error.errors():
             name = "_".join(str(part) for part in problem["loc"])
             message = problem["msg"]
-            if problem["type"] == "string_pattern_mismatch":
-                message = "Use one line of text, without control characters."
+            if name == "locale":
+                message = gettext_noop("Choose a language from the list.")
+            elif problem["type"] == "string_pattern_mismatch":
+                message = gettext_noop("Use one line of text, without control characters.")
             elif problem["type"] == "string_too_short":
-                message = "This field is required."
+                message = gettext_noop("This field is required.")
             elif "email" in name:
-                message = "Enter an email address like name@example.com."
+                message = gettext_noop("Enter an email address like name@example.com.")
             form.errors.setdefault(_FIELD_NAMES.get(name, "form"), message)
         return None

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from giftcert.domain.api_key import ApiKey, Scope
+from giftcert.locales import gettext_noop
 from giftcert_services.api.access import Deps, WorkspacePath
-from giftcert_services.web.pages import render, web_of
+from giftcert_services.web.pages import render, web_of, workspace_locale
 from giftcert_services.web.security import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -49,9 +50,12 @@ async def _live_admin_key(deps: Deps, session: Session) -> ApiKey | None:
 
 
 async def operator(request: Request, workspace: WorkspacePath, deps: Deps) -> Session:
+    """The signed-in operator; the console's pages then read in the workspace's locale unless the
+    operator's browser asks for a language the catalogs have."""
     session = read_session(request.cookies.get(SESSION_COOKIE), web_of(request).signer, workspace)
     if session is None or await _live_admin_key(deps, session) is None:
         raise SignInRequiredError(workspace)
+    request.state.workspace_locale = await workspace_locale(deps, workspace)
     return session
 
 
@@ -99,5 +103,5 @@ def to_sign_in(_: Request, error: Exception) -> Response:
 
 
 def form_refused(request: Request, error: Exception) -> HTMLResponse:
-    detail = error.detail if isinstance(error, FormRefusedError) else "refused"
+    detail = error.detail if isinstance(error, FormRefusedError) else gettext_noop("Refused")
     return render(request, "refused.html", status_code=403, message=detail)

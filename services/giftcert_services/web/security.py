@@ -21,6 +21,7 @@ from uuid import UUID
 
 from fastapi import Request, Response
 
+from giftcert.locales import gettext_noop
 from giftcert_services.web.config import WebSettings
 
 CSRF_COOKIE = "gc_csrf"
@@ -85,12 +86,13 @@ def same_origin(request: Request, settings: WebSettings) -> bool:
 
 
 def csrf_problem(request: Request, token: str | None, signer: Signer, settings: WebSettings) -> str | None:
-    """Why this POST is refused, or None when its token and origin are good."""
+    """Why this POST is refused (in English, marked for the catalogs), or None when its token and
+    origin are good."""
     if not same_origin(request, settings):
-        return "This form was sent from another site."
+        return gettext_noop("This form was sent from another site.")
     nonce = csrf_nonce(request)
     if not nonce or not token or not signer.verify("csrf", nonce, token):
-        return "This form has expired or was not sent from this site. Reload the page and try again."
+        return gettext_noop("This form has expired or was not sent from this site. Reload the page and try again.")
     return None
 
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from giftcert.domain.certificate import Status
+from giftcert.locales import gettext_noop
 from giftcert_contracts.inbound import PaymentCompleted
 from giftcert_contracts.topics import Topic
 from giftcert_services.api.access import Deps, WorkspacePath
 from giftcert_services.runtime.broker import build_broker
-from giftcert_services.web.pages import render, web_of
+from giftcert_services.web.pages import render, web_of, workspace_locale
 from giftcert_services.web.portal import not_found
 from giftcert_services.web.security import CSRF_FIELD, csrf_problem
 
@@ -27,8 +28,9 @@ async def payment_page(request: Request, workspace: WorkspacePath, deps: Deps, c
     async with deps.new_uow() as uow:
         certificate = await uow.certificates.get(workspace, certificate_id)
     if certificate is None:
-        return not_found(request, "We know of no such purchase.")
-    return render(request, "portal/test_payment.html", workspace=workspace, certificate=certificate, error=None)
+        return not_found(request, gettext_noop("We know of no such purchase."))
+    return render(request, "portal/test_payment.html", workspace=workspace, certificate=certificate, error=None,
+                  workspace_locale=await workspace_locale(deps, workspace))
 
 
 @router.post("/{certificate_id}", response_class=HTMLResponse)
@@ -39,12 +41,12 @@ async def pay(request: Request, workspace: WorkspacePath, deps: Deps, certificat
     async with deps.new_uow() as uow:
         certificate = await uow.certificates.get(workspace, certificate_id)
     if certificate is None:
-        return not_found(request, "We know of no such purchase.")
+        return not_found(request, gettext_noop("We know of no such purchase."))
     received = await request.form()
     problem = csrf_problem(request, str(received.get(CSRF_FIELD) or ""), web.signer, web.settings)
     if problem is not None:
         return render(request, "portal/test_payment.html", status_code=403, workspace=workspace,
-                      certificate=certificate, error=problem)
+                      certificate=certificate, error=problem, workspace_locale=await workspace_locale(deps, workspace))
     if certificate.status is Status.PENDING:
         payment = PaymentCompleted(
             workspace_id=workspace, payment_id=f"test-payment-{certificate_id}", certificate_id=certificate_id,
