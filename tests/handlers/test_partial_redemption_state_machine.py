@@ -7,29 +7,23 @@ at zero, an order never receives more than its total. On the fake store and on P
 
 As in test_ledger_state_machine.py, each machine owns an event loop and a workspace of its own."""
 
-import asyncio
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from hypothesis.stateful import Bundle, invariant, rule
 
 from giftcert.domain import rules
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.rules import Refusal
 from giftcert.ledger import redemption
 from giftcert.ledger.redemption import redeem_certificates
-from giftcert.ports import NewUnitOfWork
-from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
-from tests.fakes import FakeUnitOfWorkFactory, FixedClock
-from tests.handlers import steps
-from tests.handlers.conftest import EVENT_SOURCE, START
+from tests.handlers import machine, steps
+from tests.handlers.machine import HandlerMachine, StepCounter, machine_settings
 from tests.reliability import Recorder
 
 T = TypeVar("T")
@@ -74,44 +68,14 @@ class Model:
         return wanted
 
 
-@dataclass
-class StepCounter:
-    steps: int = 0
-
-
-class PartialRedemptionMachine(RuleBasedStateMachine):
+class PartialRedemptionMachine(HandlerMachine):
     certificates = Bundle("certificates")
 
     def __init__(self, database_url: str | None, counter: StepCounter) -> None:
-        super().__init__()
-        self.counter = counter
-        self.loop = asyncio.new_event_loop()
-        self.engine: AsyncEngine | None = None
-        self.new_uow: NewUnitOfWork
-        if database_url is None:
-            self.new_uow = FakeUnitOfWorkFactory(event_source=EVENT_SOURCE)
-        else:
-            self.engine = engine = self.run(self._open_engine(database_url))
-            self.new_uow = UnitOfWorkFactory(engine, event_source=EVENT_SOURCE)
-        self.clock = FixedClock(START)
+        super().__init__(database_url, counter)
         self.workspace = f"ws-pr-{uuid4().hex[:12]}"
         self.model = Model()
         self.run(steps.configure(self.new_uow, self.clock, self.workspace, redemption_mode="partial"))
-
-    @staticmethod
-    async def _open_engine(database_url: str) -> AsyncEngine:
-        return create_async_engine(database_url)
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coroutine)
-
-    def teardown(self) -> None:
-        try:
-            if self.engine is not None:
-                self.run(self.engine.dispose())
-            self.run(self.loop.shutdown_asyncgens())
-        finally:
-            self.loop.close()
 
     @rule(target=certificates, value=VALUES)
     def buy(self, value: int) -> Certificate:
@@ -176,18 +140,7 @@ def _outcome(reply: Event) -> str | int:
 
 
 def run_machine(database_url: str | None, counter: StepCounter, run_settings: settings) -> None:
-    run_state_machine_as_test(
-        lambda: PartialRedemptionMachine(database_url, counter),  # type: ignore[arg-type] # any factory will do
-        settings=run_settings,
-    )
-
-
-def machine_settings(*, max_examples: int, step_count: int, **changes: Any) -> settings:
-    return settings(
-        max_examples=max_examples, stateful_step_count=step_count, deadline=None, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-        **changes,
-    )
+    machine.run_machine(PartialRedemptionMachine, database_url, counter, run_settings)
 
 
 @pytest.mark.reliability
