@@ -134,7 +134,7 @@ def nested(depth: int, *, arrays: bool = True) -> str:
 NOW = "2026-11-23T10:00:00Z"
 
 
-def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:
+def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:  # noqa: PLR0911 - one per topic
     """A body the contract accepts, with the ids given (so that Hypothesis chooses them, or the caller)."""
     first, second = ids
     if topic is Topic.PURCHASE_REQUESTED:
