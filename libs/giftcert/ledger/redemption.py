@@ -77,10 +77,12 @@ class _Batch:
         self.order_failures, self.workspace_failures = dict(counts.by_order), dict(counts.by_workspace)
         orders = {(c.workspace_id, c.order_id) for c in commands}
         self.applied = await self.uow.ledger.applied_to_orders(orders)
-        for order, held in (await self.uow.holds.held_for_orders(orders, self.now)).items():
-            self.applied[order] = self.applied.get(order, 0) + held
         for workspace_id in sorted({c.workspace_id for c in commands}):
             self.settings[workspace_id] = await self.uow.workspaces.get_or_default(workspace_id)
+        # what an order's live holds reserve counts where what it received counts: in `partial` mode
+        counting = {(w, o) for w, o in orders if self.settings[w].redemption_mode == "partial"}
+        for order, held in (await self.uow.holds.held_for_orders(counting, self.now)).items():
+            self.applied[order] = self.applied.get(order, 0) + held
         wanted = {
             (c.workspace_id, code)
             for c in commands
