@@ -4,6 +4,7 @@ expiry of one hold: exactly one ends it. The test holds the certificate's row wh
 come, until both ledgers wait for it (as tests/e2e/test_workers.py does for redeems)."""
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Wire
-from tests.e2e.conftest import Launcher
+from tests.e2e.conftest import Launcher, Worker
 from tests.reliability import Recorder
 from tests.scenario import buy, configure
 
@@ -36,18 +37,19 @@ async def _sessions_waiting_for_a_lock(db: AsyncEngine, count: int) -> None:
     await asyncio.wait_for(waiting(), 60)
 
 
-async def _two_ledgers(launch: Launcher) -> None:
+async def _two_ledgers(launch: Launcher) -> list[Worker]:
     first = await launch("ledger").wait_until_started()
     await launch("relay", "expiry").wait_until_started()
-    await launch("ledger").wait_until_started()
+    second = await launch("ledger").wait_until_started()
     await first.wait_for_output(r"booking-hold-request .*assigned to partitions", count=2)
+    return [first, second]
 
 
 async def test_twenty_concurrent_holds_of_one_certificate_over_two_ledgers_never_hold_more_than_its_balance(
     launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, reliability: Recorder
 ) -> None:
     await configure(db, workspace, redemption_mode="partial")
-    await _two_ledgers(launch)
+    ledgers = await _two_ledgers(launch)
     bought = await buy(wire, db, workspace)  # EUR 50
     attempts = [
         requests.hold(workspace, bought.code, amount={"minor": 1000, "currency": "EUR"}, order_id=f"trip-{n}")
@@ -77,6 +79,8 @@ async def test_twenty_concurrent_holds_of_one_certificate_over_two_ledgers_never
             {"id": bought.certificate_id},
         )).scalar_one()
     assert held == 5000
+    for worker in ledgers:
+        assert re.search(r"\.booking-hold-request .*- Processed", worker.output), "a ledger handled none"
     reliability.record(
         "20 concurrent holds of one certificate over two ledger processes", injected=20,
         invariants=["never more held than the balance", "15 insufficient_balance"],
