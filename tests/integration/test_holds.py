@@ -171,6 +171,8 @@ async def test_every_reason_a_capture_or_a_release_is_refused_for_on_the_wire(
     captured = await _placed(wire, workspace, bought.code, amount=eur(1000), order_id=f"a-{workspace}")
     topic, body = await _capture(wire, workspace, captured["hold_id"], amount=eur(1001))
     assert (topic, body["reason"]) == (Topic.CAPTURE_REJECTED, "amount_exceeds_hold")
+    topic, body = await _capture(wire, workspace, captured["hold_id"], amount=eur(0))
+    assert (topic, body["reason"]) == (Topic.CAPTURE_REJECTED, "invalid_amount")
     assert (await _capture(wire, workspace, captured["hold_id"]))[0] is Topic.CERTIFICATE_REDEEMED
     topic, body = await _capture(wire, workspace, captured["hold_id"])
     assert (topic, body["reason"], body["certificate_id"]) == (
@@ -185,6 +187,8 @@ async def test_every_reason_a_capture_or_a_release_is_refused_for_on_the_wire(
     assert (body["amount_released"], body["available_after"]) == (eur(1000), eur(4000))
     topic, body = await _capture(wire, workspace, released["hold_id"])
     assert (topic, body["reason"]) == (Topic.CAPTURE_REJECTED, "hold_released")
+    topic, body = await _release(wire, workspace, released["hold_id"])
+    assert (topic, body["reason"]) == (Topic.RELEASE_REJECTED, "hold_released")
 
     lapsing = await _placed(wire, workspace, bought.code, amount=eur(1000), order_id=f"c-{workspace}",
                             hold_seconds=1)
