@@ -1,5 +1,5 @@
-"""One certificate as an operator sees it: its fields, its activity log and, once redeemed, the
-booking order it paid for."""
+"""One certificate as an operator sees it: its fields, its activity log, the booking order its
+latest redemption paid for and (v2) every order it paid for, first paid first."""
 
 from dataclasses import dataclass
 from uuid import UUID
@@ -15,6 +15,7 @@ class CertificateDetails:
     certificate: Certificate
     activity: list[ActivityEntry]
     order_id: str | None
+    orders: list[str]
 
 
 async def certificate_details(uow: UnitOfWork, workspace_id: str, certificate_id: UUID) -> CertificateDetails:
@@ -24,4 +25,5 @@ async def certificate_details(uow: UnitOfWork, workspace_id: str, certificate_id
             raise CertificateNotFoundError(workspace_id, certificate_id)
         activity = await uow.activity.of_certificate(certificate_id)
         order_id = await uow.ledger.order_of_redemption(certificate_id)
-    return CertificateDetails(certificate, activity, order_id)
+        orders = await uow.ledger.orders_paid_by(certificate_id)
+    return CertificateDetails(certificate, activity, order_id, orders)
