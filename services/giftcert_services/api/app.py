@@ -16,11 +16,7 @@ from fastapi import FastAPI
 
 from giftcert.mail.sender import SendEmail, smtp_sender
 from giftcert.settings import Settings
-<<<<<<< HEAD
-from giftcert_services.api import balance, booking, certificates, portal, reports, workspace_settings
-=======
-from giftcert_services.api import certificates, orders, portal, reports, workspace_settings
->>>>>>> holds
+from giftcert_services.api import balance, booking, certificates, orders, portal, reports, workspace_settings
 from giftcert_services.api.access_log import redact_access_log
 from giftcert_services.api.problems import install_problem_handlers
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
