@@ -61,9 +61,8 @@ def build_api(
     app.state.send_email = send_email or smtp_sender(settings)
     install_problem_handlers(app)
     for router in (portal.router, certificates.router, workspace_settings.router, reports.router, booking.router,
-                   balance.router):
+                   balance.router, orders.router):
         app.include_router(router)
-    app.include_router(orders.router)
     mount_web(app)  # the portal's and console's pages (giftcert_services.web), outside the OpenAPI document
 
     async def database() -> bool:

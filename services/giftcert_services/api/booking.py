@@ -1,12 +1,24 @@
 """The booking platform's routes (scope `booking`): its commands, one declaration each, decided by
 the ledger exactly as their Kafka messages (booking_routes.py says how), and the balance inquiry
-(balance.py). Holds, captures, releases and refunds are declared here as they come."""
+(balance.py). Refunds are declared here when the ledger decides them."""
 
 from fastapi import APIRouter
 
+from giftcert.ledger.capture import capture_holds
+from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.redemption import redeem_certificate
-from giftcert_contracts.inbound import RedeemCertificate
-from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
+from giftcert.ledger.release import release_holds
+from giftcert_contracts.inbound import CaptureHold, HoldCertificate, RedeemCertificate, ReleaseHold
+from giftcert_contracts.outbound import (
+    CaptureRejected,
+    CertificateRedeemed,
+    Event,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+    RedemptionRejected,
+    ReleaseRejected,
+)
 from giftcert_contracts.topics import Topic
 from giftcert_services.api.booking_routes import BookingRoute, add_booking_route
 from giftcert_services.runtime.bootstrap import Dependencies
@@ -28,5 +40,46 @@ REDEEM = BookingRoute(
     "`error.decision` (429 for `too_many_attempts`). The event is also published, as for the message.",
 )
 
-for route in (REDEEM,):
+
+
+async def _hold(command: HoldCertificate, deps: Dependencies) -> Event:
+    (reply,) = await hold_certificates([command], deps.new_uow(), deps.clock, deps.settings.guessing_limit)
+    return reply
+
+
+async def _capture(command: CaptureHold, deps: Dependencies) -> Event:
+    (reply,) = await capture_holds([command], deps.new_uow(), deps.clock)
+    return reply
+
+
+async def _release(command: ReleaseHold, deps: Dependencies) -> Event:
+    (reply,) = await release_holds([command], deps.new_uow(), deps.clock)
+    return reply
+
+
+HOLD = BookingRoute(
+    path="/holds", name="hold", command=HoldCertificate, topic=Topic.BOOKING_HOLD_REQUEST,
+    decide=_hold, accepted=HoldPlaced, refused=HoldRejected,
+    summary="Hold value on a code while the customer finishes checkout",
+    description="The `booking-hold-request` of the contract over HTTP: the `request_id` becomes the `hold_id`. "
+    "200 with `hold-placed` (`amount_held`, `available_after`, `hold_expires_at`); a refusal is 409 with "
+    "`hold-rejected` in `error.decision` (429 for `too_many_attempts`).",
+)
+CAPTURE = BookingRoute(
+    path="/captures", name="capture", command=CaptureHold, topic=Topic.BOOKING_CAPTURE_REQUEST,
+    decide=_capture, accepted=CertificateRedeemed, refused=CaptureRejected,
+    summary="Capture a hold, in full or in part",
+    description="The `booking-capture-request` of the contract over HTTP. 200 with `certificate-redeemed` "
+    "(`hold_id` set); what was held beyond the captured amount is released and published as `hold-released`. "
+    "A refusal is 409 with `capture-rejected` in `error.decision`.",
+)
+RELEASE = BookingRoute(
+    path="/releases", name="release", command=ReleaseHold, topic=Topic.BOOKING_RELEASE_REQUEST,
+    decide=_release, accepted=HoldReleased, refused=ReleaseRejected,
+    summary="Release a hold (the checkout was abandoned)",
+    description="The `booking-release-request` of the contract over HTTP. 200 with `hold-released`; a refusal "
+    "is 409 with `release-rejected` in `error.decision`.",
+)
+
+for route in (REDEEM, HOLD, CAPTURE, RELEASE):
     add_booking_route(router, route)
