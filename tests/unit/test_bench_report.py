@@ -1,4 +1,4 @@
-"""The benchmark's report (bench/report.py, bench/__main__.py): every figure judged by its target and
+"""The benchmark's report (bench/report.py, bench/__main__.py, bench/profile.py): every figure judged by its target and
 shown beside the limit of the same run; the run's heading says the broker and the host's load. No
 speed is asserted here: the figures are made up."""
 
@@ -11,6 +11,7 @@ from bench.__main__ import _targets
 from bench.activation import Activation, per_certificate_ms
 from bench.growth import AtSize, Searches, Tick
 from bench.memory import Backlog
+from bench.profile import PARTS, profile
 from bench.redemption import Latency, Throughput
 from bench.report import at_least_beside, at_most_beside, heading, load_average, machine, markdown
 
@@ -108,3 +109,12 @@ def test_cpu_per_certificate_is_each_processs_time_over_the_count_and_their_sum(
     spent = per_certificate_ms({"documents": 1.0, "mailer": 2.0}, {"documents": 2.0, "mailer": 2.5, "broker": 0.2}, 100)
 
     assert spent == {"documents": 10.0, "mailer": 5.0, "broker": 2.0, "all": 17.0}
+
+
+def test_the_profile_says_where_a_certificates_cpu_goes_in_the_pdf_and_the_email() -> None:
+    table = profile(2)
+
+    assert "| PDF drawn (reportlab canvas, segno, embedded TrueType subsets) |" in table
+    assert "| email composed and flattened (`EmailMessage`, PDF attached) |" in table
+    for what, _, _ in PARTS:
+        assert f"| {what} |" in table
