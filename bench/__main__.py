@@ -6,6 +6,7 @@ tables, ready to paste into docs/benchmarks.md) and a plot, `<out>/redemption.sv
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import time
@@ -85,7 +86,11 @@ def run(sizes: Sizes, out: Path, broker: BrokerKind = "kafka") -> int:
             )
         with stack.scenario("activation") as scenario:
             part("activation", f"activation: {sizes.activations:,} payments to certificate-sent")
-            figures["activation"] = asyncio.run(activation.activation(scenario, sizes.activations))
+            activated = figures["activation"] = asyncio.run(activation.activation(scenario, sizes.activations))
+            cores = os.cpu_count() or 1
+            found[f"activation's ceiling from its CPU: {cores} cores / CPU ms a certificate, all processes"] = (
+                cores * 1000 / activated.cpu_ms_per_certificate["all"]
+            )
         with stack.scenario("backlog") as scenario:
             part("backlog", f"memory: a backlog of {sizes.backlog:,} redeem requests drains")
             figures["redemption backlog"] = asyncio.run(memory.redemption_backlog(scenario, sizes.backlog))
