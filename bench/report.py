@@ -116,7 +116,7 @@ def heading(document: dict[str, Any]) -> str:
         lines.append("Load average (1, 5, 15 min) as each part began: " + "; ".join(
             f"{part} {one:g}, {five:g}, {fifteen:g}" for part, (one, five, fifteen) in loads.items()
         ) + ".")
-    return "\n".join(lines) + "\n"
+    return "".join(f"- {line}\n" for line in lines)
 
 
 def markdown(targets: list[Target], limits: dict[str, float], document: dict[str, Any] | None = None) -> str:
