@@ -47,8 +47,9 @@ screenshots: $(STAMP) chromium  ## the README's screenshots: the browser tests t
 reliability: $(STAMP)  ## the faults and attacks, ending with the reliability report (the second half of `make test`)
 	$(BIN)/pytest -m reliability
 
+# BROKER=tansu for Tansu in place of Apache Kafka (the default: one KRaft node, needs java and mvn)
 bench: $(STAMP)  ## limits, then the pipeline's figures, on the embedded stack: var/bench/results.{json,md} (not part of make test)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(BROKER),--broker $(BROKER))
 
 test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit

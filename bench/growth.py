@@ -16,7 +16,7 @@ from uuid import uuid4
 import asyncpg
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.load import Replies, Sender, percentile
+from bench.load import Sender, percentile
 from bench.redemption import Latency, steady_load, warm_up
 from bench.seeding import Seeded, seed_certificates
 from bench.stack import Scenario
@@ -96,7 +96,7 @@ class Growth:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
-        self.replies = Replies(scenario.settings)
+        self.replies = scenario.replies()
         self.sender = Sender.to(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
         self.unused: list[str] = []
         self.searchable: list[tuple[str, str]] = []

@@ -39,17 +39,18 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 @dataclass
 class Replies:
-    """Reads the reply topics from their current end, keeping each reply's arrival time."""
+    """Reads topics (by their full names) from their current end, keeping each reply's arrival time:
+    the first time the body's `key` was read."""
 
     settings: Settings
-    topics: tuple[Topic, ...] = (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)
+    topics: tuple[str, ...]
+    key: str = "request_id"
+    fetch_max_wait_ms: int = 500
+    """The broker may hold a fetch this long when nothing is new. Kafka answers as soon as data
+    arrives; Tansu holds it (bench.stack.FETCH_WAITS), so there a reader of latencies asks for short
+    ones, and the wait is part of each latency read."""
     arrived: dict[str, float] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
-    key: str = "request_id"
-    fetch_max_wait_ms: int = 5
-    """Short, for latencies: Tansu answers a fetch at the end of its wait, so the wait is part of each
-    latency read. Each fetch costs the broker CPU that the pipeline shares, so a figure that is a rate
-    over many seconds reads with the workers' own wait (`bench.stack.FETCH_MAX_WAIT_MS`)."""
     _consumer: AIOKafkaConsumer | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -60,7 +61,7 @@ class Replies:
         )
         await consumer.start()
         partitions = [
-            TopicPartition(self.settings.topic(topic), partition)
+            TopicPartition(topic, partition)
             for topic in self.topics
             for partition in range(self.settings.topic_partitions)
         ]

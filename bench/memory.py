@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from bench.load import Replies, Sender, redeem_request
+from bench.load import Sender, redeem_request
 from bench.seeding import AMOUNT_MINOR, seed_certificates
 from bench.stack import Scenario
 from giftcert_contracts.topics import Topic
@@ -31,7 +31,7 @@ class Backlog:
 async def redemption_backlog(scenario: Scenario, count: int) -> Backlog:
     seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count, seed=7)
     requests = [redeem_request(WORKSPACE, code) for code in seeded.codes]
-    replies = Replies(scenario.settings)
+    replies = scenario.replies(rate=True)
     await replies.start()
     sender = Sender.to(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
     await sender.start()
@@ -62,7 +62,7 @@ def _activated(certificate_id: str, code: str) -> tuple[str, bytes]:
 
 async def delivery_backlog(scenario: Scenario, count: int, seconds: float) -> Backlog:
     seeded = await seed_certificates(scenario.database_dsn, WORKSPACE, count, seed=8)
-    sent = Replies(scenario.settings, topics=(Topic.CERTIFICATE_SENT,), key="certificate_id")
+    sent = scenario.replies((Topic.CERTIFICATE_SENT,), key="certificate_id", rate=True)
     await sent.start()
     sender = Sender.to(scenario.settings, Topic.CERTIFICATE_ACTIVATED)
     await sender.start()

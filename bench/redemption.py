@@ -60,7 +60,7 @@ class Latency:
 
 
 async def replies_and_sender(scenario: Scenario) -> tuple[Replies, Sender]:
-    replies = Replies(scenario.settings)
+    replies = scenario.replies()
     await replies.start()
     sender = Sender.to(scenario.settings, Topic.BOOKING_REDEEM_REQUEST)
     await sender.start()
@@ -123,7 +123,13 @@ async def steady_load(
     replies: Replies, sender: Sender, codes: list[str], per_second: float, workspace: str = WORKSPACE
 ) -> Latency:
     """Redeems `codes` at `per_second` and measures each request's latency."""
-    requests = [redeem_request(workspace, code) for code in codes]
+    return await steady_timed(replies, sender, [redeem_request(workspace, code) for code in codes], per_second)
+
+
+async def steady_timed(
+    replies: Replies, sender: Sender, requests: Sequence[tuple[str, bytes]], per_second: float
+) -> Latency:
+    """Sends (request id, body) pairs at `per_second` and measures each one's latency to its reply."""
     await sender.send_at(requests, per_second)
     await replies.wait_for([r for r, _ in requests], timeout=300)
     timed = [(sender.sent_at[r], (replies.arrived[r] - sender.sent_at[r]) * 1000) for r, _ in requests]

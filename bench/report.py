@@ -10,7 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("faststream", "aiokafka", "sqlalchemy", "asyncpg", "pydantic", "reportlab")
+PACKAGES = ("faststream", "aiokafka", "sqlalchemy", "asyncpg", "pydantic", "reportlab", "segno")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,14 @@ def at_most_beside(
                   value <= maximum)
 
 
+def at_least_beside(
+    figure: str, value: float, unit: str, *, minimum: float, reference: float, compared_with: str
+) -> Target:
+    """Judged against `minimum`, shown beside (and as a ratio to) `reference`, a figure of the same run."""
+    return Target(figure, value, unit, compared_with, reference, value / reference, f">= {minimum:g} {unit}",
+                  value >= minimum)
+
+
 def relative(
     figure: str, value: float, unit: str, *, reference: float, compared_with: str, minimum: float | None = None,
     maximum: float | None = None,
@@ -52,6 +60,12 @@ def relative(
     if maximum is None:
         raise ValueError("a minimum or a maximum ratio")
     return Target(figure, value, unit, compared_with, reference, ratio, f"<= {maximum:g}x", ratio <= maximum)
+
+
+def load_average() -> tuple[float, float, float]:
+    """The host's load average over 1, 5 and 15 minutes: on a shared machine, how much else ran."""
+    one, five, fifteen = os.getloadavg()
+    return round(one, 2), round(five, 2), round(fifteen, 2)
 
 
 def machine() -> dict[str, Any]:
@@ -88,8 +102,26 @@ def _number(value: float, whole_from: float = 100) -> str:
     return f"{value:,.0f}" if abs(value) >= whole_from else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def markdown(targets: list[Target], limits: dict[str, float]) -> str:
+def heading(document: dict[str, Any]) -> str:
+    """The run in a few lines above its tables: what ran, where, on which broker, how loaded the host was."""
+    host = document["machine"]
+    loads = document.get("load_average", {})
     lines = [
+        (f"`{document['command']}`, finished {document['finished_at'][:16].replace('T', ' ')} UTC, on "
+         f"{host.get('broker', 'the embedded broker')} and PostgreSQL {host.get('postgresql', '?')}."),
+        f"Machine: {host['cores']} cores ({host['cpu']}), {host['memory_gib']} GiB, Linux {host['kernel']}, "
+        f"Python {host['python']}; " + ", ".join(f"{name} {v}" for name, v in host["packages"].items()) + ".",
+    ]
+    if loads:
+        lines.append("Load average (1, 5, 15 min) as each part began: " + "; ".join(
+            f"{part} {one:g}, {five:g}, {fifteen:g}" for part, (one, five, fifteen) in loads.items()
+        ) + ".")
+    return "".join(f"- {line}\n" for line in lines)
+
+
+def markdown(targets: list[Target], limits: dict[str, float], document: dict[str, Any] | None = None) -> str:
+    lines = [
+        *([heading(document)] if document is not None else []),
         "| limit (measured first, same run) | value |",
         "|---|---:|",
         *(f"| {name} | {_number(value)} |" for name, value in limits.items()),
@@ -110,5 +142,5 @@ def write(folder: Path, document: dict[str, Any], targets: list[Target], limits:
     results = folder / "results.json"
     table = folder / "results.md"
     results.write_text(json.dumps(_plain({**document, "targets": targets}), indent=2) + "\n")
-    table.write_text(markdown(targets, limits))
+    table.write_text(markdown(targets, limits, document))
     return results, table

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from giftcert_services.runtime.heap import freeze_startup_heap
+from giftcert.rendering.fonts import faces
+from giftcert_services.runtime.heap import freeze_startup_heap, freeze_startup_heap_of
 
 
 class Node:
@@ -61,3 +62,23 @@ def test_objects_made_after_the_freeze_are_collected_as_before() -> None:
     gc.collect()
 
     assert gone() is None
+
+
+@pytest.mark.usefixtures("thawed")
+def test_a_process_that_draws_pdfs_registers_its_fonts_before_its_heap_is_frozen() -> None:
+    faces.cache_clear()
+
+    freeze_startup_heap_of(("documents", "relay"))()
+
+    assert faces.cache_info().currsize == 1  # registered by the hook, not by a first certificate
+    registered = faces()
+    assert not any(_tracked(generation, registered) for generation in (0, 1, 2))
+
+
+@pytest.mark.usefixtures("thawed")
+def test_a_process_that_draws_no_pdf_leaves_the_fonts_unloaded() -> None:
+    faces.cache_clear()
+
+    freeze_startup_heap_of(("ledger", "relay"))()
+
+    assert faces.cache_info().currsize == 0

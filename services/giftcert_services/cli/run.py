@@ -19,7 +19,7 @@ from giftcert_services.runtime.health import (
     worker_checks,
     worker_description,
 )
-from giftcert_services.runtime.heap import freeze_startup_heap
+from giftcert_services.runtime.heap import freeze_startup_heap_of
 from giftcert_services.runtime.json_logs import LogFormat, configure_logging
 from giftcert_services.runtime.tracing import tracer_provider_from_settings
 
@@ -30,7 +30,7 @@ def api_server(settings: Settings) -> uvicorn.Server:
     """The HTTP API under uvicorn on GIFTCERT_API_HOST:GIFTCERT_API_PORT; it stops on SIGTERM/SIGINT.
     Once started, the process's objects are left out of later garbage collections (heap.py)."""
     config = uvicorn.Config(
-        build_api(settings, after_startup=freeze_startup_heap),
+        build_api(settings, after_startup=freeze_startup_heap_of((API,))),
         host=settings.api_host, port=settings.api_port, log_config=None,
         timeout_graceful_shutdown=int(settings.graceful_timeout_seconds), proxy_headers=False,
     )
@@ -44,7 +44,7 @@ async def run_workers(settings: Settings, workers: tuple[str, ...], *, log_forma
     the process's objects are left out of later garbage collections (heap.py)."""
     deps = bootstrap(settings, tracer_provider=tracer_provider_from_settings(settings, workers), pre_ping=False)
     app = build_app(deps, workers, access_log=log_format == "text")
-    app.after_startup(freeze_startup_heap)  # after the app's own hooks: the loops have started
+    app.after_startup(freeze_startup_heap_of(workers))  # after the app's own hooks: the loops have started
     broker = app.broker
     if not isinstance(broker, KafkaBroker):
         raise TypeError(f"the worker app has no Kafka broker: {broker!r}")
