@@ -87,6 +87,20 @@ class ReactivateCertificate(InboundMessage):
     actor: Actor
 
 
+class RefundCertificate(InboundMessage):
+    """v2. The booking platform gives back value a redemption applied (a cancelled booking): it is
+    credited to the certificate the redemption came from. Key: request_id."""
+
+    request_id: UUID
+    order_id: ExternalId
+    redemption_id: UUID = Field(
+        description="The `request_id` of the redeem or capture that applied the value, on this order."
+    )
+    amount: Money
+    reason: Reason
+    requested_at: Timestamp
+
+
 class CheckExpiries(InboundMessage):
     """A scheduler tick: expire what has passed `now`, remind what expires soon. Key: tick_id."""
 

@@ -35,6 +35,9 @@ RedemptionRejectionReason = Literal[
 ]
 VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired"]
 ReactivateRejectionReason = Literal["not_found", "not_voided", "expired"]
+RefundRejectionReason = Literal[
+    "unknown_redemption", "exceeds_redeemed", "partial_refund_not_allowed", "currency_mismatch", "voided",
+]
 
 
 class Event(BaseModel):
@@ -174,9 +177,36 @@ class CertificateExpiringSoon(Event):
     recipient_email: EmailStr
 
 
+class CertificateRefunded(Event):
+    """v2. Value a redemption applied was credited back to its certificate."""
+
+    topic = Topic.CERTIFICATE_REFUNDED
+    request_id: UUID
+    order_id: ExternalId
+    redemption_id: UUID
+    certificate_id: UUID
+    code_last4: CodeLast4
+    amount_refunded: Money
+    balance_after: Balance
+    status_after: Literal["active"]
+    expires_at: Timestamp
+
+
+class RefundRejected(Event):
+    """v2. A refund was refused; `certificate_id` where the request reached one (null otherwise)."""
+
+    topic = Topic.REFUND_REJECTED
+    request_id: UUID
+    order_id: ExternalId
+    certificate_id: UUID | None
+    reason: RefundRejectionReason
+    detail: Detail
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     CertificateCreated, PurchaseRejected, CertificateActivated, PaymentRejected, PdfReady,
     CertificateSent, CertificateRedeemed, RedemptionRejected, CertificateVoided, VoidRejected,
     CertificateReactivated, ReactivateRejected, CertificateExpired, CertificateExpiringSoon,
+    CertificateRefunded, RefundRejected,
 )
 EVENT_TYPE_BY_TOPIC: dict[Topic, type[Event]] = {t.topic: t for t in EVENT_TYPES}

@@ -11,6 +11,7 @@ class Topic(StrEnum):
     VOID = "void"
     REACTIVATE = "reactivate"
     EXPIRY_TICK = "expiry-tick"
+    BOOKING_REFUND_REQUEST = "booking-refund-request"
     # outbound: the service publishes these
     CERTIFICATE_CREATED = "certificate-created"
     PURCHASE_REJECTED = "purchase-rejected"
@@ -26,6 +27,8 @@ class Topic(StrEnum):
     REACTIVATE_REJECTED = "reactivate-rejected"
     CERTIFICATE_EXPIRED = "certificate-expired"
     CERTIFICATE_EXPIRING_SOON = "certificate-expiring-soon"
+    CERTIFICATE_REFUNDED = "certificate-refunded"
+    REFUND_REJECTED = "refund-rejected"
 
 
 INBOUND_TOPICS: tuple[Topic, ...] = (
@@ -35,6 +38,7 @@ INBOUND_TOPICS: tuple[Topic, ...] = (
     Topic.VOID,
     Topic.REACTIVATE,
     Topic.EXPIRY_TICK,
+    Topic.BOOKING_REFUND_REQUEST,
 )
 
 CHECKOUT_REPLY_TOPICS: tuple[Topic, ...] = (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)

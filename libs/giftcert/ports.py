@@ -22,7 +22,7 @@ from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.documents import StoredDocument
-from giftcert.store.ledger import LedgerEntry
+from giftcert.store.ledger import LedgerEntry, Redemption
 from giftcert.store.parked_payments import Payment
 from giftcert.store.redemption_failures import FailureCounts
 from giftcert_contracts.outbound import Event
@@ -70,6 +70,8 @@ class Ledger(Protocol):
     async def balance(self, certificate_id: UUID) -> int: ...
     async def order_of_redemption(self, certificate_id: UUID) -> str | None: ...
     async def applied_to_orders(self, orders: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
+    async def redemptions(self, wanted: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], Redemption]: ...
+    async def refunded(self, redemptions: Collection[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]: ...
 
 
 class Documents(Protocol):

@@ -53,6 +53,7 @@ DECISIONS: dict[Topic, tuple[tuple[Topic, ...], str]] = {
     Topic.BOOKING_REDEEM_REQUEST: ((Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED), "request_id"),
     Topic.VOID: ((Topic.CERTIFICATE_VOIDED, Topic.VOID_REJECTED), "request_id"),
     Topic.REACTIVATE: ((Topic.CERTIFICATE_REACTIVATED, Topic.REACTIVATE_REJECTED), "request_id"),
+    Topic.BOOKING_REFUND_REQUEST: ((Topic.CERTIFICATE_REFUNDED, Topic.REFUND_REJECTED), "request_id"),
 }
 """Where the ledger answers a valid message of each topic, and the field naming its key. A valid
 expiry tick publishes nothing of its own: its inbox row shows it was handled."""

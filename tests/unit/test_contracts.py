@@ -33,6 +33,7 @@ from giftcert_contracts.outbound import (
     CertificateExpiringSoon,
     CertificateReactivated,
     CertificateRedeemed,
+    CertificateRefunded,
     CertificateSent,
     CertificateVoided,
     Event,
@@ -41,6 +42,7 @@ from giftcert_contracts.outbound import (
     PurchaseRejected,
     ReactivateRejected,
     RedemptionRejected,
+    RefundRejected,
     VoidRejected,
 )
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
@@ -460,6 +462,15 @@ SAMPLES: dict[type[Event], dict[str, Any]] = {
     CertificateExpiringSoon: {
         "certificate_id": CERTIFICATE, "expires_at": EXPIRES, "recipient_email": "rita@example.com",
     },
+    CertificateRefunded: {
+        "request_id": REQUEST, "order_id": "order-42", "redemption_id": REQUEST, "certificate_id": CERTIFICATE,
+        "code_last4": "JKMN", "amount_refunded": MONEY, "balance_after": {"minor": 5000, "currency": "EUR"},
+        "status_after": "active", "expires_at": EXPIRES,
+    },
+    RefundRejected: {
+        "request_id": REQUEST, "order_id": "order-42", "certificate_id": CERTIFICATE, "reason": "exceeds_redeemed",
+        "detail": "d",
+    },
 }
 
 # CONTRACT.md's outbound table: topic name -> body fields besides workspace_id, event_id, occurred_at
@@ -482,9 +493,16 @@ CONTRACT_EVENTS: dict[str, set[str]] = {
     "reactivate-rejected": {"request_id", "certificate_id", "detail"},
     "certificate-expired": {"certificate_id", "code_last4", "expired_at"},
     "certificate-expiring-soon": {"certificate_id", "expires_at", "recipient_email"},
+    # v2
+    "certificate-refunded": {
+        "request_id", "order_id", "redemption_id", "certificate_id", "code_last4", "amount_refunded",
+        "balance_after", "status_after", "expires_at",
+    },
+    "refund-rejected": {"request_id", "order_id", "reason", "detail"},
 }
 MONEY_EVENT_FIELDS = {
     (CertificateCreated, "amount"), (CertificateActivated, "amount"), (CertificateRedeemed, "amount_applied"),
+    (CertificateRefunded, "amount_refunded"),
 }
 
 
@@ -568,6 +586,8 @@ def test_an_event_body_reads_back_as_the_same_event(event_type: type[Event]) -> 
                               "exceeds_order_total", "currency_mismatch", "segment_not_allowed",
                               "insufficient_balance", "exceeds_order_due", "invalid_amount",
                               "too_many_attempts"}),
+        (RefundRejected, {"unknown_redemption", "exceeds_redeemed", "partial_refund_not_allowed",
+                          "currency_mismatch", "voided"}),
     ],
     ids=_id,
 )

@@ -31,6 +31,7 @@ from giftcert_contracts.inbound import (
     PurchaseRequested,
     ReactivateCertificate,
     RedeemCertificate,
+    RefundCertificate,
     VoidCertificate,
 )
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
@@ -48,6 +49,7 @@ MODEL_BY_TOPIC: dict[Topic, type[InboundMessage]] = {
     Topic.VOID: VoidCertificate,
     Topic.REACTIVATE: ReactivateCertificate,
     Topic.EXPIRY_TICK: CheckExpiries,
+    Topic.BOOKING_REFUND_REQUEST: RefundCertificate,
 }
 DEAD_LETTER_ERROR_TYPES = {"validation_error", "undecodable_json"}
 """The `error_type` of a body recognised as poison at once (consumption.describe_failure)."""
@@ -128,7 +130,7 @@ def nested(depth: int, *, arrays: bool = True) -> str:
 NOW = "2026-11-23T10:00:00Z"
 
 
-def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:
+def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:  # noqa: PLR0911 - one per topic
     """A body the contract accepts, with the ids given (so that Hypothesis chooses them, or the caller)."""
     first, second = ids
     if topic is Topic.PURCHASE_REQUESTED:
@@ -142,6 +144,8 @@ def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:
         return requests.void(workspace, first, request_id=second)
     if topic is Topic.REACTIVATE:
         return requests.reactivate(workspace, first, request_id=second)
+    if topic is Topic.BOOKING_REFUND_REQUEST:
+        return requests.refund(workspace, f"order-{second}", second, request_id=first, requested_at=NOW)
     return requests.tick(workspace, NOW, tick_id=first)
 
 
@@ -272,6 +276,7 @@ def fixed_hostile_bodies(topic: Topic, workspace: str, ids: list[str]) -> list[H
 TIME_FIELDS = {
     Topic.PURCHASE_REQUESTED: "requested_at", Topic.PAYMENT_COMPLETED: "completed_at",
     Topic.BOOKING_REDEEM_REQUEST: "requested_at", Topic.EXPIRY_TICK: "now",
+    Topic.BOOKING_REFUND_REQUEST: "requested_at",
 }
 
 

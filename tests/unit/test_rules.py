@@ -51,6 +51,8 @@ def test_only_the_contracts_transitions_exist() -> None:
     assert {
         (Status.PENDING, Status.ACTIVE), (Status.ACTIVE, Status.REDEEMED), (Status.ACTIVE, Status.VOIDED),
         (Status.ACTIVE, Status.EXPIRED), (Status.VOIDED, Status.ACTIVE),
+        # contract v2: a refund makes a redeemed or expired certificate active again
+        (Status.REDEEMED, Status.ACTIVE), (Status.EXPIRED, Status.ACTIVE),
     } == ALLOWED_TRANSITIONS
     with pytest.raises(IllegalTransitionError):
         _certificate(Status.REDEEMED).voided(at=NOW)

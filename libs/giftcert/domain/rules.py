@@ -200,6 +200,37 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
     return Amount(amount, currency)
 
 
+def refuse_refund(
+    certificate: Certificate | None,
+    *,
+    applied: Amount | None,
+    refunded_before: int,
+    amount: Amount,
+    mode: RedemptionMode,
+) -> Refusal | None:
+    """A refund of `amount` of a redemption that `applied` (None: no redemption of that id on that
+    order) to `certificate`, of which `refunded_before` was refunded already. Precedence:
+    unknown_redemption, voided, currency_mismatch, exceeds_redeemed, partial_refund_not_allowed
+    (`full` mode gives back the whole redemption at once, or nothing)."""
+    if applied is None or certificate is None:
+        return Refusal("unknown_redemption", "no redemption with this id on this order")
+    if certificate.status is Status.VOIDED:
+        return Refusal("voided", "the certificate is voided: issue a credit certificate instead")
+    if amount.currency != applied.currency:
+        return Refusal("currency_mismatch", f"the redemption was in {applied.currency}, not {amount.currency}")
+    if refunded_before + amount.minor > applied.minor:
+        return Refusal(
+            "exceeds_redeemed",
+            f"the redemption applied {applied.minor} and {refunded_before} of it is refunded already",
+        )
+    if mode == "full" and amount.minor != applied.minor:
+        return Refusal(
+            "partial_refund_not_allowed",
+            f"this workspace refunds a redemption in full: the amount must be {applied.minor}",
+        )
+    return None
+
+
 _VOID_REFUSAL_BY_STATUS = {
     Status.PENDING: Refusal("not_active", "a pending certificate cannot be voided"),
     Status.REDEEMED: Refusal("already_redeemed", "the certificate has already been used"),

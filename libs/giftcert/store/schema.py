@@ -141,6 +141,8 @@ ledger_entries = Table(
     Column("request_id", String(128), nullable=False),
     Column("order_id", String(128)),
     _timestamp("occurred_at", nullable=False),
+    Column("redemption_id", String(128)),
+    # a refund's entry: the request_id of the redemption (redeem or capture) it gives back (migration 0013)
     UniqueConstraint("certificate_id", "request_id", name="ledger_entries_certificate_request_key"),
     Index("ledger_entries_order_idx", "workspace_id", "order_id"),
 )

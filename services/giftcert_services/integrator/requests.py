@@ -59,3 +59,15 @@ def reactivate(workspace_id: str, certificate_id: str, **overrides: Any) -> dict
 
 def tick(workspace_id: str, now: str, **overrides: Any) -> dict[str, Any]:
     return {"workspace_id": workspace_id, "tick_id": str(uuid4()), "now": now} | overrides
+
+
+def refund(workspace_id: str, order_id: str, redemption_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "request_id": str(uuid4()),
+        "order_id": order_id,
+        "redemption_id": redemption_id,
+        "amount": {"minor": 1000, "currency": "EUR"},
+        "reason": "tour cancelled",
+        "requested_at": now_text(),
+    } | overrides
