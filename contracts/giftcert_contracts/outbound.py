@@ -17,7 +17,7 @@ from giftcert_contracts.fields import (
     Timestamp,
     WorkspaceId,
 )
-from giftcert_contracts.inbound import Channel
+from giftcert_contracts.inbound import CertificateKind, Channel
 from giftcert_contracts.money import Balance, Money
 from giftcert_contracts.topics import Topic
 
@@ -65,6 +65,7 @@ class CertificateCreated(Event):
     amount: Money
     channel: Channel
     expires_in_days: int
+    kind: CertificateKind | None = Field(None, description="v2. `purchased`, `promotional` or `credit`.")
 
 
 class PurchaseRejected(Event):
@@ -83,6 +84,11 @@ class CertificateActivated(Event):
     expires_at: Timestamp
     channel: Channel
     payment_id: ExternalId
+    kind: CertificateKind | None = Field(
+        None,
+        description="v2. `purchased`, `promotional` or `credit`; the last two were not paid: their `payment_id` "
+        "is `<kind>:<certificate_id>`, never a payment system's.",
+    )
 
 
 class PaymentRejected(Event):

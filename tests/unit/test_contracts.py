@@ -64,6 +64,9 @@ PURCHASE = {
     "channel": "portal",
     "requested_at": WHEN,
     "locale": "de-AT",
+    "kind": "purchased",  # v2: optional, with the two below
+    "reason": None,
+    "replaces_order_id": None,
 }
 PAYMENT = {
     "workspace_id": "alpine-tours",
@@ -101,7 +104,10 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     CheckExpiries: TICK,
 }
 # The contract's inbound table: every field but the ones it calls optional is required.
-OPTIONAL = {PurchaseRequested: {"message", "segment", "locale"}, RedeemCertificate: {"segment", "amount"}}
+OPTIONAL = {
+    PurchaseRequested: {"message", "segment", "locale", "kind", "reason", "replaces_order_id"},
+    RedeemCertificate: {"segment", "amount"},
+}
 # (model, path to the field) for every Money the inbound messages carry
 AMOUNTS = [(PurchaseRequested, ("amount",)), (PaymentCompleted, ("amount",))]
 MONEY_FIELDS = [*AMOUNTS, (RedeemCertificate, ("order_total",))]
@@ -157,6 +163,25 @@ def _id(value: object) -> str | None:
 def test_a_purchase_request_with_a_locale_that_is_no_bcp_47_tag_is_refused(locale: str) -> None:
     with pytest.raises(ValidationError):
         PurchaseRequested.model_validate(PURCHASE | {"locale": locale})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "promotional", "channel": "admin"},  # no reason
+        {"kind": "promotional", "reason": "fair", "channel": "portal"},  # an operator's only
+        {"kind": "credit", "reason": "tour cancelled", "channel": "admin"},  # no order it replaces
+        {"kind": "promotional", "reason": "fair", "channel": "admin", "replaces_order_id": "o-1"},
+        {"kind": "purchased", "reason": "why"},
+        {"kind": "gift"},
+    ],
+    ids=str,
+)
+def test_a_certificate_kind_comes_with_what_it_needs_and_from_an_operator_only(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        PurchaseRequested.model_validate(PURCHASE | changes)
+    credit = {"kind": "credit", "reason": "tour cancelled", "channel": "admin", "replaces_order_id": "o-1"}
+    assert PurchaseRequested.model_validate(PURCHASE | credit).kind == "credit"
 
 
 @pytest.mark.parametrize("model", EXAMPLES, ids=_name)

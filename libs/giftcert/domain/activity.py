@@ -16,3 +16,5 @@ class ActivityKind(StrEnum):
     EXPIRING_SOON = "expiring_soon"
     REMINDER_SENT = "reminder_sent"
     REFUNDED = "refunded"
+    ISSUED = "issued"
+    """A promotional or credit certificate issued without a payment (with the operator's reason)."""

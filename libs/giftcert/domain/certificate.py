@@ -14,6 +14,7 @@ above zero and is redeemed when it reaches zero.
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from giftcert.domain.money import Amount
@@ -38,6 +39,12 @@ ALLOWED_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
         (Status.EXPIRED, Status.ACTIVE),  # v2: a refund, for refund_validity_days
     }
 )
+
+
+Kind = Literal["purchased", "promotional", "credit"]
+"""`purchased` (paid; the only one that counts as revenue), `promotional` (issued free by an
+operator), `credit` (issued instead of a cash refund, naming the order it replaces)."""
+KINDS: tuple[Kind, ...] = ("purchased", "promotional", "credit")
 
 
 class IllegalTransitionError(Exception):
@@ -72,6 +79,9 @@ class Certificate:
     locale: str | None = None  # BCP 47, as the purchase named it; None: the workspace's
     balance_minor: int = 0
     """What is left to apply, in the amount's currency (0 until paid)."""
+    kind: Kind = "purchased"
+    replaces_order_id: str | None = None
+    """A `credit`'s: the order it was issued for instead of a cash refund."""
 
     @property
     def balance(self) -> Amount:

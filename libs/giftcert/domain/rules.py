@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate import Certificate, Kind, Status
 from giftcert.domain.money import Amount
 from giftcert.domain.product import Product, offered_products
 from giftcert.domain.workspace import RedemptionMode, WorkspaceSettings
@@ -39,12 +39,15 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
     products: Sequence[Product] = (),
     printed: Sequence[str | None] = (),
     first_unprintable: Callable[[str], str | None] = lambda _: None,
+    kind: Kind = "purchased",
 ) -> Refusal | Sale:
     """A workspace without active products sells any amount in its range, and a certificate bought in
     a segment redeems only in it. With products, the purchase must fit one offered to the buyer's
     segment; the product says whether redemption is restricted to that segment. `printed`: the
     customer's text the certificate prints (names, message), refused by `refuse_unprintable` with
-    `first_unprintable` (the fonts' rule, rendering/fonts.py, which the ledger passes in)."""
+    `first_unprintable` (the fonts' rule, rendering/fonts.py, which the ledger passes in). A
+    `promotional` or `credit` certificate is not sold: in the workspace's currency, any amount, no
+    product (what an operator may issue is the contract's rule, PurchaseRequested)."""
     if (unprintable := refuse_unprintable(printed, first_unprintable)) is not None:
         return unprintable
     if channel == "portal" and not workspace.portal_enabled:
@@ -54,6 +57,8 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
             "currency_not_supported",
             f"this workspace sells certificates in {workspace.currency}, not {amount.currency}",
         )
+    if kind != "purchased":
+        return Sale(product=None, redeemable_segment=segment)
     if not workspace.min_minor <= amount.minor <= workspace.max_minor:
         return Refusal(
             "amount_out_of_range",

@@ -23,7 +23,7 @@ _DIRECT_FIELDS = (
     "id", "workspace_id", "code", "channel", "segment", "purchaser_name", "purchaser_email",
     "recipient_name", "recipient_email", "message", "expiry_days", "payment_id", "created_at",
     "activated_at", "expires_at", "redeemed_at", "voided_at", "expired_at",
-    "expiring_soon_notified_at", "product_id", "locale",
+    "expiring_soon_notified_at", "product_id", "locale", "kind", "replaces_order_id",
 )
 _NO_BALANCE = (Status.PENDING, Status.REDEEMED)
 

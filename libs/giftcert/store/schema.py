@@ -88,6 +88,8 @@ certificates = Table(
     Column("balance_minor", BigInteger),
     # NULL on rows from before migration 0011: v1's status says the balance (store/certificates.py)
     Column("locale", String(35)),
+    Column("kind", String(16), nullable=False, server_default="purchased"),
+    Column("replaces_order_id", String(128)),
     UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
     Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
     Index("certificates_created_idx", "workspace_id", "created_at", "id"),

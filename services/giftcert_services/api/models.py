@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
-from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate import Certificate, Kind, Status
 from giftcert.domain.product import Product
 from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, WorkspaceSettings
 from giftcert.operations.details import CertificateDetails
@@ -31,6 +31,17 @@ class PurchaseBody(_Input):
     recipient: Person
     message: PersonalMessage | None = None
     segment: Segment | None = None
+
+
+class IssueBody(PurchaseBody):
+    """An operator's certificate: `purchased` (pending until paid, v1), or v2's `promotional` and
+    `credit`, issued without a payment and active at once."""
+
+    kind: Kind = "purchased"
+    reason: Reason | None = Field(None, description="Why a promotional or credit certificate is issued (required).")
+    replaces_order_id: ExternalId | None = Field(
+        None, description="The order a credit certificate replaces (required)."
+    )
 
 
 class PaymentBody(_Input):
@@ -116,6 +127,7 @@ class CertificateSummary(BaseModel):
     amount: Amount
     code_last4: str
     channel: str
+    kind: str
     segment: str | None
     product_id: UUID | None
     purchaser: Party
@@ -128,7 +140,7 @@ class CertificateSummary(BaseModel):
     def of(cls, c: Certificate) -> "CertificateSummary":
         return cls(
             certificate_id=c.id, status=c.status.value, amount=_amount(c), code_last4=c.code_last4,
-            channel=c.channel, segment=c.segment, product_id=c.product_id,
+            channel=c.channel, kind=c.kind, segment=c.segment, product_id=c.product_id,
             purchaser=Party(name=c.purchaser_name, email=c.purchaser_email),
             recipient=Party(name=c.recipient_name, email=c.recipient_email),
             created_at=c.created_at, activated_at=c.activated_at, expires_at=c.expires_at,
@@ -179,6 +191,7 @@ class ListFilters(_Input):
     purchaser_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     recipient_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     status: Status | None = None
+    kind: Kind | None = None
     created_from: AwareDatetime | None = None
     created_to: AwareDatetime | None = None
     expires_from: AwareDatetime | None = None

@@ -20,7 +20,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("ledger_entries", sa.Column("redemption_id", sa.String(128), nullable=True))
+    op.add_column("certificates", sa.Column("kind", sa.String(16), nullable=False, server_default="purchased"))
+    op.add_column("certificates", sa.Column("replaces_order_id", sa.String(128), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("certificates", "replaces_order_id")
+    op.drop_column("certificates", "kind")
     op.drop_column("ledger_entries", "redemption_id")
