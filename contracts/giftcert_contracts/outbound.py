@@ -34,7 +34,7 @@ RedemptionRejectionReason = Literal[
     "insufficient_balance", "exceeds_order_due", "invalid_amount",
 ]
 VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired"]
-ReactivateRejectionReason = Literal["not_found", "not_voided", "expired"]
+ReactivateRejectionReason = Literal["not_found", "not_voided", "expired", "unpaid"]
 RefundRejectionReason = Literal[
     "unknown_redemption", "exceeds_redeemed", "partial_refund_not_allowed", "currency_mismatch", "voided",
 ]

@@ -45,6 +45,9 @@ class Certificates(Protocol):
     async def lock_expiring_soon(
         self, workspace_id: str, now: datetime, horizon: datetime, limit: int, *, skip_locked: bool = True
     ) -> Sequence[Certificate]: ...
+    async def lock_unpaid(
+        self, workspace_id: str, created_before: datetime, limit: int, *, skip_locked: bool = True
+    ) -> Sequence[Certificate]: ...
 
 
 class Workspaces(Protocol):

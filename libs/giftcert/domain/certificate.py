@@ -1,8 +1,9 @@
 """The certificate and its state machine.
 
 pending -> active (payment) -> redeemed | voided | expired ; voided -> active (before expires_at).
-Contract v2 adds: redeemed | expired -> active (a refund brings value back; one past its expiry lasts
-the workspace's refund_validity_days from the refund).
+Contract v2 adds: pending -> voided (unpaid for the workspace's pending_days; never reactivated);
+redeemed | expired -> active (a refund brings value back; one past its expiry lasts the workspace's
+refund_validity_days from the refund).
 No other transition exists: every method here either moves along one of those edges or raises.
 
 The balance is the value still on the certificate: its amount once paid, less what redemptions
@@ -37,6 +38,7 @@ ALLOWED_TRANSITIONS: frozenset[tuple[Status, Status]] = frozenset(
         (Status.VOIDED, Status.ACTIVE),
         (Status.REDEEMED, Status.ACTIVE),  # v2: a refund
         (Status.EXPIRED, Status.ACTIVE),  # v2: a refund, for refund_validity_days
+        (Status.PENDING, Status.VOIDED),  # v2: unpaid for the workspace's pending_days
     }
 )
 
@@ -142,10 +144,21 @@ class Certificate:
         return refunded
 
     def voided(self, *, at: datetime) -> "Certificate":
-        self._moved_to(Status.VOIDED)
+        self._moved_to(Status.VOIDED, only_from=Status.ACTIVE)
         return replace(self, status=Status.VOIDED, voided_at=at)
 
+    def voided_unpaid(self, *, at: datetime) -> "Certificate":
+        """Never paid: voided for good (it was never active, so it cannot be reactivated)."""
+        self._moved_to(Status.VOIDED, only_from=Status.PENDING)
+        return replace(self, status=Status.VOIDED, voided_at=at)
+
+    @property
+    def was_paid(self) -> bool:
+        return self.activated_at is not None
+
     def reactivated(self) -> "Certificate":
+        if not self.was_paid:
+            raise IllegalTransitionError(self.status, Status.ACTIVE)
         self._moved_to(Status.ACTIVE, only_from=Status.VOIDED)
         return replace(self, status=Status.ACTIVE, voided_at=None)
 

@@ -255,6 +255,8 @@ def refuse_reactivation(certificate: Certificate | None, *, now: datetime) -> Re
         return Refusal("not_found", "no certificate with this id in this workspace")
     if certificate.status is not Status.VOIDED:
         return Refusal("not_voided", f"only a voided certificate can be reactivated, not {certificate.status}")
+    if not certificate.was_paid:
+        return Refusal("unpaid", "the certificate was voided as never paid: issue a new one")
     if certificate.has_expired_by(now):
         return Refusal("expired", "the certificate's expiry date has passed")
     return None

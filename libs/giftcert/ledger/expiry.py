@@ -1,5 +1,7 @@
-"""expiry-tick -> certificate-expired for every active certificate past its expiry, and one
-certificate-expiring-soon per certificate entering the workspace's reminder window.
+"""expiry-tick -> certificate-expired for every active certificate past its expiry, one
+certificate-expiring-soon per certificate entering the workspace's reminder window, and
+certificate-voided (`unpaid`) for every certificate pending longer than the workspace's pending_days
+(unpaid.py).
 
 Work goes in bounded batches, one transaction each, so a tick never holds many locks for long and
 redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
@@ -19,6 +21,7 @@ from typing import Protocol
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.unpaid import void_unpaid_batch
 from giftcert.messaging.inbox import InboxKey
 from giftcert.pacing import Pacing
 from giftcert.ports import UnitOfWork
@@ -118,6 +121,7 @@ async def check_expiries(
         return 0
     expired = await _in_batches(_expire_batch, new_uow, command, batch_size, pacing)
     await _in_batches(_remind_batch, new_uow, command, batch_size, pacing)
+    await _in_batches(void_unpaid_batch, new_uow, command, batch_size, pacing)
     async with new_uow() as uow:
         await uow.inbox.claim(key, command.now)
         await uow.commit()

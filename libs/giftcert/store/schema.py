@@ -54,6 +54,7 @@ workspaces = Table(
     Column("hold_seconds_default", Integer, nullable=False, server_default="900"),
     Column("hold_seconds_max", Integer, nullable=False, server_default="86400"),
     Column("refund_validity_days", Integer, nullable=False, server_default="90"),
+    Column("pending_days", Integer, nullable=False, server_default="7"),
     Column("locale", String(35), nullable=False, server_default="en"),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
@@ -105,6 +106,9 @@ CERTIFICATE_REMINDER_DUE = and_(
 """An active certificate whose expiry reminder is not yet out (literals, as OUTBOX_CHECKOUT_REPLY, so
 the planner matches it to the partial index below): a tick's reminder scan reads only the
 certificates it may remind, never again the ones it reminded at an earlier tick."""
+Index("certificates_pending_idx", certificates.c.workspace_id, certificates.c.created_at,
+      postgresql_where=certificates.c.status == literal_column(f"'{Status.PENDING.value}'"))
+"""The pending certificates, oldest first: what a tick voids once unpaid for the workspace's pending_days."""
 Index("certificates_reminder_due_idx", certificates.c.workspace_id, certificates.c.expires_at,
       postgresql_where=CERTIFICATE_REMINDER_DUE)
 

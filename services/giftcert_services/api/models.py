@@ -9,7 +9,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from giftcert.domain.certificate import Certificate, Kind, Status
 from giftcert.domain.product import Product
-from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, WorkspaceSettings
+from giftcert.domain.workspace import (
+    HOLD_SECONDS_LIMIT,
+    PENDING_DAYS_LIMIT,
+    REFUND_VALIDITY_DAYS_LIMIT,
+    WorkspaceSettings,
+)
 from giftcert.operations.details import CertificateDetails
 from giftcert.operations.search import MAX_PAGE_SIZE
 from giftcert_contracts.fields import ExternalId, Name, Person, PersonalMessage, Reason, Segment
@@ -76,6 +81,9 @@ class SettingsChange(_Input):
     hold_seconds_default: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
     hold_seconds_max: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
     refund_validity_days: Annotated[StrictInt, Field(ge=1, le=REFUND_VALIDITY_DAYS_LIMIT)] | None = None
+    pending_days: Annotated[StrictInt, Field(ge=0, le=PENDING_DAYS_LIMIT)] | None = Field(
+        None, description="Days a certificate waits for its payment before a tick voids it as `unpaid`; 0: for ever."
+    )
 
 
 class ProductBody(_Input):
@@ -264,6 +272,7 @@ class SettingsOut(BaseModel):
     hold_seconds_default: int
     hold_seconds_max: int
     refund_validity_days: int
+    pending_days: int
 
     @classmethod
     def of(cls, s: WorkspaceSettings) -> "SettingsOut":
@@ -273,6 +282,7 @@ class SettingsOut(BaseModel):
             reminder_days=s.reminder_days, send_activation_email=s.send_activation_email,
             redemption_mode=s.redemption_mode, hold_seconds_default=s.hold_seconds_default,
             hold_seconds_max=s.hold_seconds_max, refund_validity_days=s.refund_validity_days,
+            pending_days=s.pending_days,
         )
 
 

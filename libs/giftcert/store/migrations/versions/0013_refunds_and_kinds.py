@@ -22,9 +22,16 @@ def upgrade() -> None:
     op.add_column("ledger_entries", sa.Column("redemption_id", sa.String(128), nullable=True))
     op.add_column("certificates", sa.Column("kind", sa.String(16), nullable=False, server_default="purchased"))
     op.add_column("certificates", sa.Column("replaces_order_id", sa.String(128), nullable=True))
+    op.add_column("workspaces", sa.Column("pending_days", sa.Integer, nullable=False, server_default="7"))
+    op.create_index(
+        "certificates_pending_idx", "certificates", ["workspace_id", "created_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("certificates_pending_idx", table_name="certificates")
+    op.drop_column("workspaces", "pending_days")
     op.drop_column("certificates", "replaces_order_id")
     op.drop_column("certificates", "kind")
     op.drop_column("ledger_entries", "redemption_id")
