@@ -162,6 +162,7 @@ inbox = Table(
     _timestamp("handled_at", nullable=False),
     Column("reply_topic", String(64)),
     Column("reply", JSONB),
+    Index("inbox_handled_at_idx", "handled_at"),  # pruning past GIFTCERT_DEDUPE_DAYS (store/retention.py)
 )
 
 request_keys = Table(
@@ -215,6 +216,7 @@ redemption_failures = Table(
     Column("order_id", String(128), nullable=False),
     _timestamp("failed_at", nullable=False),
     Index("redemption_failures_order_idx", "workspace_id", "order_id", "failed_at"),
+    Index("redemption_failures_failed_at_idx", "failed_at"),  # pruning past the window (store/retention.py)
 )
 
 parked_payments = Table(
