@@ -16,17 +16,32 @@ from uuid import UUID, uuid4
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from giftcert.domain import rules
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.rules import Refusal
-from giftcert.ledger import redemption
+from giftcert.ledger import redemption, refund
 from giftcert.ledger.redemption import redeem_certificates
+from giftcert.ledger.refund import refund_certificates
 from giftcert.ports import NewUnitOfWork
 from giftcert.store.unit_of_work import UnitOfWorkFactory
-from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
+from giftcert_contracts.inbound import RefundCertificate
+from giftcert_contracts.outbound import (
+    CertificateRedeemed,
+    CertificateRefunded,
+    Event,
+    RedemptionRejected,
+    RefundRejected,
+)
 from tests.fakes import FakeUnitOfWorkFactory, FixedClock
 from tests.handlers import steps
 from tests.handlers.conftest import EVENT_SOURCE, START
@@ -41,8 +56,12 @@ AMOUNTS = st.one_of(
     st.integers(min_value=1, max_value=12000).map(lambda m: (m, "EUR")),
     st.sampled_from([(0, "EUR"), (-500, "EUR"), (1000, "GBP")]),
 )
+REFUND_AMOUNTS = st.one_of(
+    st.integers(min_value=1, max_value=6000).map(lambda m: (m, "EUR")), st.just((500, "CHF")),
+)
 INVARIANTS = ["each reply is the model's decision", "balance = value - applied >= 0 = the ledger's",
-              "active while a balance is left", "an order never receives more than its total"]
+              "active while a balance is left", "an order never receives more than its total",
+              "balance = value - applied + refunded >= 0; refunds of a redemption never exceed it"]
 
 
 @dataclass
@@ -72,6 +91,28 @@ class Model:
         self.applied[certificate_id] = self.applied.get(certificate_id, 0) + wanted
         self.received[order_id] = self.received.get(order_id, 0) + wanted
         return wanted
+
+    # --- refunds (contract v2: `applied` and `received` are net of them, as the ledger's are) --------
+
+    redemptions: dict[UUID, tuple[UUID, str, int]] = field(default_factory=dict)
+    """Each redemption's request_id: its certificate, its order and what it applied."""
+    refunded: dict[UUID, int] = field(default_factory=dict)
+    """What was refunded of each redemption."""
+
+    def refund(self, redemption_id: UUID, order_id: str, amount: tuple[int, str]) -> str | int:
+        """The reason of the refusal, or the amount credited back (a `partial` workspace refunds any part)."""
+        found = self.redemptions.get(redemption_id)
+        if found is None or found[1] != order_id:
+            return "unknown_redemption"
+        certificate_id, _, applied = found
+        if amount[1] != "EUR":
+            return "currency_mismatch"
+        if self.refunded.get(redemption_id, 0) + amount[0] > applied:
+            return "exceeds_redeemed"
+        self.refunded[redemption_id] = self.refunded.get(redemption_id, 0) + amount[0]
+        self.applied[certificate_id] -= amount[0]
+        self.received[order_id] -= amount[0]
+        return amount[0]
 
 
 @dataclass
@@ -146,9 +187,62 @@ class PartialRedemptionMachine(RuleBasedStateMachine):
             expected = self.model.redeem(certificate.id, order_id, amount)
             assert _outcome(reply) == expected, (certificate.id, order_id, amount)
             if isinstance(reply, CertificateRedeemed):
+                self.model.redemptions[reply.request_id] = (certificate.id, order_id, reply.amount_applied.minor)
                 left = self.model.values[certificate.id] - self.model.applied[certificate.id]
                 assert reply.balance_after is not None
                 assert (reply.balance_after.minor, reply.status_after) == (left, "active" if left else "redeemed")
+
+    @precondition(lambda self: bool(self.model.redemptions))
+    @rule(data=st.data(), count=st.integers(min_value=1, max_value=3))
+    def refund(self, data: st.DataObject, count: int) -> None:
+        """Refunds (one batch) of redemptions made so far, some on the wrong order or of no redemption."""
+        self.counter.steps += 1
+        known = list(self.model.redemptions)  # in the order made: the same on every replay
+        requests = []
+        for _ in range(count):
+            index = data.draw(st.integers(min_value=-1, max_value=len(known) - 1), label="redemption (-1: none)")
+            redemption_id = known[index] if index >= 0 else uuid4()
+            found = self.model.redemptions.get(redemption_id)
+            order_id = data.draw(
+                st.sampled_from(sorted(ORDERS)) if found is None else st.one_of(
+                    st.just(found[1]), st.just(found[1]), st.sampled_from(sorted(ORDERS))
+                ),
+                label="order",
+            )
+            requests.append((redemption_id, order_id, data.draw(REFUND_AMOUNTS, label="amount")))
+        commands = [
+            RefundCertificate.model_validate({
+                "workspace_id": self.workspace, "request_id": uuid4(), "order_id": order_id,
+                "redemption_id": redemption_id, "amount": {"minor": amount[0], "currency": amount[1]},
+                "reason": "tour cancelled", "requested_at": self.clock.now(),
+            })
+            for redemption_id, order_id, amount in requests
+        ]
+        replies = self.run(refund_certificates(commands, self.new_uow(), self.clock))
+        for (redemption_id, order_id, amount), reply in zip(requests, replies, strict=True):
+            expected = self.model.refund(redemption_id, order_id, amount)
+            if isinstance(reply, CertificateRefunded):
+                assert reply.amount_refunded.minor == expected, (redemption_id, order_id, amount)
+                certificate_id = self.model.redemptions[redemption_id][0]
+                left = self.model.values[certificate_id] - self.model.applied[certificate_id]
+                assert (reply.balance_after.minor, reply.status_after) == (left, "active")
+            else:
+                assert isinstance(reply, RefundRejected)
+                assert reply.reason == expected, (redemption_id, order_id, amount)
+
+    @invariant()
+    def refunds_of_a_redemption_never_exceed_it(self) -> None:
+        """Model and ledger agree on what was refunded of each redemption, never more than it applied."""
+        pairs = {(c, str(r)): r for r, (c, _, _) in self.model.redemptions.items()}
+
+        async def stored() -> dict[tuple[UUID, str], int]:
+            async with self.new_uow() as uow:
+                return await uow.ledger.refunded(set(pairs))
+
+        refunded = self.run(stored())
+        for pair, redemption_id in pairs.items():
+            applied = self.model.redemptions[redemption_id][2]
+            assert refunded.get(pair, 0) == self.model.refunded.get(redemption_id, 0) <= applied
 
     @invariant()
     def balances_and_orders_follow_the_ledger(self) -> None:
@@ -223,6 +317,20 @@ def test_the_machine_finds_an_order_paid_twice(monkeypatch: pytest.MonkeyPatch) 
         return rules.amount_to_apply(certificate, **(facts | {"order_applied": 0}))
 
     monkeypatch.setattr(redemption, "amount_to_apply", amount_forgetting_the_order)
+    mutant = machine_settings(max_examples=500, step_count=30, derandomize=True, phases=[Phase.generate],
+                              report_multiple_bugs=False)
+    with pytest.raises(AssertionError):
+        run_machine(None, StepCounter(), mutant)
+
+
+def test_the_machine_finds_a_redemption_refunded_more_than_it_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With what was refunded of a redemption forgotten, its refunds add up to more than it applied:
+    the machine must notice."""
+
+    def refusal_forgetting_earlier_refunds(certificate: Certificate | None, **facts: Any) -> Refusal | None:
+        return rules.refuse_refund(certificate, **(facts | {"refunded_before": 0}))
+
+    monkeypatch.setattr(refund, "refuse_refund", refusal_forgetting_earlier_refunds)
     mutant = machine_settings(max_examples=500, step_count=30, derandomize=True, phases=[Phase.generate],
                               report_multiple_bugs=False)
     with pytest.raises(AssertionError):
