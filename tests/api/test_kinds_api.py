@@ -82,3 +82,10 @@ async def test_search_filters_by_kind_and_the_report_counts_only_purchased_as_re
     assert sum(m["certificates"] for m in sales["revenue_by_month"]) == 1
     assert sales["liability_by_kind"] == {"purchased": 5000, "promotional": 2000, "credit": 3000}
     assert sales["outstanding_liability_minor"] == 10000
+
+
+async def test_the_settings_take_the_pending_days_within_their_range(http: httpx.AsyncClient, shop: Shop) -> None:
+    changed = await http.patch(f"{shop.base}/settings", headers=shop.admin, json={"pending_days": 0})
+    assert (changed.status_code, changed.json()["pending_days"]) == (200, 0), changed.text
+    refused = await http.patch(f"{shop.base}/settings", headers=shop.admin, json={"pending_days": -1})
+    assert refused.status_code == 422

@@ -1,6 +1,7 @@
 """Contract v2's certificate kinds on the operators' command line: `giftcert certificates issue
 --kind promotional|credit`, the bulk CSV's `kind`, `reason` and `replaces_order_id` columns, `search
---kind`, and `report sales` (revenue of purchased certificates only, liability by kind)."""
+--kind`, and `report sales` (revenue of purchased certificates only, liability by kind); and v2's
+`workspace set --pending-days`."""
 
 import csv
 import json
@@ -94,3 +95,14 @@ async def test_a_bulk_csv_issues_kinds_by_the_same_rule_and_names_the_rows_that_
         shown = await giftcert(database_url, "certificates", "show", str(certificate_id_of(workspace, reference)),
                                "--workspace", workspace, "--json")
         assert (json.loads(shown.stdout)["status"], json.loads(shown.stdout)["kind"]) == (status, kind)
+
+
+async def test_workspace_set_takes_the_pending_days_after_which_a_tick_voids_an_unpaid_certificate(
+    database_url: str, workspace: str
+) -> None:
+    default = await giftcert(database_url, "workspace", "set", workspace)
+    assert "pending_days: 7" in default.stdout, default.output
+    never = await giftcert(database_url, "workspace", "set", workspace, "--pending-days", "0")
+    assert "pending_days: 0" in never.stdout, never.output
+    negative = await giftcert(database_url, "workspace", "set", workspace, "--pending-days", "-1")
+    assert negative.exit_code == 2, negative.output
