@@ -4,7 +4,7 @@ validation, which sends the message to its dead-letter topic."""
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from giftcert_contracts.fields import (
     Actor,
@@ -20,6 +20,9 @@ from giftcert_contracts.fields import (
 from giftcert_contracts.money import Money, OrderTotal, RequestedAmount
 
 Channel = Literal["portal", "admin"]
+CertificateKind = Literal["purchased", "promotional", "credit"]
+"""v2. `purchased`: paid (v1's only kind); `promotional`: issued free by an operator; `credit`: issued
+by an operator instead of a cash refund, naming the order it replaces."""
 
 
 class InboundMessage(BaseModel):
@@ -41,6 +44,28 @@ class PurchaseRequested(InboundMessage):
     requested_at: Timestamp
     locale: LocaleTag | None = None
     """v2: the recipient's language and formats for the email and PDF; default the workspace's."""
+    kind: CertificateKind = Field(
+        "purchased",
+        description="v2. `promotional` and `credit` are issued by an operator (channel `admin`) without a payment: "
+        "active at once, with a `reason`; a `credit` names the order it replaces (`replaces_order_id`).",
+    )
+    reason: Reason | None = Field(None, description="v2. Why a `promotional` or `credit` certificate is issued.")
+    replaces_order_id: ExternalId | None = Field(None, description="v2. The order a `credit` certificate replaces.")
+
+    @model_validator(mode="after")
+    def _kind_has_what_it_needs(self) -> "PurchaseRequested":
+        """The kinds' rule, the same whichever door a request comes in by."""
+        if self.kind == "purchased":
+            if self.reason is not None or self.replaces_order_id is not None:
+                raise ValueError("a purchased certificate takes no reason and replaces no order")
+            return self
+        if self.channel != "admin":
+            raise ValueError(f"only an operator (channel admin) issues a {self.kind} certificate")
+        if self.reason is None:
+            raise ValueError(f"a {self.kind} certificate needs a reason")
+        if (self.kind == "credit") != (self.replaces_order_id is not None):
+            raise ValueError("a credit certificate names the order it replaces (replaces_order_id); no other does")
+        return self
 
 
 class PaymentCompleted(InboundMessage):
@@ -127,6 +152,20 @@ class ReactivateCertificate(InboundMessage):
     certificate_id: UUID
     reason: Reason
     actor: Actor
+
+
+class RefundCertificate(InboundMessage):
+    """v2. The booking platform gives back value a redemption applied (a cancelled booking): it is
+    credited to the certificate the redemption came from. Key: request_id."""
+
+    request_id: UUID
+    order_id: ExternalId
+    redemption_id: UUID = Field(
+        description="The `request_id` of the redeem or capture that applied the value, on this order."
+    )
+    amount: Money
+    reason: Reason
+    requested_at: Timestamp
 
 
 class CheckExpiries(InboundMessage):

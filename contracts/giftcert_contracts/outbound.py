@@ -17,7 +17,7 @@ from giftcert_contracts.fields import (
     Timestamp,
     WorkspaceId,
 )
-from giftcert_contracts.inbound import Channel
+from giftcert_contracts.inbound import CertificateKind, Channel
 from giftcert_contracts.money import Balance, Money
 from giftcert_contracts.topics import Topic
 
@@ -39,7 +39,10 @@ CaptureRejectionReason = Literal[
 ]
 ReleaseRejectionReason = Literal["unknown_hold", "already_captured", "hold_expired", "hold_released"]
 VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired", "held"]
-ReactivateRejectionReason = Literal["not_found", "not_voided", "expired"]
+ReactivateRejectionReason = Literal["not_found", "not_voided", "expired", "unpaid"]
+RefundRejectionReason = Literal[
+    "unknown_redemption", "exceeds_redeemed", "partial_refund_not_allowed", "currency_mismatch", "voided",
+]
 
 
 class Event(BaseModel):
@@ -67,6 +70,7 @@ class CertificateCreated(Event):
     amount: Money
     channel: Channel
     expires_in_days: int
+    kind: CertificateKind | None = Field(None, description="v2. `purchased`, `promotional` or `credit`.")
 
 
 class PurchaseRejected(Event):
@@ -85,6 +89,11 @@ class CertificateActivated(Event):
     expires_at: Timestamp
     channel: Channel
     payment_id: ExternalId
+    kind: CertificateKind | None = Field(
+        None,
+        description="v2. `purchased`, `promotional` or `credit`; the last two were not paid: their `payment_id` "
+        "is `<kind>:<certificate_id>`, never a payment system's.",
+    )
 
 
 class PaymentRejected(Event):
@@ -243,6 +252,30 @@ class HoldExpired(Event):
     certificate_id: UUID
     amount_released: Money
     available_after: Balance
+class CertificateRefunded(Event):
+    """v2. Value a redemption applied was credited back to its certificate."""
+
+    topic = Topic.CERTIFICATE_REFUNDED
+    request_id: UUID
+    order_id: ExternalId
+    redemption_id: UUID
+    certificate_id: UUID
+    code_last4: CodeLast4
+    amount_refunded: Money
+    balance_after: Balance
+    status_after: Literal["active"]
+    expires_at: Timestamp
+
+
+class RefundRejected(Event):
+    """v2. A refund was refused; `certificate_id` where the request reached one (null otherwise)."""
+
+    topic = Topic.REFUND_REJECTED
+    request_id: UUID
+    order_id: ExternalId
+    certificate_id: UUID | None
+    reason: RefundRejectionReason
+    detail: Detail
 
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -250,5 +283,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CertificateSent, CertificateRedeemed, RedemptionRejected, CertificateVoided, VoidRejected,
     CertificateReactivated, ReactivateRejected, CertificateExpired, CertificateExpiringSoon,
     HoldPlaced, HoldRejected, CaptureRejected, HoldReleased, ReleaseRejected, HoldExpired,
+    CertificateRefunded, RefundRejected,
 )
 EVENT_TYPE_BY_TOPIC: dict[Topic, type[Event]] = {t.topic: t for t in EVENT_TYPES}

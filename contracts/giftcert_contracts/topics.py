@@ -14,6 +14,7 @@ class Topic(StrEnum):
     BOOKING_HOLD_REQUEST = "booking-hold-request"
     BOOKING_CAPTURE_REQUEST = "booking-capture-request"
     BOOKING_RELEASE_REQUEST = "booking-release-request"
+    BOOKING_REFUND_REQUEST = "booking-refund-request"
     # outbound: the service publishes these
     CERTIFICATE_CREATED = "certificate-created"
     PURCHASE_REJECTED = "purchase-rejected"
@@ -35,6 +36,8 @@ class Topic(StrEnum):
     HOLD_RELEASED = "hold-released"
     RELEASE_REJECTED = "release-rejected"
     HOLD_EXPIRED = "hold-expired"
+    CERTIFICATE_REFUNDED = "certificate-refunded"
+    REFUND_REJECTED = "refund-rejected"
 
 
 INBOUND_TOPICS: tuple[Topic, ...] = (
@@ -47,6 +50,7 @@ INBOUND_TOPICS: tuple[Topic, ...] = (
     Topic.BOOKING_HOLD_REQUEST,
     Topic.BOOKING_CAPTURE_REQUEST,
     Topic.BOOKING_RELEASE_REQUEST,
+    Topic.BOOKING_REFUND_REQUEST,
 )
 
 CHECKOUT_REPLY_TOPICS: tuple[Topic, ...] = (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)

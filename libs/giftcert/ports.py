@@ -23,7 +23,7 @@ from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.inbox import InboxKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.documents import StoredDocument
-from giftcert.store.ledger import LedgerEntry
+from giftcert.store.ledger import LedgerEntry, Redemption
 from giftcert.store.parked_payments import Payment
 from giftcert.store.redemption_failures import FailureCounts
 from giftcert_contracts.outbound import Event
@@ -45,6 +45,9 @@ class Certificates(Protocol):
     ) -> Sequence[Certificate]: ...
     async def lock_expiring_soon(
         self, workspace_id: str, now: datetime, horizon: datetime, limit: int, *, skip_locked: bool = True
+    ) -> Sequence[Certificate]: ...
+    async def lock_unpaid(
+        self, workspace_id: str, created_before: datetime, limit: int, *, skip_locked: bool = True
     ) -> Sequence[Certificate]: ...
 
 
@@ -89,6 +92,8 @@ class Holds(Protocol):
     async def due_on(self, certificate_ids: Collection[UUID], now: datetime) -> list[Hold]: ...
     async def of_order(self, workspace_id: str, order_id: str) -> Sequence[Hold]: ...
     async def of_certificate(self, certificate_id: UUID) -> Sequence[Hold]: ...
+    async def redemptions(self, wanted: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], Redemption]: ...
+    async def refunded(self, redemptions: Collection[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]: ...
 
 
 class Documents(Protocol):

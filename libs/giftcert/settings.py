@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     redeem_failure_limit: int = Field(default=5, ge=1)
     redeem_failure_window_seconds: float = Field(default=600.0, gt=0)
     redeem_workspace_failure_limit: int = Field(default=100, ge=1)
+    # how long idempotency keys (inbox, HTTP request keys) are kept before the scheduler prunes them
+    dedupe_days: float = Field(default=35.0, gt=0)
+    prune_interval_seconds: float = Field(default=3600.0, gt=0)
+    prune_batch_size: int = Field(default=5000, ge=1)
     retry_initial_seconds: float = 0.2
     retry_max_seconds: float = 10.0
     handler_max_attempts: int = 5

@@ -31,6 +31,7 @@ from giftcert_services.runtime.schema import wait_for_schema
 from giftcert_services.runtime.shutdown import stop_broker_by, stop_subscribers
 from giftcert_services.runtime.topics import ensure_topics
 from giftcert_services.scheduler.overdue_payments import OverduePaymentSweeper
+from giftcert_services.scheduler.retention import RetentionPruner
 from giftcert_services.scheduler.status_gauge import CertificateStatusGauge
 from giftcert_services.scheduler.ticker import ExpiryScheduler, tick_publisher
 
@@ -121,6 +122,7 @@ def _add_lifecycle(app: FastStream, broker: KafkaBroker, deps: Dependencies, ser
         if "scheduler" in services:
             tasks.append(asyncio.create_task(scheduler.run(), name="expiry-scheduler"))
             tasks.append(asyncio.create_task(OverduePaymentSweeper(deps).run(), name="overdue-payments"))
+            tasks.append(asyncio.create_task(RetentionPruner(deps).run(), name="retention"))
             tasks.append(asyncio.create_task(CertificateStatusGauge(deps).run(), name="certificate-status-gauge"))
 
     @app.on_shutdown

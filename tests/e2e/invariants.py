@@ -32,9 +32,10 @@ REPLY_TOPICS: dict[Topic, tuple[str, tuple[Topic, ...]]] = {
 TRANSITIONS = {
     "purchased": ({"pending"}, "active"),
     "redeemed": ({"active"}, "redeemed"),
-    "voided": ({"active"}, "voided"),
+    "voided": ({"active", "pending"}, "voided"),  # v2: pending past the workspace's pending_days (`unpaid`)
     "reactivated": ({"voided"}, "active"),
     "expired": ({"active"}, "expired"),
+    "refunded": ({"active", "redeemed", "expired"}, "active"),  # v2
 }
 """Activity kinds that record a status change: the statuses it may leave, the status it reaches."""
 

@@ -48,7 +48,10 @@ async def plan_mixed_stream(db: AsyncEngine, workspace: str, seed: int, *, comma
         PlannedWorkspace(f"{workspace}-quiet", sends_activation_email=False),
     ]
     for planned in workspaces:
-        await configure(db, planned.workspace_id, send_activation_email=planned.sends_activation_email)
+        # pending_days=0: the stream's model predates v2's unpaid voiding (a tick from the future would
+        # void the pending certificates a late payment still pays); tests/handlers/test_unpaid.py has it
+        await configure(db, planned.workspace_id, send_activation_email=planned.sends_activation_email,
+                        pending_days=0)
     emailing = {w.workspace_id for w in workspaces if w.sends_activation_email}
     return MixedStream(plan_workload(seed, workspaces, commands=commands), emailing)
 

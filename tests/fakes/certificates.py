@@ -93,6 +93,20 @@ class FakeCertificateRepository:
             and c.expiring_soon_notified_at is None,
         )
 
+    async def lock_unpaid(
+        self, workspace_id: str, created_before: datetime, limit: int, *, skip_locked: bool = True
+    ) -> Sequence[Certificate]:
+        del skip_locked  # as in lock_expired
+        found = sorted(
+            (
+                c
+                for c in self._tx.state.certificates.values()
+                if c.workspace_id == workspace_id and c.status is Status.PENDING and c.created_at < created_before
+            ),
+            key=lambda c: (c.created_at, c.id),
+        )
+        return found[:limit]
+
     def _active(self, workspace_id: str, limit: int, matches: Callable[[Certificate], bool]) -> list[Certificate]:
         """Active certificates of a workspace that match, soonest expiry first, then in primary-key
         order (UUIDs order as PostgreSQL orders them: by their 128-bit value)."""

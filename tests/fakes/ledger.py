@@ -4,7 +4,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from giftcert.domain.money import Amount
-from giftcert.store.ledger import APPLIED_KINDS, BALANCE_KINDS, EntryKind, LedgerEntry
+from giftcert.store.ledger import APPLIED_KINDS, BALANCE_KINDS, REDEMPTION_KINDS, EntryKind, LedgerEntry, Redemption
 from tests.fakes.state import LedgerRow, Transaction, as_stored, violation
 
 
@@ -20,7 +20,7 @@ class FakeLedgerRepository:
                 raise violation("ledger_entries_certificate_request_key", f"request {e.request_id} is recorded")
             row = LedgerRow(
                 e.certificate_id, e.workspace_id, e.kind.value, e.amount.minor, e.amount.currency, e.request_id,
-                e.order_id, e.occurred_at,
+                e.order_id, e.occurred_at, e.redemption_id,
             )
             state.ledger.append(as_stored(row))
 
@@ -61,3 +61,20 @@ class FakeLedgerRepository:
                 pair = (r.workspace_id, r.order_id)
                 applied[pair] = applied.get(pair, 0) - r.amount_minor
         return applied
+
+    async def redemptions(self, wanted: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], Redemption]:
+        found: dict[tuple[str, str, str], Redemption] = {}
+        for r in self._tx.state.ledger:
+            key = (r.workspace_id, r.order_id or "", r.request_id)
+            if r.order_id is not None and key in wanted and r.kind in REDEMPTION_KINDS:
+                found[key] = Redemption(r.certificate_id, Amount(-r.amount_minor, r.currency))
+        return found
+
+    async def refunded(self, redemptions: Collection[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]:
+        refunded: dict[tuple[UUID, str], int] = {}
+        for r in self._tx.state.ledger:
+            if r.kind == EntryKind.REFUNDED.value and r.redemption_id is not None:
+                pair = (r.certificate_id, r.redemption_id)
+                if pair in redemptions:
+                    refunded[pair] = refunded.get(pair, 0) + r.amount_minor
+        return refunded

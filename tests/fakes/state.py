@@ -43,6 +43,7 @@ class LedgerRow:
     request_id: str
     order_id: str | None
     occurred_at: datetime
+    redemption_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ MIN_MINOR = 1000  # the workspace defaults the handler suite's `configure` keeps
 MAX_MINOR = 100000
 EXPIRY = timedelta(days=30)  # steps.EXPIRY_DAYS
 REMINDER_WINDOW = timedelta(days=7)  # steps.REMINDER_DAYS
+PENDING_FOR = timedelta(days=7)  # the workspace default pending_days (v2): then a tick voids it as unpaid
 GUESSES_PER_ORDER = 5
 GUESSES_PER_WORKSPACE = 100
 GUESSING_WINDOW = timedelta(minutes=10)
@@ -62,6 +63,7 @@ class ModelCertificate:
     reminded: bool = False
     activity: list[str] = field(default_factory=list)
     redemptions: int = 0
+    created_at: datetime | None = None
 
     @property
     def balance(self) -> int:
@@ -98,7 +100,7 @@ class LedgerModel:
         if refusal is not None:
             self.refused_purchases.add(certificate_id)
             return refusal, [(p.payment_id, "unknown_certificate") for p in early]
-        certificate = ModelCertificate(certificate_id, minor, currency, channel)
+        certificate = ModelCertificate(certificate_id, minor, currency, channel, created_at=now)
         certificate.activity += ["created", "purchased_from_portal"] if channel == "portal" else ["created"]
         self.certificates[certificate_id] = certificate
         return None, [(p.payment_id, self._settle(certificate, p, now)) for p in early]
@@ -182,15 +184,18 @@ class LedgerModel:
             return "not_found"
         if certificate.status != VOIDED:
             return "not_voided"
+        if not certificate.paid:
+            return "unpaid"
         if certificate.expired_by(now):
             return "expired"
         certificate.status = ACTIVE
         certificate.activity.append("reactivated")
         return None
 
-    def tick(self, now: datetime) -> tuple[list[UUID], list[UUID]]:
-        """The certificates that expire at this tick, and those that get their one expiring-soon
-        reminder, each soonest expiry first, then in id order (the order the store works in)."""
+    def tick(self, now: datetime) -> tuple[list[UUID], list[UUID], list[UUID]]:
+        """The certificates that expire at this tick, those that get their one expiring-soon
+        reminder, each soonest expiry first, then in id order (the order the store works in), and
+        those voided as unpaid (pending for longer than PENDING_FOR, v2)."""
         active = sorted(
             (c for c in self.certificates.values() if c.status == ACTIVE),
             key=lambda c: (c.expires_at, c.certificate_id),
@@ -206,4 +211,14 @@ class LedgerModel:
         ]
         for certificate in reminded:
             certificate.reminded = True
-        return [c.certificate_id for c in expiring], [c.certificate_id for c in reminded]
+        unpaid = [
+            c for c in self.certificates.values()
+            if c.status == PENDING and c.created_at is not None and c.created_at < now - PENDING_FOR
+        ]
+        for certificate in unpaid:
+            certificate.status = VOIDED
+            certificate.activity.append("voided")
+        return (
+            [c.certificate_id for c in expiring], [c.certificate_id for c in reminded],
+            [c.certificate_id for c in unpaid],
+        )

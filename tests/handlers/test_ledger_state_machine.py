@@ -41,6 +41,7 @@ from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate, redeem_certificates
+from giftcert.ledger.unpaid import unpaid_voiding_id
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert.store.schema import certificate_activity, ledger_entries
 from giftcert.store.schema import certificates as certificate_table
@@ -693,11 +694,15 @@ class LedgerMachine(HandlerMachine):
         now = self._begin_step()
         command = steps.tick(self.workspace, now)
         expired = self.run(check_expiries(command, self.new_uow, batch_size=TICK_BATCH))
-        expiring, reminded = self.model.tick(now)
+        expiring, reminded, unpaid = self.model.tick(now)
         assert expired == len(expiring)
         self._assert_outbox(
             [expect(CertificateExpired, certificate_id=c) for c in expiring]
-            + [expect(CertificateExpiringSoon, certificate_id=c) for c in reminded],
+            + [expect(CertificateExpiringSoon, certificate_id=c) for c in reminded]
+            + [
+                expect(CertificateVoided, certificate_id=c, request_id=unpaid_voiding_id(c), reason="unpaid")
+                for c in unpaid
+            ],
             in_any_order=True,
         )
         return command

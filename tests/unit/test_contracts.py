@@ -34,6 +34,7 @@ from giftcert_contracts.outbound import (
     CertificateExpiringSoon,
     CertificateReactivated,
     CertificateRedeemed,
+    CertificateRefunded,
     CertificateSent,
     CertificateVoided,
     Event,
@@ -46,6 +47,7 @@ from giftcert_contracts.outbound import (
     PurchaseRejected,
     ReactivateRejected,
     RedemptionRejected,
+    RefundRejected,
     ReleaseRejected,
     VoidRejected,
 )
@@ -68,6 +70,9 @@ PURCHASE = {
     "channel": "portal",
     "requested_at": WHEN,
     "locale": "de-AT",
+    "kind": "purchased",  # v2: optional, with the two below
+    "reason": None,
+    "replaces_order_id": None,
 }
 PAYMENT = {
     "workspace_id": "alpine-tours",
@@ -105,7 +110,10 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     CheckExpiries: TICK,
 }
 # The contract's inbound table: every field but the ones it calls optional is required.
-OPTIONAL = {PurchaseRequested: {"message", "segment", "locale"}, RedeemCertificate: {"segment", "amount"}}
+OPTIONAL = {
+    PurchaseRequested: {"message", "segment", "locale", "kind", "reason", "replaces_order_id"},
+    RedeemCertificate: {"segment", "amount"},
+}
 # (model, path to the field) for every Money the inbound messages carry
 AMOUNTS = [(PurchaseRequested, ("amount",)), (PaymentCompleted, ("amount",))]
 MONEY_FIELDS = [*AMOUNTS, (RedeemCertificate, ("order_total",))]
@@ -161,6 +169,25 @@ def _id(value: object) -> str | None:
 def test_a_purchase_request_with_a_locale_that_is_no_bcp_47_tag_is_refused(locale: str) -> None:
     with pytest.raises(ValidationError):
         PurchaseRequested.model_validate(PURCHASE | {"locale": locale})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"kind": "promotional", "channel": "admin"},  # no reason
+        {"kind": "promotional", "reason": "fair", "channel": "portal"},  # an operator's only
+        {"kind": "credit", "reason": "tour cancelled", "channel": "admin"},  # no order it replaces
+        {"kind": "promotional", "reason": "fair", "channel": "admin", "replaces_order_id": "o-1"},
+        {"kind": "purchased", "reason": "why"},
+        {"kind": "gift"},
+    ],
+    ids=str,
+)
+def test_a_certificate_kind_comes_with_what_it_needs_and_from_an_operator_only(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        PurchaseRequested.model_validate(PURCHASE | changes)
+    credit = {"kind": "credit", "reason": "tour cancelled", "channel": "admin", "replaces_order_id": "o-1"}
+    assert PurchaseRequested.model_validate(PURCHASE | credit).kind == "credit"
 
 
 @pytest.mark.parametrize("model", EXAMPLES, ids=_name)
@@ -482,6 +509,15 @@ SAMPLES: dict[type[Event], dict[str, Any]] = {
                       "certificate_id": None},
     HoldExpired: {"hold_id": HOLD, "order_id": "order-42", "certificate_id": CERTIFICATE, "amount_released": MONEY,
                   "available_after": BALANCE},
+    CertificateRefunded: {
+        "request_id": REQUEST, "order_id": "order-42", "redemption_id": REQUEST, "certificate_id": CERTIFICATE,
+        "code_last4": "JKMN", "amount_refunded": MONEY, "balance_after": {"minor": 5000, "currency": "EUR"},
+        "status_after": "active", "expires_at": EXPIRES,
+    },
+    RefundRejected: {
+        "request_id": REQUEST, "order_id": "order-42", "certificate_id": CERTIFICATE, "reason": "exceeds_redeemed",
+        "detail": "d",
+    },
 }
 
 # CONTRACT.md's outbound table: topic name -> body fields besides workspace_id, event_id, occurred_at
@@ -514,10 +550,17 @@ CONTRACT_EVENTS: dict[str, set[str]] = {
     "hold-released": {"request_id", "hold_id", "certificate_id", "amount_released", "available_after"},
     "release-rejected": {"request_id", "hold_id", "reason", "detail", "certificate_id"},
     "hold-expired": {"hold_id", "order_id", "certificate_id", "amount_released", "available_after"},
+    # v2
+    "certificate-refunded": {
+        "request_id", "order_id", "redemption_id", "certificate_id", "code_last4", "amount_refunded",
+        "balance_after", "status_after", "expires_at",
+    },
+    "refund-rejected": {"request_id", "order_id", "reason", "detail"},
 }
 MONEY_EVENT_FIELDS = {
     (CertificateCreated, "amount"), (CertificateActivated, "amount"), (CertificateRedeemed, "amount_applied"),
     (HoldPlaced, "amount_held"), (HoldReleased, "amount_released"), (HoldExpired, "amount_released"),
+    (CertificateRefunded, "amount_refunded"),
 }
 
 
@@ -601,6 +644,8 @@ def test_an_event_body_reads_back_as_the_same_event(event_type: type[Event]) -> 
                               "exceeds_order_total", "currency_mismatch", "segment_not_allowed",
                               "insufficient_balance", "exceeds_order_due", "invalid_amount",
                               "too_many_attempts"}),
+        (RefundRejected, {"unknown_redemption", "exceeds_redeemed", "partial_refund_not_allowed",
+                          "currency_mismatch", "voided"}),
     ],
     ids=_id,
 )

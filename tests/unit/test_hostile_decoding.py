@@ -33,6 +33,7 @@ from giftcert_contracts.inbound import (
     PurchaseRequested,
     ReactivateCertificate,
     RedeemCertificate,
+    RefundCertificate,
     ReleaseHold,
     VoidCertificate,
 )
@@ -54,6 +55,7 @@ MODEL_BY_TOPIC: dict[Topic, type[InboundMessage]] = {
     Topic.BOOKING_HOLD_REQUEST: HoldCertificate,
     Topic.BOOKING_CAPTURE_REQUEST: CaptureHold,
     Topic.BOOKING_RELEASE_REQUEST: ReleaseHold,
+    Topic.BOOKING_REFUND_REQUEST: RefundCertificate,
 }
 DEAD_LETTER_ERROR_TYPES = {"validation_error", "undecodable_json"}
 """The `error_type` of a body recognised as poison at once (consumption.describe_failure)."""
@@ -155,6 +157,8 @@ def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]: 
         return requests.capture(workspace, first, request_id=second, requested_at=NOW)
     if topic is Topic.BOOKING_RELEASE_REQUEST:
         return requests.release(workspace, first, request_id=second)
+    if topic is Topic.BOOKING_REFUND_REQUEST:
+        return requests.refund(workspace, f"order-{second}", second, request_id=first, requested_at=NOW)
     return requests.tick(workspace, NOW, tick_id=first)
 
 
@@ -286,6 +290,7 @@ TIME_FIELDS = {
     Topic.PURCHASE_REQUESTED: "requested_at", Topic.PAYMENT_COMPLETED: "completed_at",
     Topic.BOOKING_REDEEM_REQUEST: "requested_at", Topic.EXPIRY_TICK: "now",
     Topic.BOOKING_HOLD_REQUEST: "requested_at", Topic.BOOKING_CAPTURE_REQUEST: "requested_at",
+    Topic.BOOKING_REFUND_REQUEST: "requested_at",
 }
 
 

@@ -51,6 +51,10 @@ def test_only_the_contracts_transitions_exist() -> None:
     assert {
         (Status.PENDING, Status.ACTIVE), (Status.ACTIVE, Status.REDEEMED), (Status.ACTIVE, Status.VOIDED),
         (Status.ACTIVE, Status.EXPIRED), (Status.VOIDED, Status.ACTIVE),
+        # contract v2: a refund makes a redeemed or expired certificate active again
+        (Status.REDEEMED, Status.ACTIVE), (Status.EXPIRED, Status.ACTIVE),
+        # contract v2: a certificate unpaid for the workspace's pending_days is voided (for good)
+        (Status.PENDING, Status.VOIDED),
     } == ALLOWED_TRANSITIONS
     with pytest.raises(IllegalTransitionError):
         _certificate(Status.REDEEMED).voided(at=NOW)

@@ -18,3 +18,6 @@ class ActivityKind(StrEnum):
     HELD = "held"
     HOLD_RELEASED = "hold_released"
     HOLD_EXPIRED = "hold_expired"
+    REFUNDED = "refunded"
+    ISSUED = "issued"
+    """A promotional or credit certificate issued without a payment (with the operator's reason)."""

@@ -2,7 +2,7 @@
 prints them). Money figures are minor units of the report's one currency; a period is whole UTC days,
 both ends included."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
@@ -43,9 +43,12 @@ class SalesReport:
     average_days_to_redemption: float | None
     """Mean days from activation to redemption over those of them that were redeemed."""
     outstanding_liability_minor: int
-    """Value of the certificates active now, whenever sold: what may still be redeemed."""
+    """Value of the certificates active now, whenever issued: what may still be redeemed."""
     breakage_minor: int
-    """Value of the certificates that expired in the period: sold and never to be redeemed."""
+    """Value of the certificates that expired in the period: never to be redeemed."""
+    liability_by_kind: dict[str, int] = field(default_factory=dict)
+    """`outstanding_liability_minor` by kind (purchased, promotional, credit); every kind present.
+    Revenue and popular amounts count `purchased` certificates only."""
 
 
 @dataclass(frozen=True, slots=True)

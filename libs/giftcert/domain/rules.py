@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate import Certificate, Kind, Status
 from giftcert.domain.money import Amount
 from giftcert.domain.product import Product, offered_products
 from giftcert.domain.workspace import RedemptionMode, WorkspaceSettings
@@ -39,12 +39,15 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
     products: Sequence[Product] = (),
     printed: Sequence[str | None] = (),
     first_unprintable: Callable[[str], str | None] = lambda _: None,
+    kind: Kind = "purchased",
 ) -> Refusal | Sale:
     """A workspace without active products sells any amount in its range, and a certificate bought in
     a segment redeems only in it. With products, the purchase must fit one offered to the buyer's
     segment; the product says whether redemption is restricted to that segment. `printed`: the
     customer's text the certificate prints (names, message), refused by `refuse_unprintable` with
-    `first_unprintable` (the fonts' rule, rendering/fonts.py, which the ledger passes in)."""
+    `first_unprintable` (the fonts' rule, rendering/fonts.py, which the ledger passes in). A
+    `promotional` or `credit` certificate is not sold: in the workspace's currency, any amount, no
+    product (what an operator may issue is the contract's rule, PurchaseRequested)."""
     if (unprintable := refuse_unprintable(printed, first_unprintable)) is not None:
         return unprintable
     if channel == "portal" and not workspace.portal_enabled:
@@ -54,6 +57,8 @@ def decide_purchase(  # noqa: PLR0911 - one return per refusal the contract name
             "currency_not_supported",
             f"this workspace sells certificates in {workspace.currency}, not {amount.currency}",
         )
+    if kind != "purchased":
+        return Sale(product=None, redeemable_segment=segment)
     if not workspace.min_minor <= amount.minor <= workspace.max_minor:
         return Refusal(
             "amount_out_of_range",
@@ -206,6 +211,37 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
     return Amount(amount, currency)
 
 
+def refuse_refund(
+    certificate: Certificate | None,
+    *,
+    applied: Amount | None,
+    refunded_before: int,
+    amount: Amount,
+    mode: RedemptionMode,
+) -> Refusal | None:
+    """A refund of `amount` of a redemption that `applied` (None: no redemption of that id on that
+    order) to `certificate`, of which `refunded_before` was refunded already. Precedence:
+    unknown_redemption, voided, currency_mismatch, exceeds_redeemed, partial_refund_not_allowed
+    (`full` mode gives back the whole redemption at once, or nothing)."""
+    if applied is None or certificate is None:
+        return Refusal("unknown_redemption", "no redemption with this id on this order")
+    if certificate.status is Status.VOIDED:
+        return Refusal("voided", "the certificate is voided: issue a credit certificate instead")
+    if amount.currency != applied.currency:
+        return Refusal("currency_mismatch", f"the redemption was in {applied.currency}, not {amount.currency}")
+    if refunded_before + amount.minor > applied.minor:
+        return Refusal(
+            "exceeds_redeemed",
+            f"the redemption applied {applied.minor} and {refunded_before} of it is refunded already",
+        )
+    if mode == "full" and amount.minor != applied.minor:
+        return Refusal(
+            "partial_refund_not_allowed",
+            f"this workspace refunds a redemption in full: the amount must be {applied.minor}",
+        )
+    return None
+
+
 _VOID_REFUSAL_BY_STATUS = {
     Status.PENDING: Refusal("not_active", "a pending certificate cannot be voided"),
     Status.REDEEMED: Refusal("already_redeemed", "the certificate has already been used"),
@@ -230,6 +266,8 @@ def refuse_reactivation(certificate: Certificate | None, *, now: datetime) -> Re
         return Refusal("not_found", "no certificate with this id in this workspace")
     if certificate.status is not Status.VOIDED:
         return Refusal("not_voided", f"only a voided certificate can be reactivated, not {certificate.status}")
+    if not certificate.was_paid:
+        return Refusal("unpaid", "the certificate was voided as never paid: issue a new one")
     if certificate.has_expired_by(now):
         return Refusal("expired", "the certificate's expiry date has passed")
     return None

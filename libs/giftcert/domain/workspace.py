@@ -7,6 +7,7 @@ RedemptionMode = Literal["full", "partial"]
 REDEMPTION_MODES: tuple[RedemptionMode, ...] = ("full", "partial")
 HOLD_SECONDS_LIMIT = 86_400 * 30
 REFUND_VALIDITY_DAYS_LIMIT = 3650
+PENDING_DAYS_LIMIT = 3650
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class WorkspaceSettings:
     hold_seconds_max: int = 86_400
     refund_validity_days: int = 90
     """How long a certificate past its expiry stays usable after a refund brings value back."""
+    pending_days: int = 7
+    """How long a certificate may wait for its payment before a tick voids it (`unpaid`); 0: for ever."""
     locale: str = "en"
     """BCP 47: the language and formats of the PDFs and emails of a purchase that names none."""
 
@@ -48,6 +51,8 @@ class WorkspaceSettings:
             )
         if not 1 <= self.refund_validity_days <= REFUND_VALIDITY_DAYS_LIMIT:
             raise ValueError(f"a refund keeps a certificate usable for 1 to {REFUND_VALIDITY_DAYS_LIMIT} days")
+        if not 0 <= self.pending_days <= PENDING_DAYS_LIMIT:
+            raise ValueError(f"a certificate waits 0 (for ever) to {PENDING_DAYS_LIMIT} days for its payment")
 
     @classmethod
     def defaults(cls, workspace_id: str) -> "WorkspaceSettings":

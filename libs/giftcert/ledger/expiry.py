@@ -1,7 +1,8 @@
 """expiry-tick -> hold-expired for every live hold past its `hold_expires_at` (v2), then
 certificate-expired for every active certificate past its expiry that holds nothing at the tick's
-`now` (a held one expires at the first tick after its holds end), and one certificate-expiring-soon
-per certificate entering the workspace's reminder window.
+`now` (a held one expires at the first tick after its holds end), one certificate-expiring-soon
+per certificate entering the workspace's reminder window, and certificate-voided (`unpaid`) for every
+certificate pending longer than the workspace's pending_days (unpaid.py).
 
 Work goes in bounded batches, one transaction each, so a tick never holds many locks for long and
 redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
@@ -23,6 +24,7 @@ from giftcert.domain.certificate import Certificate
 from giftcert.domain.hold import HoldState
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.hold_locks import hold_end_request
+from giftcert.ledger.unpaid import void_unpaid_batch
 from giftcert.messaging.inbox import InboxKey
 from giftcert.pacing import Pacing
 from giftcert.ports import UnitOfWork
@@ -165,6 +167,7 @@ async def check_expiries(
     await _in_batches(_expire_holds_batch, new_uow, command, batch_size, pacing)
     expired = await _in_batches(_expire_batch, new_uow, command, batch_size, pacing)
     await _in_batches(_remind_batch, new_uow, command, batch_size, pacing)
+    await _in_batches(void_unpaid_batch, new_uow, command, batch_size, pacing)
     async with new_uow() as uow:
         await uow.inbox.claim(key, command.now)
         await uow.commit()

@@ -9,7 +9,8 @@ A payment for a certificate whose purchase request was already refused is refuse
 certificate will come, and the payment system should not wait the grace period to refund.
 
 Payments are decided in batches, one transaction per batch, with the outcomes one-at-a-time
-handling in arrival order would give (settlement.py keeps the certificates' state as it goes)."""
+handling in arrival order would give (settlement.py keeps the certificates' state as it goes).
+A payment_id is recognised for ever by the certificate it paid, after its inbox key is pruned too."""
 
 import logging
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from datetime import datetime
 from uuid import UUID
 
 from giftcert.clock import Clock
+from giftcert.domain.certificate import Certificate
 from giftcert.domain.money import Amount
 from giftcert.ledger.idempotency import claim_first
 from giftcert.ledger.settlement import Settlement, reject_as_unknown
@@ -60,7 +62,9 @@ async def activate_certificates(
         parked: list[tuple[int, Payment]] = []
         for position in first:
             command, payment = commands[position], _payment(commands[position])
-            if command.certificate_id in existing:
+            if _paid_by(settlement.certificates.get(command.certificate_id), command):
+                decided[position] = None  # its inbox key was pruned: still a repeat, never a refund
+            elif command.certificate_id in existing:
                 decided[position] = settlement.settle(payment)
             elif (command.workspace_id, command.certificate_id) in refused:  # nothing will come: refund at once
                 decided[position] = reject_as_unknown(payment, now, "the purchase request was rejected")
@@ -82,6 +86,16 @@ async def activate_certificates(
                                          "certificate_id": payment.certificate_id}},  # runtime/json_logs.py
             )
     return [decided.get(position) for position in range(len(commands))]
+
+
+def _paid_by(certificate: Certificate | None, command: PaymentCompleted) -> bool:
+    """Whether this payment is the one that paid the certificate: kept on it for ever, so a repeat
+    is recognised after its inbox key is pruned (GIFTCERT_DEDUPE_DAYS)."""
+    return (
+        certificate is not None
+        and certificate.workspace_id == command.workspace_id
+        and certificate.payment_id == command.payment_id
+    )
 
 
 async def activate_certificate(command: PaymentCompleted, uow: UnitOfWork, clock: Clock) -> Event | None:

@@ -1,5 +1,9 @@
 """purchase-requested -> a pending certificate (certificate-created) or purchase-rejected.
 
+A `promotional` or `credit` request (an operator's, contract v2) is not paid: its certificate is
+created active, with the ledger's issue entry and `issued` (the reason) in its activity, and
+certificate-activated follows certificate-created in the same transaction.
+
 A request that breaks the contract's field rules is dead-lettered like any invalid message; if its
 workspace and certificate id can still be read, the portal also gets `purchase-rejected` with reason
 `invalid` and the problems in `detail`, so it need not wait for an answer that never comes."""
@@ -25,9 +29,10 @@ from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
 from giftcert.rendering.fonts import first_unprintable
 from giftcert.store.activity import ActivityEntry
+from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.fields import WorkspaceId
 from giftcert_contracts.inbound import PurchaseRequested
-from giftcert_contracts.outbound import CertificateCreated, Event, PurchaseRejected
+from giftcert_contracts.outbound import CertificateActivated, CertificateCreated, Event, PurchaseRejected
 
 CONSUMER = PURCHASE_CONSUMER
 
@@ -58,14 +63,16 @@ async def decide_purchase_request(command: PurchaseRequested, uow: UnitOfWork, c
             (reply,) = await answer(uow, [key], {}, now)
             await uow.commit()
             return Decided(reply, first=False)
-        decision = await _decide(command, uow, now)
+        decision, following = await _decide(command, uow, now)
         (reply,) = await answer(uow, [key], {0: decision}, now)
+        await uow.outbox.add(*following)
         await _settle_parked_payments(command, reply, uow, now)  # their events follow the reply
         await uow.commit()
     return Decided(reply, first=True)
 
 
-async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) -> Event:
+async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) -> tuple[Event, list[Event]]:
+    """The reply, and the events that follow it (an unpaid kind's activation)."""
     fields = new_event_fields(command.workspace_id, now)
     amount = Amount.of(command.amount)
     await uow.parked_payments.lock_certificate_id(command.certificate_id)
@@ -75,7 +82,7 @@ async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) ->
             certificate_id=command.certificate_id,
             reason="invalid",
             detail="this certificate_id is already in use",
-        )
+        ), []
     workspace = await uow.workspaces.get(command.workspace_id)
     if workspace is None:  # first sight of a workspace: it sells under the defaults
         workspace = WorkspaceSettings.defaults(command.workspace_id)
@@ -88,6 +95,7 @@ async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) ->
         products=await uow.products.of_workspace(command.workspace_id),
         printed=(command.purchaser.name, command.recipient.name, command.message),
         first_unprintable=first_unprintable,
+        kind=command.kind,
     )
     if isinstance(sale, Refusal):
         return PurchaseRejected(
@@ -95,7 +103,7 @@ async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) ->
             certificate_id=command.certificate_id,
             reason=sale.reason,
             detail=sale.detail,
-        )
+        ), []
     certificate = Certificate(
         id=command.certificate_id,
         workspace_id=command.workspace_id,
@@ -113,20 +121,62 @@ async def _decide(command: PurchaseRequested, uow: UnitOfWork, now: datetime) ->
         locale=command.locale,
         expiry_days=workspace.expiry_days,
         created_at=now,
+        kind=command.kind,
+        replaces_order_id=command.replaces_order_id,
     )
-    await uow.certificates.add(certificate)
     entries = [ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.CREATED, now)]
     if command.channel == "portal":
         entries.append(
             ActivityEntry(certificate.id, certificate.workspace_id, ActivityKind.PURCHASED_FROM_PORTAL, now)
         )
+    following: list[Event] = []
+    if certificate.kind != "purchased":
+        certificate, activated = _activated_unpaid(certificate, now)
+        entries.append(
+            ActivityEntry(
+                certificate.id, certificate.workspace_id, ActivityKind.ISSUED, now, reason=command.reason,
+                reference=command.replaces_order_id,
+            )
+        )
+        following.append(activated)
+    await uow.certificates.add(certificate)
     await uow.activity.add(*entries)
-    return CertificateCreated(
+    if following:
+        await uow.ledger.record(
+            LedgerEntry(
+                certificate.id, certificate.workspace_id, EntryKind.ISSUED, certificate.amount,
+                unpaid_payment_id(certificate), now,
+            )
+        )
+    created = CertificateCreated(
         **fields,
         certificate_id=certificate.id,
         amount=command.amount,
         channel=command.channel,
         expires_in_days=workspace.expiry_days,
+        kind=certificate.kind,
+    )
+    return created, following
+
+
+def unpaid_payment_id(certificate: Certificate) -> str:
+    """What stands for the payment of a certificate issued without one: never a payment system's id."""
+    return f"{certificate.kind}:{certificate.id}"
+
+
+def _activated_unpaid(certificate: Certificate, now: datetime) -> tuple[Certificate, CertificateActivated]:
+    active = certificate.activated(at=now, payment_id=unpaid_payment_id(certificate))
+    assert active.expires_at is not None  # noqa: S101 - activation sets it
+    return active, CertificateActivated(
+        **new_event_fields(certificate.workspace_id, now),
+        certificate_id=active.id,
+        code_last4=active.code_last4,
+        amount=active.amount.to_money(),
+        activated_at=now,
+        expires_at=active.expires_at,
+        channel=active.channel,
+        payment_id=unpaid_payment_id(active),
+        kind=active.kind,
     )
 
 

@@ -80,6 +80,7 @@ class Settlement:
             expires_at=active.expires_at,
             channel=active.channel,
             payment_id=payment.payment_id,
+            kind=active.kind,
         )
 
     async def write(self) -> None:

@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate import Certificate, Kind, Status
 from giftcert.domain.codes import normalize_code
 from giftcert.store.certificates import certificate_from_row
 from giftcert.store.schema import certificates
@@ -38,6 +38,7 @@ class CertificateSearch:
     purchaser_email: str | None = None
     recipient_email: str | None = None
     status: Status | None = None
+    kind: Kind | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     expires_from: datetime | None = None
@@ -89,6 +90,8 @@ def _conditions(search: CertificateSearch) -> list[ColumnElement[bool]]:
         where.append(func.lower(c.recipient_email) == search.recipient_email.lower())
     if search.status is not None:
         where.append(c.status == search.status.value)
+    if search.kind is not None:
+        where.append(c.kind == search.kind)
     bounds = (
         (c.created_at, search.created_from, search.created_to),
         (c.expires_at, search.expires_from, search.expires_to),

@@ -11,7 +11,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, RowMapping, TextClause, exists, insert, select, text
+from sqlalchemy import ColumnElement, RowMapping, TextClause, exists, insert, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
@@ -23,7 +23,7 @@ _DIRECT_FIELDS = (
     "id", "workspace_id", "code", "channel", "segment", "purchaser_name", "purchaser_email",
     "recipient_name", "recipient_email", "message", "expiry_days", "payment_id", "created_at",
     "activated_at", "expires_at", "redeemed_at", "voided_at", "expired_at",
-    "expiring_soon_notified_at", "product_id", "locale",
+    "expiring_soon_notified_at", "product_id", "locale", "kind", "replaces_order_id",
 )
 _NO_BALANCE = (Status.PENDING, Status.REDEEMED)
 
@@ -223,13 +223,27 @@ class CertificateRepository:
             certificates.c.expires_at <= horizon,
         )
 
+    async def lock_unpaid(
+        self, workspace_id: str, created_before: datetime, limit: int, *, skip_locked: bool = True
+    ) -> Sequence[Certificate]:
+        """Pending certificates created before `created_before`, locked, oldest first, with the
+        waiting of `lock_expired`; read through the partial index of pending ones alone. A payment
+        deciding about one holds its lock: the tick skips it, then waits for it and finds it active."""
+        return await self._lock(
+            workspace_id, limit, skip_locked,
+            certificates.c.status == literal_column(f"'{Status.PENDING.value}'"),
+            certificates.c.created_at < created_before,
+            order_by=certificates.c.created_at,
+        )
+
     async def _lock(
-        self, workspace_id: str, limit: int, skip_locked: bool, *matching: ColumnElement[bool]
+        self, workspace_id: str, limit: int, skip_locked: bool, *matching: ColumnElement[bool],
+        order_by: ColumnElement[Any] = certificates.c.expires_at,
     ) -> Sequence[Certificate]:
         query = (
             select(certificates)
             .where(certificates.c.workspace_id == workspace_id, *matching)
-            .order_by(certificates.c.expires_at)
+            .order_by(order_by)
             .limit(limit)
             .with_for_update(skip_locked=skip_locked, key_share=True)
         )

@@ -6,7 +6,12 @@ issued +, redeemed -, and with v2's holds and refunds captured -, refunded +); w
 is the balance plus the entries that reserve value (`HOLD_KINDS`: hold -, released +, hold_expired
 +), so a hold's own entries add up to zero once it is released, expired or captured (its capture
 writes `released` for what it held and `captured` for what it applied). The certificate's
-`balance_minor` column keeps the balance; `discrepancies` checks it against the entries."""
+`balance_minor` column keeps the balance; `discrepancies` checks it against the entries.
+
+A refund's entry (`refunded`, +) names the redemption it gives back (`redemption_id`: the request_id
+of the `redeemed` or `captured` entry that applied the value), so what was refunded of a redemption
+is the sum of the entries naming it; read under its certificate's lock, it cannot change before the
+reading transaction ends (ledger/refund.py)."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -48,10 +53,24 @@ class LedgerEntry:
     request_id: str
     occurred_at: datetime
     order_id: str | None = None
+    redemption_id: str | None = None
+    """A refund's: the request_id of the redemption it gives back."""
 
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """What a redeem or a capture applied to an order (a positive amount), from which certificate."""
+
+    certificate_id: UUID
+    applied: Amount
+
+
+REDEMPTION_KINDS = frozenset({EntryKind.REDEEMED, EntryKind.CAPTURED})
+"""The entries that apply value to an order: what a refund names (by their request_id)."""
 
 _COLUMNS = (
     "certificate_id", "workspace_id", "kind", "amount_minor", "currency", "request_id", "order_id", "occurred_at",
+    "redemption_id",
 )
 _RECORD = insert_rows(ledger_entries, _COLUMNS)
 _KINDS = "CAST(:kinds AS text[])"
@@ -59,6 +78,18 @@ _APPLIED_TO_ORDERS = text(
     "SELECT workspace_id, order_id, -sum(amount_minor) FROM ledger_entries "  # noqa: S608 - names from the schema
     f"WHERE kind = ANY({_KINDS}) AND (workspace_id, order_id) IN "
     f"(SELECT * FROM {rows_of(ledger_entries, ('workspace_id', 'order_id'))}) GROUP BY workspace_id, order_id"
+)
+_REDEMPTIONS = text(
+    "SELECT e.workspace_id, e.order_id, e.request_id, e.certificate_id, -e.amount_minor, e.currency"  # noqa: S608
+    f" FROM ledger_entries AS e JOIN {rows_of(ledger_entries, ('workspace_id', 'order_id', 'request_id'))}"
+    " ON (e.workspace_id, e.order_id, e.request_id) = (v.workspace_id, v.order_id, v.request_id)"
+    f" WHERE e.kind = ANY({_KINDS})"
+)
+_REFUNDED = text(
+    "SELECT e.certificate_id, e.redemption_id, sum(e.amount_minor) FROM ledger_entries AS e"  # noqa: S608
+    f" JOIN {rows_of(ledger_entries, ('certificate_id', 'redemption_id'))}"
+    " ON (e.certificate_id, e.redemption_id) = (v.certificate_id, v.redemption_id)"
+    " WHERE e.kind = :refunded GROUP BY e.certificate_id, e.redemption_id"
 )
 _DISCREPANCIES = text(
     "SELECT c.id, c.workspace_id, c.kept, coalesce(e.derived, 0) AS derived FROM ("  # noqa: S608
@@ -90,7 +121,7 @@ class LedgerRepository:
         if entries:
             rows = (
                 (e.certificate_id, e.workspace_id, e.kind.value, e.amount.minor, e.amount.currency, e.request_id,
-                 e.order_id, e.occurred_at)
+                 e.order_id, e.occurred_at, e.redemption_id)
                 for e in entries
             )
             await self._writes.execute(_RECORD, columns(rows, _COLUMNS))
@@ -153,6 +184,25 @@ class LedgerRepository:
             .order_by(first)
         )
         return [order_id for (order_id,) in await self._connection.execute(query)]
+    async def redemptions(self, wanted: Collection[tuple[str, str, str]]) -> dict[tuple[str, str, str], Redemption]:
+        """The redemptions (redeems and captures) of these (workspace, order, request_id): what each
+        applied and from which certificate. Entries are never changed, so this needs no lock."""
+        if not wanted:
+            return {}
+        names = ("workspace_id", "order_id", "request_id")
+        parameters = columns(wanted, names) | {"kinds": [k.value for k in REDEMPTION_KINDS]}
+        rows = await self._connection.execute(_REDEMPTIONS, parameters)
+        return {(w, o, r): Redemption(c, Amount(int(applied), currency)) for w, o, r, c, applied, currency in rows}
+
+    async def refunded(self, redemptions: Collection[tuple[UUID, str]]) -> dict[tuple[UUID, str], int]:
+        """What was refunded of each (certificate, redemption id) so far (absent: nothing). Read it
+        with the certificate locked: refunds of a redemption credit its certificate, whose lock
+        they all take first."""
+        if not redemptions:
+            return {}
+        parameters = columns(redemptions, ("certificate_id", "redemption_id")) | {"refunded": EntryKind.REFUNDED.value}
+        rows = await self._connection.execute(_REFUNDED, parameters)
+        return {(c, r): int(total) for c, r, total in rows}
 
     async def discrepancies(self, workspace_id: str | None = None) -> list[Discrepancy]:
         """Every certificate (of the workspace, or of all) whose kept balance differs from the sum of

@@ -5,7 +5,9 @@ A period is whole UTC days, both ends included: [start 00:00 UTC, end + 1 day 00
 
 Money figures (revenue, popular amounts, liability, breakage) count only certificates in the report's
 currency, because sums across currencies mean nothing; counts (statuses, the funnel, the redemption rate)
-count every certificate of the workspace. Sales are counted when paid (`activated_at`), not when ordered.
+count every certificate of the workspace. Sales are counted when paid (`activated_at`), not when ordered,
+and only `purchased` certificates are sales: `promotional` and `credit` ones count in liability (by
+kind) and breakage, never in revenue or popular amounts.
 """
 
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from giftcert.domain.certificate import Status
+from giftcert.domain.certificate import KINDS, Status
 from giftcert.domain.reports import AmountPopularity, ExpiringCertificate, MonthRevenue, SalesReport
 from giftcert.store.schema import certificates
 
@@ -62,6 +64,7 @@ async def _revenue_by_month(
         .where(
             certificates.c.workspace_id == workspace_id,
             certificates.c.currency == currency,
+            certificates.c.kind == "purchased",  # promotional and credit certificates were not sold
             period.holds(certificates.c.activated_at),
         )
         .group_by(month)
@@ -89,6 +92,7 @@ async def _popular_amounts(
         .where(
             certificates.c.workspace_id == workspace_id,
             certificates.c.currency == currency,
+            certificates.c.kind == "purchased",
             period.holds(certificates.c.activated_at),
         )
         .group_by(certificates.c.amount_minor)
@@ -125,14 +129,25 @@ async def _redemption(
 
 async def _liability_and_breakage(
     connection: AsyncConnection, workspace_id: str, period: _Period, currency: str
-) -> tuple[int, int]:
+) -> tuple[dict[str, int], int]:
+    """The value of the certificates active now, by kind (every kind present), and the value of
+    those that expired in the period (v1's figures, by value; the kinds split them)."""
     amount = certificates.c.amount_minor
-    query = select(
-        func.coalesce(func.sum(amount).filter(certificates.c.status == Status.ACTIVE.value), 0),
-        func.coalesce(func.sum(amount).filter(period.holds(certificates.c.expired_at)), 0),
-    ).where(certificates.c.workspace_id == workspace_id, certificates.c.currency == currency)
-    liability, breakage = (await connection.execute(query)).one()
-    return int(liability), int(breakage)
+    query = (
+        select(
+            certificates.c.kind,
+            func.coalesce(func.sum(amount).filter(certificates.c.status == Status.ACTIVE.value), 0),
+            func.coalesce(func.sum(amount).filter(period.holds(certificates.c.expired_at)), 0),
+        )
+        .where(certificates.c.workspace_id == workspace_id, certificates.c.currency == currency)
+        .group_by(certificates.c.kind)
+    )
+    liability: dict[str, int] = dict.fromkeys(KINDS, 0)
+    breakage = 0
+    for kind, owed, lost in await connection.execute(query):
+        liability[str(kind)] = int(owed)
+        breakage += int(lost)
+    return liability, breakage
 
 
 async def sales_report(
@@ -142,7 +157,7 @@ async def sales_report(
     period = _Period(start, end)
     created, activated, redeemed = await _funnel(connection, workspace_id, period)
     rate, days = await _redemption(connection, workspace_id, period)
-    liability, breakage = await _liability_and_breakage(connection, workspace_id, period, currency)
+    liability_by_kind, breakage = await _liability_and_breakage(connection, workspace_id, period, currency)
     return SalesReport(
         workspace_id=workspace_id,
         currency=currency,
@@ -156,8 +171,9 @@ async def sales_report(
         redeemed=redeemed,
         redemption_rate=rate,
         average_days_to_redemption=days,
-        outstanding_liability_minor=liability,
+        outstanding_liability_minor=sum(liability_by_kind.values()),
         breakage_minor=breakage,
+        liability_by_kind=liability_by_kind,
     )
 
 

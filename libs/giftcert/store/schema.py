@@ -54,6 +54,7 @@ workspaces = Table(
     Column("hold_seconds_default", Integer, nullable=False, server_default="900"),
     Column("hold_seconds_max", Integer, nullable=False, server_default="86400"),
     Column("refund_validity_days", Integer, nullable=False, server_default="90"),
+    Column("pending_days", Integer, nullable=False, server_default="7"),
     Column("locale", String(35), nullable=False, server_default="en"),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
@@ -88,6 +89,8 @@ certificates = Table(
     Column("balance_minor", BigInteger),
     # NULL on rows from before migration 0011: v1's status says the balance (store/certificates.py)
     Column("locale", String(35)),
+    Column("kind", String(16), nullable=False, server_default="purchased"),
+    Column("replaces_order_id", String(128)),
     UniqueConstraint("workspace_id", "code", name="certificates_workspace_code_key"),
     Index("certificates_status_expiry_idx", "workspace_id", "status", "expires_at"),
     Index("certificates_created_idx", "workspace_id", "created_at", "id"),
@@ -103,6 +106,9 @@ CERTIFICATE_REMINDER_DUE = and_(
 """An active certificate whose expiry reminder is not yet out (literals, as OUTBOX_CHECKOUT_REPLY, so
 the planner matches it to the partial index below): a tick's reminder scan reads only the
 certificates it may remind, never again the ones it reminded at an earlier tick."""
+Index("certificates_pending_idx", certificates.c.workspace_id, certificates.c.created_at,
+      postgresql_where=certificates.c.status == literal_column(f"'{Status.PENDING.value}'"))
+"""The pending certificates, oldest first: what a tick voids once unpaid for the workspace's pending_days."""
 Index("certificates_reminder_due_idx", certificates.c.workspace_id, certificates.c.expires_at,
       postgresql_where=CERTIFICATE_REMINDER_DUE)
 
@@ -141,6 +147,8 @@ ledger_entries = Table(
     Column("request_id", String(128), nullable=False),
     Column("order_id", String(128)),
     _timestamp("occurred_at", nullable=False),
+    Column("redemption_id", String(128)),
+    # a refund's entry: the request_id of the redemption (redeem or capture) it gives back (migration 0013)
     UniqueConstraint("certificate_id", "request_id", name="ledger_entries_certificate_request_key"),
     Index("ledger_entries_order_idx", "workspace_id", "order_id"),
 )
@@ -175,6 +183,7 @@ inbox = Table(
     _timestamp("handled_at", nullable=False),
     Column("reply_topic", String(64)),
     Column("reply", JSONB),
+    Index("inbox_handled_at_idx", "handled_at"),  # pruning past GIFTCERT_DEDUPE_DAYS (store/retention.py)
 )
 
 request_keys = Table(
@@ -228,6 +237,7 @@ redemption_failures = Table(
     Column("order_id", String(128), nullable=False),
     _timestamp("failed_at", nullable=False),
     Index("redemption_failures_order_idx", "workspace_id", "order_id", "failed_at"),
+    Index("redemption_failures_failed_at_idx", "failed_at"),  # pruning past the window (store/retention.py)
 )
 
 parked_payments = Table(

@@ -34,6 +34,7 @@ class WorkspaceRepository:
             hold_seconds_default=row["hold_seconds_default"],
             hold_seconds_max=row["hold_seconds_max"],
             refund_validity_days=row["refund_validity_days"],
+            pending_days=row["pending_days"],
             locale=row["locale"],
         )
 

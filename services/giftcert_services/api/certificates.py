@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from giftcert.delivery.pdf import certificate_pdf
 from giftcert.delivery.resend import resend_certificate_email
@@ -26,6 +27,7 @@ from giftcert_services.api.models import (
     CertificateDetail,
     CertificateSummary,
     DecisionBody,
+    IssueBody,
     ListFilters,
     PaymentBody,
     PurchaseBody,
@@ -44,9 +46,11 @@ router = APIRouter(prefix="/v1/workspaces/{workspace}/certificates", tags=["cert
     responses={**REFUSALS, **CONFLICT, **KEYED, 200: {"model": CertificateDetail, "description": "A repeat."}},
 )
 async def issue(
-    key: AdminKey, deps: Deps, body: PurchaseBody, response: Response, idempotency_key: KeyHeader = None
+    key: AdminKey, deps: Deps, body: IssueBody, response: Response, idempotency_key: KeyHeader = None
 ) -> CertificateDetail:
-    """A certificate made by an operator (channel `admin`, e.g. a phone sale); pending until paid."""
+    """A certificate made by an operator (channel `admin`, e.g. a phone sale); pending until paid. A
+    `promotional` or `credit` one (with a `reason`; a credit names the order it replaces) is issued
+    without a payment and is active at once."""
     command = purchase_command(key, body, idempotency_key, channel="admin", now=deps.clock.now())
     issued = await issue_certificate(command, deps.new_uow, deps.clock)
     if not issued.created_now:
@@ -65,10 +69,14 @@ def purchase_command(
     certificate_id = one_key(idempotency_key, body.certificate_id, "certificate_id", UUID)
     if certificate_id is None:
         raise _no_key("certificate_id")
-    return PurchaseRequested(
-        workspace_id=key.workspace_id, channel=channel, requested_at=now,
-        **body.model_dump(exclude={"certificate_id"}), certificate_id=certificate_id,
-    )
+    try:
+        return PurchaseRequested(
+            workspace_id=key.workspace_id, channel=channel, requested_at=now,
+            **body.model_dump(exclude={"certificate_id"}), certificate_id=certificate_id,
+        )
+    except ValidationError as error:  # the contract's rule of kinds (giftcert_contracts.inbound)
+        detail = "; ".join(problem["msg"].removeprefix("Value error, ") for problem in error.errors())
+        raise ApiError(422, "invalid", detail) from None
 
 
 @router.post("/{certificate_id}/payments", responses={**REFUSALS, **NOT_FOUND, **CONFLICT, **KEYED})

@@ -7,9 +7,14 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
-from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate import Certificate, Kind, Status
 from giftcert.domain.product import Product
-from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, WorkspaceSettings
+from giftcert.domain.workspace import (
+    HOLD_SECONDS_LIMIT,
+    PENDING_DAYS_LIMIT,
+    REFUND_VALIDITY_DAYS_LIMIT,
+    WorkspaceSettings,
+)
 from giftcert.operations.details import CertificateDetails
 from giftcert.operations.search import MAX_PAGE_SIZE
 from giftcert_contracts.fields import ExternalId, LocaleTag, Name, Person, PersonalMessage, Reason, Segment
@@ -34,6 +39,17 @@ class PurchaseBody(_Input):
     locale: LocaleTag | None = Field(
         None, description="BCP 47 (`de-AT`, `ja`): the language and formats of the recipient's email and PDF, as "
         "`purchase-requested`'s `locale` (the same rule); default the workspace's locale."
+    )
+
+
+class IssueBody(PurchaseBody):
+    """An operator's certificate: `purchased` (pending until paid, v1), or v2's `promotional` and
+    `credit`, issued without a payment and active at once."""
+
+    kind: Kind = "purchased"
+    reason: Reason | None = Field(None, description="Why a promotional or credit certificate is issued (required).")
+    replaces_order_id: ExternalId | None = Field(
+        None, description="The order a credit certificate replaces (required)."
     )
 
 
@@ -71,6 +87,9 @@ class SettingsChange(_Input):
     refund_validity_days: Annotated[StrictInt, Field(ge=1, le=REFUND_VALIDITY_DAYS_LIMIT)] | None = None
     locale: LocaleTag | None = Field(
         None, description="BCP 47: the default language and formats of emails, PDFs and the workspace's pages."
+    )
+    pending_days: Annotated[StrictInt, Field(ge=0, le=PENDING_DAYS_LIMIT)] | None = Field(
+        None, description="Days a certificate waits for its payment before a tick voids it as `unpaid`; 0: for ever."
     )
 
 
@@ -123,6 +142,7 @@ class CertificateSummary(BaseModel):
     amount: Amount
     code_last4: str
     channel: str
+    kind: str
     segment: str | None
     product_id: UUID | None
     purchaser: Party
@@ -135,7 +155,7 @@ class CertificateSummary(BaseModel):
     def of(cls, c: Certificate) -> "CertificateSummary":
         return cls(
             certificate_id=c.id, status=c.status.value, amount=_amount(c), code_last4=c.code_last4,
-            channel=c.channel, segment=c.segment, product_id=c.product_id,
+            channel=c.channel, kind=c.kind, segment=c.segment, product_id=c.product_id,
             purchaser=Party(name=c.purchaser_name, email=c.purchaser_email),
             recipient=Party(name=c.recipient_name, email=c.recipient_email),
             created_at=c.created_at, activated_at=c.activated_at, expires_at=c.expires_at,
@@ -193,6 +213,7 @@ class ListFilters(_Input):
     purchaser_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     recipient_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     status: Status | None = None
+    kind: Kind | None = None
     created_from: AwareDatetime | None = None
     created_to: AwareDatetime | None = None
     expires_from: AwareDatetime | None = None
@@ -266,6 +287,7 @@ class SettingsOut(BaseModel):
     hold_seconds_max: int
     refund_validity_days: int
     locale: str = "en"
+    pending_days: int
 
     @classmethod
     def of(cls, s: WorkspaceSettings) -> "SettingsOut":
@@ -276,6 +298,7 @@ class SettingsOut(BaseModel):
             redemption_mode=s.redemption_mode, hold_seconds_default=s.hold_seconds_default,
             hold_seconds_max=s.hold_seconds_max, refund_validity_days=s.refund_validity_days,
             locale=s.locale,
+            pending_days=s.pending_days,
         )
 
 

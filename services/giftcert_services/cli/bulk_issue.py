@@ -4,7 +4,9 @@ Each row carries a `reference` that is its idempotency key: the certificate id i
 workspace and that reference, so running the same file again (after a crash, or to retry the rows
 that failed) never issues a row twice. Every row is checked by the wire contract's own model
 (PurchaseRequested) and decided by the ledger exactly as a `purchase-requested` message would be;
-a bad row is reported with its line number and never stops the others."""
+a bad row is reported with its line number and never stops the others. A row may issue a
+`promotional` or `credit` certificate (columns `kind`, `reason`, `replaces_order_id`): active at once,
+without a payment, under the same rule as every other door (PurchaseRequested)."""
 
 import asyncio
 import csv
@@ -32,7 +34,7 @@ BULK_ISSUE_NAMESPACE = UUID("6f1c7d2e-3b58-5e0a-9c4f-1a2b3c4d5e6f")
 REQUIRED_COLUMNS = (
     "reference", "amount_minor", "purchaser_name", "purchaser_email", "recipient_name", "recipient_email",
 )
-OPTIONAL_COLUMNS = ("currency", "message", "segment", "payment_reference")
+OPTIONAL_COLUMNS = ("currency", "message", "segment", "payment_reference", "kind", "reason", "replaces_order_id")
 ROWS_IN_FLIGHT = 8
 """Rows decided at once: enough to hide the round trips, well under the engine's pool of 10."""
 
@@ -136,6 +138,9 @@ def _command(row: CsvRow, workspace_id: str, default_currency: str, requested_at
             "segment": cells.get("segment") or None,
             "channel": "admin",
             "requested_at": requested_at,
+            "kind": cells.get("kind") or "purchased",
+            "reason": cells.get("reason") or None,
+            "replaces_order_id": cells.get("replaces_order_id") or None,
         }
     )
 

@@ -70,6 +70,7 @@ def _sales_json(report: SalesReport) -> dict[str, Any]:
         "average_days_to_redemption": report.average_days_to_redemption,
         "outstanding_liability_minor": report.outstanding_liability_minor,
         "breakage_minor": report.breakage_minor,
+        "liability_by_kind": report.liability_by_kind,
     }
 
 
@@ -93,6 +94,7 @@ def _sales_lines(report: SalesReport, workspace_name: str) -> list[str]:
         f"{'Redemption rate':<28} {rate}",
         f"{'Average days to redemption':<28} {days}",
         f"{'Outstanding liability':<28} {money(report.outstanding_liability_minor)}",
+        *(f"  {kind:<26} {money(minor)}" for kind, minor in report.liability_by_kind.items()),
         f"{'Breakage':<28} {money(report.breakage_minor)}",
     ]
     return lines

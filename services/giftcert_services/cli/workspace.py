@@ -7,7 +7,13 @@ from typing import Any
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from giftcert.domain.workspace import HOLD_SECONDS_LIMIT, REFUND_VALIDITY_DAYS_LIMIT, RedemptionMode, WorkspaceSettings
+from giftcert.domain.workspace import (
+    HOLD_SECONDS_LIMIT,
+    PENDING_DAYS_LIMIT,
+    REFUND_VALIDITY_DAYS_LIMIT,
+    RedemptionMode,
+    WorkspaceSettings,
+)
 from giftcert_contracts.fields import LocaleTag, Name, WorkspaceId
 from giftcert_contracts.money import CurrencyCode
 from giftcert_services.cli.database_access import run_with_database
@@ -74,6 +80,10 @@ def set_workspace(
     refund_validity_days: int | None = typer.Option(
         None, min=1, max=REFUND_VALIDITY_DAYS_LIMIT, help="Days an expired certificate is usable again after a refund."
     ),
+    pending_days: int | None = typer.Option(
+        None, min=0, max=PENDING_DAYS_LIMIT, help="Days a certificate waits for its payment before it is voided "
+        "as unpaid; 0: for ever."
+    ),
     locale: str | None = typer.Option(
         None, help="BCP 47 locale of PDFs and emails when a purchase names none (en, de-AT, ja...).",
     ),
@@ -93,6 +103,7 @@ def set_workspace(
         "redemption_mode": None if redemption_mode is None else _mode(redemption_mode),
         "hold_seconds_default": hold_seconds_default, "hold_seconds_max": hold_seconds_max,
         "refund_validity_days": refund_validity_days,
+        "pending_days": pending_days,
         "locale": locale,
     }
     updated = run_with_database(

@@ -82,3 +82,13 @@ def release(workspace_id: str, hold_id: str, **overrides: Any) -> dict[str, Any]
         "hold_id": hold_id,
         "reason": "checkout abandoned",
     } | overrides
+def refund(workspace_id: str, order_id: str, redemption_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "request_id": str(uuid4()),
+        "order_id": order_id,
+        "redemption_id": redemption_id,
+        "amount": {"minor": 1000, "currency": "EUR"},
+        "reason": "tour cancelled",
+        "requested_at": now_text(),
+    } | overrides

@@ -7,6 +7,7 @@ from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificates
+from giftcert.ledger.refund import refund_certificates
 from giftcert.ledger.release import release_holds
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert_contracts.inbound import (
@@ -16,6 +17,7 @@ from giftcert_contracts.inbound import (
     PurchaseRequested,
     ReactivateCertificate,
     RedeemCertificate,
+    RefundCertificate,
     ReleaseHold,
     VoidCertificate,
 )
@@ -50,6 +52,12 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
     )
     async def on_booking_redeem_requests(batch: list[RedeemCertificate], traces: Traces) -> None:
         await redeem_certificates(batch, new_uow(), clock, guessing, traces)
+
+    @subscribe_batch(
+        router, deps, SERVICE, Topic.BOOKING_REFUND_REQUEST, title="booking-refund-request", model=RefundCertificate,
+    )
+    async def on_booking_refund_requests(batch: list[RefundCertificate], traces: Traces) -> None:
+        await refund_certificates(batch, new_uow(), clock, traces)
 
     @subscribe(router, deps, SERVICE, Topic.VOID, title="void")
     async def on_void(body: VoidCertificate) -> None:

@@ -3,6 +3,7 @@ as a purchase request on the admin channel; a payment taken offline can be recor
 only command that prints a full code."""
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,6 +21,12 @@ from giftcert_services.cli.bulk_issue import run_bulk_issue
 from giftcert_services.cli.certificates.output import WORKSPACE_HELP, bad_options, not_found, refused, when
 from giftcert_services.cli.database_access import run_with_database
 from giftcert_services.runtime.bootstrap import Dependencies
+
+
+class _Kind(StrEnum):
+    PURCHASED = "purchased"
+    PROMOTIONAL = "promotional"
+    CREDIT = "credit"
 
 
 def _issue_one(
@@ -57,7 +64,8 @@ def issue(
     csv_file: Path | None = typer.Option(
         None, "--csv", metavar="FILE", exists=True, dir_okay=False, readable=True,
         help="Issue one certificate per row (columns: reference, amount_minor, currency, purchaser_name, "
-        "purchaser_email, recipient_name, recipient_email, message, segment, payment_reference).",
+        "purchaser_email, recipient_name, recipient_email, message, segment, payment_reference, kind, reason, "
+        "replaces_order_id).",
     ),
     amount_minor: int | None = typer.Option(None, help="The value in minor units (5000 is EUR 50.00)."),
     currency: str | None = typer.Option(None, help="ISO 4217; the workspace's currency when not given."),
@@ -73,6 +81,11 @@ def issue(
     payment_reference: str | None = typer.Option(
         None, help="A payment taken offline: records it, so the certificate is active at once."
     ),
+    kind: _Kind = typer.Option(
+        _Kind.PURCHASED, help="purchased (paid), or promotional or credit: issued without a payment, active at once."
+    ),
+    reason: str | None = typer.Option(None, help="Why a promotional or credit certificate is issued (required)."),
+    replaces_order_id: str | None = typer.Option(None, help="The order a credit certificate replaces (required)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Issue a certificate (channel admin) and print its id, status and code; or, with --csv, many."""
@@ -81,9 +94,11 @@ def issue(
         "--purchaser-email": purchaser_email, "--recipient-name": recipient_name,
         "--recipient-email": recipient_email, "--message": message, "--segment": segment,
         "--certificate-id": certificate_id, "--payment-reference": payment_reference,
+        "--reason": reason, "--replaces-order-id": replaces_order_id,
     }
     if csv_file is not None:
         given = [name for name, value in single.items() if value is not None]
+        given += ["--kind"] if kind is not _Kind.PURCHASED else []
         if given:
             raise typer.BadParameter(f"the file gives every certificate's fields; drop {', '.join(given)}",
                                      param_hint="--csv")
@@ -107,6 +122,9 @@ def issue(
         "message": message,
         "segment": segment,
         "channel": "admin",
+        "kind": kind.value,
+        "reason": reason,
+        "replaces_order_id": replaces_order_id,
     }
     created_now, certificate = _issue_one(workspace, fields, payment_reference)
     issued = {
@@ -117,12 +135,14 @@ def issue(
         "code": display_code(certificate.code),
         "expires_at": when(certificate.expires_at),
         "created_now": created_now,
+        "kind": certificate.kind,
     }
     if as_json:
         typer.echo(json.dumps(issued, indent=2))
         return
     typer.echo(f"certificate_id: {issued['certificate_id']}{'' if created_now else '  (issued before)'}")
     typer.echo(f"        status: {issued['status']}")
+    typer.echo(f"          kind: {issued['kind']}")
     typer.echo(f"        amount: {issued['amount_formatted']}")
     typer.echo(f"          code: {issued['code']}")
     if issued["expires_at"] is not None:

@@ -3,12 +3,12 @@ a full code (`code_last4` only)."""
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import typer
 
-from giftcert.domain.certificate import Certificate, Status
+from giftcert.domain.certificate import KINDS, Certificate, Kind, Status
 from giftcert.operations.details import certificate_details
 from giftcert.operations.errors import CertificateNotFoundError
 from giftcert.operations.search import MAX_PAGE_SIZE, CertificateSearch, InvalidCursorError, search_certificates
@@ -55,6 +55,7 @@ def search(
     purchaser_email: str | None = typer.Option(None, help="The purchaser's email, any case."),
     recipient_email: str | None = typer.Option(None, help="The recipient's email, any case."),
     status: Status | None = typer.Option(None, case_sensitive=False, help="Only certificates in this status."),
+    kind: str | None = typer.Option(None, help="Only certificates of this kind: purchased, promotional or credit."),
     created_from: str | None = typer.Option(None, help="Created at or after: a date or an RFC 3339 time, UTC."),
     created_to: str | None = typer.Option(None, help="Created before this time, or on or before this date."),
     expires_from: str | None = typer.Option(None, help="Expiring at or after: a date or an RFC 3339 time, UTC."),
@@ -64,6 +65,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help='{"certificates": [...], "next_cursor": ...}'),
 ) -> None:
     """Certificates of one workspace, newest first, a page at a time (the next cursor is printed)."""
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(f"one of {', '.join(KINDS)}", param_hint="--kind")
     try:
         query = CertificateSearch(
             workspace_id=workspace,
@@ -71,6 +74,7 @@ def search(
             purchaser_email=purchaser_email,
             recipient_email=recipient_email,
             status=status,
+            kind=cast("Kind", kind),
             created_from=_moment(created_from, "--created-from", upper=False),
             created_to=_moment(created_to, "--created-to", upper=True),
             expires_from=_moment(expires_from, "--expires-from", upper=False),
@@ -119,6 +123,7 @@ def show(
         "amount_formatted": certificate.amount.formatted(),
         "code_last4": certificate.code_last4,
         "channel": certificate.channel,
+        "kind": certificate.kind,
         "created_at": when(certificate.created_at),
         "activated_at": when(certificate.activated_at),
         "expires_at": when(certificate.expires_at),
@@ -131,7 +136,7 @@ def show(
     if as_json:
         typer.echo(json.dumps(found, indent=2))
         return
-    for key in ("certificate_id", "workspace_id", "status", "amount_formatted", "code_last4", "channel",
+    for key in ("certificate_id", "workspace_id", "status", "amount_formatted", "code_last4", "channel", "kind",
                 "created_at", "activated_at", "expires_at", "redeemed_at", "voided_at", "expired_at", "order_id"):
         if found[key] is not None:
             typer.echo(f"{key.replace('_formatted', ''):>14}: {found[key]}")

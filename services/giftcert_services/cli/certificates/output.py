@@ -54,6 +54,7 @@ def as_listed(certificate: Certificate) -> dict[str, Any]:
         "amount_formatted": certificate.amount.formatted(),
         "code_last4": certificate.code_last4,
         "channel": certificate.channel,
+        "kind": certificate.kind,
         "purchaser_email": certificate.purchaser_email,
         "recipient_name": certificate.recipient_name,
         "recipient_email": certificate.recipient_email,
