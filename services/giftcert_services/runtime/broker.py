@@ -41,6 +41,13 @@ class ConcurrentlyStartedKafkaBroker(KafkaBroker):
         self.running = True
 
 
+def bootstrap_servers(settings: Settings) -> list[str]:
+    """GIFTCERT_KAFKA_BOOTSTRAP_SERVERS as a list. FastStream hands a string on to aiokafka as a
+    list of one, which aiokafka then never splits at its commas: "a:9092,b:9092,c:9092" (compose's,
+    k8s's) was tried as one host, and every service failed to start on a cluster."""
+    return [server.strip() for server in settings.kafka_bootstrap_servers.split(",") if server.strip()]
+
+
 def build_broker(
     settings: Settings, *, access_log: bool = True, tracer_provider: TracerProvider | None = None
 ) -> KafkaBroker:
@@ -50,7 +57,7 @@ def build_broker(
     logger = {} if access_log else {"logger": logging.getLogger("giftcert.broker")}
     spans: list[Any] = [] if tracer_provider is None else [message_spans(tracer_provider)]
     return ConcurrentlyStartedKafkaBroker(
-        settings.kafka_bootstrap_servers,
+        bootstrap_servers(settings),
         acks=settings.kafka_acks,
         enable_idempotence=False,
         request_timeout_ms=settings.kafka_request_timeout_ms,
