@@ -102,3 +102,27 @@ async def test_an_unknown_hold_is_409_unknown_hold_and_a_portal_key_cannot_hold(
     certificate = await active_certificate(http, shop)
     refused = await http.post(f"{shop.base}/holds", headers=portal, json=hold_body(certificate["code"]))
     assert refused.status_code == 403, refused.text
+
+
+async def test_a_refund_of_a_redemption_credits_its_certificate_and_never_more_than_it_applied(
+    http: httpx.AsyncClient, shop: Shop, booking: dict[str, str]
+) -> None:
+    certificate = await active_certificate(http, shop)
+    redeem = hold_body(certificate["code"], amount={"minor": 4000, "currency": "EUR"})
+    redeemed = await http.post(f"{shop.base}/redemptions", headers=booking, json=redeem)
+    assert redeemed.status_code == 200, redeemed.text
+    refund = {"request_id": str(uuid4()), "order_id": redeem["order_id"], "redemption_id": redeem["request_id"],
+              "amount": {"minor": 2500, "currency": "EUR"}, "reason": "tour cancelled"}
+    refunded = await http.post(f"{shop.base}/refunds", headers=booking, json=refund)
+    assert refunded.status_code == 200, refunded.text
+    credited = refunded.json()
+    assert (credited["amount_refunded"]["minor"], credited["balance_after"]["minor"]) == (2500, 3500)
+    assert credited["certificate_id"] == certificate["certificate_id"]
+
+    beyond = await http.post(f"{shop.base}/refunds", headers=booking,
+                             json=refund | {"request_id": str(uuid4()), "amount": {"minor": 1600, "currency": "EUR"}})
+    assert (beyond.status_code, beyond.json()["error"]["code"]) == (409, "exceeds_redeemed")
+    elsewhere = await http.post(f"{shop.base}/refunds", headers=booking,
+                                json=refund | {"request_id": str(uuid4()), "order_id": "order-other"})
+    assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (409, "unknown_redemption")
+    assert (await balance_of(http, shop, certificate["code"], booking))["balance"]["minor"] == 3500
