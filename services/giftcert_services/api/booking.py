@@ -99,5 +99,8 @@ REFUND = BookingRoute(
     "`certificate-refunded`; a refusal is 409 with `refund-rejected` in `error.decision`.",
 )
 
-for route in (REDEEM, HOLD, CAPTURE, RELEASE, REFUND):
-    add_booking_route(router, route)
+add_booking_route(router, REDEEM)
+add_booking_route(router, HOLD)
+add_booking_route(router, CAPTURE)
+add_booking_route(router, RELEASE)
+add_booking_route(router, REFUND)
