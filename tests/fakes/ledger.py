@@ -3,6 +3,7 @@
 from collections.abc import Collection
 from uuid import UUID
 
+from giftcert.domain.money import Amount
 from giftcert.store.ledger import APPLIED_KINDS, BALANCE_KINDS, EntryKind, LedgerEntry
 from tests.fakes.state import LedgerRow, Transaction, as_stored, violation
 
@@ -26,6 +27,14 @@ class FakeLedgerRepository:
     async def balance(self, certificate_id: UUID) -> int:
         ledger = self._tx.state.ledger
         return sum(r.amount_minor for r in ledger if r.certificate_id == certificate_id and r.kind in BALANCE_KINDS)
+
+    async def of_certificate(self, certificate_id: UUID) -> list[LedgerEntry]:
+        return [
+            LedgerEntry(r.certificate_id, r.workspace_id, EntryKind(r.kind), Amount(r.amount_minor, r.currency),
+                        r.request_id, r.occurred_at, r.order_id)
+            for r in self._tx.state.ledger
+            if r.certificate_id == certificate_id
+        ]
 
     async def order_of_redemption(self, certificate_id: UUID) -> str | None:
         orders = [
