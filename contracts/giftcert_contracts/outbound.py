@@ -33,7 +33,12 @@ RedemptionRejectionReason = Literal[
     "currency_mismatch", "segment_not_allowed", "too_many_attempts",
     "insufficient_balance", "exceeds_order_due", "invalid_amount",
 ]
-VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired"]
+HoldRejectionReason = Literal[RedemptionRejectionReason, "invalid_hold_seconds"]
+CaptureRejectionReason = Literal[
+    "unknown_hold", "hold_released", "hold_expired", "already_captured", "amount_exceeds_hold", "invalid_amount",
+]
+ReleaseRejectionReason = Literal["unknown_hold", "already_captured", "hold_expired", "hold_released"]
+VoidRejectionReason = Literal["not_found", "not_active", "already_redeemed", "already_voided", "expired", "held"]
 ReactivateRejectionReason = Literal["not_found", "not_voided", "expired"]
 
 
@@ -174,9 +179,76 @@ class CertificateExpiringSoon(Event):
     recipient_email: EmailStr
 
 
+class HoldPlaced(Event):
+    """v2. Value of a certificate is reserved for an order until `hold_expires_at`."""
+
+    topic = Topic.HOLD_PLACED
+    request_id: UUID
+    hold_id: UUID
+    order_id: ExternalId
+    certificate_id: UUID
+    code_last4: CodeLast4
+    amount_held: Money
+    available_after: Balance
+    hold_expires_at: Timestamp
+
+
+class HoldRejected(Event):
+    topic = Topic.HOLD_REJECTED
+    request_id: UUID
+    order_id: ExternalId
+    reason: HoldRejectionReason
+    detail: Detail
+    certificate_id: UUID | None = Field(
+        None, description="The certificate the request reached; null for an unknown code or a throttled request."
+    )
+
+
+class CaptureRejected(Event):
+    topic = Topic.CAPTURE_REJECTED
+    request_id: UUID
+    hold_id: UUID
+    reason: CaptureRejectionReason
+    detail: Detail
+    certificate_id: UUID | None = Field(None, description="The hold's certificate; null for an unknown hold.")
+
+
+class HoldReleased(Event):
+    """v2. A hold gave back what it reserved: on a release request, or the rest of a partial capture
+    (then after its certificate-redeemed, with the capture's request_id)."""
+
+    topic = Topic.HOLD_RELEASED
+    request_id: UUID
+    hold_id: UUID
+    certificate_id: UUID
+    amount_released: Money
+    available_after: Balance
+
+
+class ReleaseRejected(Event):
+    topic = Topic.RELEASE_REJECTED
+    request_id: UUID
+    hold_id: UUID
+    reason: ReleaseRejectionReason
+    detail: Detail
+    certificate_id: UUID | None = Field(None, description="The hold's certificate; null for an unknown hold.")
+
+
+class HoldExpired(Event):
+    """v2. A tick found a live hold past its `hold_expires_at` and gave back what it reserved."""
+
+    topic = Topic.HOLD_EXPIRED
+    hold_id: UUID
+    order_id: ExternalId
+    certificate_id: UUID
+    amount_released: Money
+    available_after: Balance
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     CertificateCreated, PurchaseRejected, CertificateActivated, PaymentRejected, PdfReady,
     CertificateSent, CertificateRedeemed, RedemptionRejected, CertificateVoided, VoidRejected,
     CertificateReactivated, ReactivateRejected, CertificateExpired, CertificateExpiringSoon,
+    HoldPlaced, HoldRejected, CaptureRejected, HoldReleased, ReleaseRejected, HoldExpired,
 )
 EVENT_TYPE_BY_TOPIC: dict[Topic, type[Event]] = {t.topic: t for t in EVENT_TYPES}

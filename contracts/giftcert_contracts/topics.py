@@ -11,6 +11,9 @@ class Topic(StrEnum):
     VOID = "void"
     REACTIVATE = "reactivate"
     EXPIRY_TICK = "expiry-tick"
+    BOOKING_HOLD_REQUEST = "booking-hold-request"
+    BOOKING_CAPTURE_REQUEST = "booking-capture-request"
+    BOOKING_RELEASE_REQUEST = "booking-release-request"
     # outbound: the service publishes these
     CERTIFICATE_CREATED = "certificate-created"
     PURCHASE_REJECTED = "purchase-rejected"
@@ -26,6 +29,12 @@ class Topic(StrEnum):
     REACTIVATE_REJECTED = "reactivate-rejected"
     CERTIFICATE_EXPIRED = "certificate-expired"
     CERTIFICATE_EXPIRING_SOON = "certificate-expiring-soon"
+    HOLD_PLACED = "hold-placed"
+    HOLD_REJECTED = "hold-rejected"
+    CAPTURE_REJECTED = "capture-rejected"
+    HOLD_RELEASED = "hold-released"
+    RELEASE_REJECTED = "release-rejected"
+    HOLD_EXPIRED = "hold-expired"
 
 
 INBOUND_TOPICS: tuple[Topic, ...] = (
@@ -35,6 +44,9 @@ INBOUND_TOPICS: tuple[Topic, ...] = (
     Topic.VOID,
     Topic.REACTIVATE,
     Topic.EXPIRY_TICK,
+    Topic.BOOKING_HOLD_REQUEST,
+    Topic.BOOKING_CAPTURE_REQUEST,
+    Topic.BOOKING_RELEASE_REQUEST,
 )
 
 CHECKOUT_REPLY_TOPICS: tuple[Topic, ...] = (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)

@@ -76,8 +76,9 @@ class FakeCertificateRepository:
         self, workspace_id: str, now: datetime, limit: int, *, skip_locked: bool = True
     ) -> Sequence[Certificate]:
         del skip_locked  # nothing holds a row in memory: there is nothing to skip or wait for
+        held = {h.certificate_id for h in self._tx.state.holds.values() if h.is_live(now)}
         return self._active(
-            workspace_id, limit, lambda c: c.expires_at is not None and c.expires_at <= now
+            workspace_id, limit, lambda c: c.expires_at is not None and c.expires_at <= now and c.id not in held
         )
 
     async def lock_expiring_soon(

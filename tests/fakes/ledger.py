@@ -44,6 +44,24 @@ class FakeLedgerRepository:
         ]
         return orders[-1] if orders else None
 
+    async def applied_entries_of_order(self, workspace_id: str, order_id: str) -> list[LedgerEntry]:
+        return [
+            LedgerEntry(
+                r.certificate_id, r.workspace_id, EntryKind(r.kind), Amount(r.amount_minor, r.currency), r.request_id,
+                r.occurred_at, order_id=r.order_id,
+            )
+            for r in self._tx.state.ledger
+            if (r.workspace_id, r.order_id) == (workspace_id, order_id) and r.kind in APPLIED_KINDS
+        ]
+
+    async def orders_paid_by(self, certificate_id: UUID) -> list[str]:
+        paid = (EntryKind.REDEEMED.value, EntryKind.CAPTURED.value)
+        orders = [
+            r.order_id for r in self._tx.state.ledger
+            if r.certificate_id == certificate_id and r.kind in paid and r.order_id is not None
+        ]
+        return list(dict.fromkeys(orders))
+
     async def applied_to_orders(self, orders: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
         applied: dict[tuple[str, str], int] = {}
         for r in self._tx.state.ledger:

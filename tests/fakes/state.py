@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 
 from giftcert.domain.certificate import Certificate
+from giftcert.domain.hold import Hold
 from giftcert.domain.product import Product
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.inbox import InboxKey
@@ -81,6 +82,7 @@ class State:
     products: dict[UUID, Product] = field(default_factory=dict)
     activity: list[ActivityEntry] = field(default_factory=list)
     ledger: list[LedgerRow] = field(default_factory=list)
+    holds: dict[UUID, Hold] = field(default_factory=dict)
     documents: dict[UUID, StoredDocument] = field(default_factory=dict)
     redemption_failures: list[FailureRow] = field(default_factory=list)
     parked_payments: dict[tuple[str, str], ParkedRow] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class State:
             products=dict(self.products),
             activity=list(self.activity),
             ledger=list(self.ledger),
+            holds=dict(self.holds),
             documents=dict(self.documents),
             redemption_failures=list(self.redemption_failures),
             parked_payments=dict(self.parked_payments),

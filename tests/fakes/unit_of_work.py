@@ -17,6 +17,7 @@ from sqlalchemy.exc import InvalidRequestError
 from tests.fakes.activity import FakeActivityRepository
 from tests.fakes.certificates import FakeCertificateRepository
 from tests.fakes.documents import FakeDocumentRepository
+from tests.fakes.holds import FakeHoldRepository
 from tests.fakes.inbox import FakeInboxRepository
 from tests.fakes.ledger import FakeLedgerRepository
 from tests.fakes.outbox import FakeOutboxWriter
@@ -41,6 +42,7 @@ class FakeUnitOfWork:
         self.products = FakeProductRepository(self._tx)
         self.activity = FakeActivityRepository(self._tx)
         self.ledger = FakeLedgerRepository(self._tx)
+        self.holds = FakeHoldRepository(self._tx)
         self.documents = FakeDocumentRepository(self._tx)
         self.redemption_failures = FakeRedemptionFailureRepository(self._tx)
         self.parked_payments = FakeParkedPaymentRepository(self._tx)

@@ -2,14 +2,12 @@
 history is its ledger entries oldest first (signed amounts, the order each names), and what is
 available is its balance less its live holds, by the balance inquiry's own rule."""
 
-from typing import Any
-
 from giftcert.operations.details import certificate_details
 from giftcert.ports import NewUnitOfWork
 from giftcert.store.ledger import EntryKind
 from tests.fakes import FixedClock
-from tests.handlers.steps import active, redeemed
-from tests.handlers.test_balance_inquiry import _Holds
+from tests.handlers.hold_steps import eur, placed
+from tests.handlers.steps import active, configure, redeemed
 
 
 async def test_the_value_history_is_the_ledgers_entries_with_their_signs_and_orders(
@@ -27,11 +25,13 @@ async def test_the_value_history_is_the_ledgers_entries_with_their_signs_and_ord
 async def test_what_live_holds_reserve_is_not_available_on_the_certificates_page(
     new_uow: NewUnitOfWork, clock: FixedClock, shop: str
 ) -> None:
+    await configure(new_uow, clock, shop, redemption_mode="partial")
     certificate = await active(new_uow, clock, shop)
-    uow: Any = new_uow()
-    uow.holds = _Holds({certificate.id: 1200})  # the holds of contract v2, as their branch's port names them
-    details = await certificate_details(uow, shop, certificate.id, now=clock.now())
+    await placed(new_uow, clock, shop, certificate.code, order_total=eur(1200))
+    details = await certificate_details(new_uow(), shop, certificate.id, now=clock.now())
     assert details.certificate.balance_minor == certificate.amount.minor
     assert details.available is not None
     assert details.available.minor == certificate.amount.minor - 1200
+    assert [(e.kind, e.amount.minor) for e in details.entries] == [
+        (EntryKind.ISSUED, certificate.amount.minor), (EntryKind.HOLD, -1200)]
     assert (await certificate_details(new_uow(), shop, certificate.id)).available is None  # no `now`: not asked

@@ -11,30 +11,27 @@ a workspace of its own, so runs never see each other's rows.
 A failure prints the sequence of steps that breaks a rule, shrunk (no example database is written). The
 last tests remove one protection at a time and assert that the machine notices."""
 
-import asyncio
 import string
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     MultipleResults,
-    RuleBasedStateMachine,
     consumes,
     invariant,
     multiple,
     rule,
-    run_state_machine_as_test,
 )
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.domain import rules
 from giftcert.domain.certificate import Certificate, IllegalTransitionError, Status
@@ -45,11 +42,9 @@ from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate, redeem_certificates
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
-from giftcert.ports import NewUnitOfWork
 from giftcert.store.schema import certificate_activity, ledger_entries
 from giftcert.store.schema import certificates as certificate_table
 from giftcert.store.schema import outbox as outbox_table
-from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.inbound import (
     CheckExpiries,
     PaymentCompleted,
@@ -75,9 +70,9 @@ from giftcert_contracts.outbound import (
     VoidRejected,
 )
 from giftcert_contracts.topics import Topic
-from tests.fakes import FakeUnitOfWorkFactory, FixedClock
-from tests.handlers import steps
-from tests.handlers.conftest import EVENT_SOURCE, START, Outbox
+from tests.fakes import FakeUnitOfWorkFactory
+from tests.handlers import machine, steps
+from tests.handlers.conftest import Outbox
 from tests.handlers.ledger_model import (
     EXPIRY,
     MAX_MINOR,
@@ -87,6 +82,7 @@ from tests.handlers.ledger_model import (
     LedgerModel,
     ModelCertificate,
 )
+from tests.handlers.machine import HandlerMachine, StepCounter, machine_settings
 from tests.reliability import Recorder
 
 T = TypeVar("T")
@@ -159,13 +155,6 @@ REDEMPTIONS = st.builds(
         st.just(timedelta(0)), st.just(timedelta(0)), st.integers(-72 * 60, 48 * 60).map(lambda n: timedelta(minutes=n))
     ),
 )
-
-
-@dataclass
-class StepCounter:
-    """How many commands the machines ran in one test: the reliability report's `injected`."""
-
-    steps: int = 0
 
 
 @dataclass(frozen=True)
@@ -273,7 +262,7 @@ def unknown_code_for(certificate_id: UUID) -> str:
     return "".join(CODE_ALPHABET[byte % len(CODE_ALPHABET)] for byte in certificate_id.bytes[:12])
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(HandlerMachine):
     certificates = Bundle("certificates")
     """Purchase requests of amounts the workspace sells (created, unless the model says otherwise)."""
     refused_purchases = Bundle("refused_purchases")
@@ -287,40 +276,15 @@ class LedgerMachine(RuleBasedStateMachine):
     ticks = Bundle("ticks")
 
     def __init__(self, database_url: str | None, counter: StepCounter) -> None:
-        super().__init__()
-        self.counter = counter
-        self.loop = asyncio.new_event_loop()
-        self.engine: AsyncEngine | None = None
-        self.store: FakeStoreView | PostgresStoreView
-        self.new_uow: NewUnitOfWork
-        if database_url is None:
-            fake = FakeUnitOfWorkFactory(event_source=EVENT_SOURCE)
-            self.new_uow, self.store = fake, FakeStoreView(fake)
-        else:
-            self.engine = engine = self.run(self._open_engine(database_url))
-            self.new_uow = UnitOfWorkFactory(engine, event_source=EVENT_SOURCE)
-            self.store = PostgresStoreView(engine)
-        self.clock = FixedClock(START)
+        super().__init__(database_url, counter)
+        self.store: FakeStoreView | PostgresStoreView = (
+            FakeStoreView(self.fake) if self.engine is None else PostgresStoreView(self.engine)
+        )
         self.workspace = f"ws-sm-{uuid4().hex[:12]}"
         self.model = LedgerModel()
         self.first_replies: dict[tuple[str, object], Event] = {}
         self._snapshot: dict[UUID, Stored] | None = None
         self.run(steps.configure(self.new_uow, self.clock, self.workspace))
-
-    @staticmethod
-    async def _open_engine(database_url: str) -> AsyncEngine:
-        return create_async_engine(database_url)
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coroutine)
-
-    def teardown(self) -> None:
-        try:
-            if self.engine is not None:
-                self.run(self.engine.dispose())
-            self.run(self.loop.shutdown_asyncgens())
-        finally:
-            self.loop.close()
 
     def _begin_step(self) -> datetime:
         self.counter.steps += 1
@@ -786,21 +750,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 def run_machine(database_url: str | None, counter: StepCounter, run_settings: settings) -> None:
-    run_state_machine_as_test(
-        lambda: LedgerMachine(database_url, counter),  # type: ignore[arg-type] # any factory will do (documented)
-        settings=run_settings,
-    )
-
-
-def machine_settings(*, max_examples: int, step_count: int, **changes: Any) -> settings:
-    return settings(
-        max_examples=max_examples,
-        stateful_step_count=step_count,
-        deadline=None,
-        database=None,  # nothing written into the working tree; a failure prints its steps
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-        **changes,
-    )
+    machine.run_machine(LedgerMachine, database_url, counter, run_settings)
 
 
 @pytest.mark.reliability

@@ -23,10 +23,11 @@ from giftcert_contracts.inbound import (
     RedeemCertificate,
     VoidCertificate,
 )
-from giftcert_contracts.money import Money
+from giftcert_contracts.money import Balance, Money
 from giftcert_contracts.outbound import (
     EVENT_TYPE_BY_TOPIC,
     EVENT_TYPES,
+    CaptureRejected,
     CertificateActivated,
     CertificateCreated,
     CertificateExpired,
@@ -36,11 +37,16 @@ from giftcert_contracts.outbound import (
     CertificateSent,
     CertificateVoided,
     Event,
+    HoldExpired,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
     PaymentRejected,
     PdfReady,
     PurchaseRejected,
     ReactivateRejected,
     RedemptionRejected,
+    ReleaseRejected,
     VoidRejected,
 )
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
@@ -432,6 +438,8 @@ CERTIFICATE = UUID(CERTIFICATE_ID)
 DOCUMENT = UUID("5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716")
 MONEY = Money(minor=5000, currency="EUR")
 EXPIRES = OCCURRED + timedelta(days=365)
+HOLD = UUID("0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9")
+BALANCE = Balance(minor=2500, currency="EUR")
 
 SAMPLES: dict[type[Event], dict[str, Any]] = {
     CertificateCreated: {"certificate_id": CERTIFICATE, "amount": MONEY, "channel": "portal", "expires_in_days": 365},
@@ -460,6 +468,20 @@ SAMPLES: dict[type[Event], dict[str, Any]] = {
     CertificateExpiringSoon: {
         "certificate_id": CERTIFICATE, "expires_at": EXPIRES, "recipient_email": "rita@example.com",
     },
+    HoldPlaced: {
+        "request_id": REQUEST, "hold_id": REQUEST, "order_id": "order-42", "certificate_id": CERTIFICATE,
+        "code_last4": "JKMN", "amount_held": MONEY, "available_after": BALANCE, "hold_expires_at": OCCURRED,
+    },
+    HoldRejected: {"request_id": REQUEST, "order_id": "order-42", "reason": "insufficient_balance", "detail": "d",
+                   "certificate_id": CERTIFICATE},
+    CaptureRejected: {"request_id": REQUEST, "hold_id": HOLD, "reason": "hold_expired", "detail": "d",
+                      "certificate_id": CERTIFICATE},
+    HoldReleased: {"request_id": REQUEST, "hold_id": HOLD, "certificate_id": CERTIFICATE, "amount_released": MONEY,
+                   "available_after": BALANCE},
+    ReleaseRejected: {"request_id": REQUEST, "hold_id": HOLD, "reason": "unknown_hold", "detail": "d",
+                      "certificate_id": None},
+    HoldExpired: {"hold_id": HOLD, "order_id": "order-42", "certificate_id": CERTIFICATE, "amount_released": MONEY,
+                  "available_after": BALANCE},
 }
 
 # CONTRACT.md's outbound table: topic name -> body fields besides workspace_id, event_id, occurred_at
@@ -482,9 +504,20 @@ CONTRACT_EVENTS: dict[str, set[str]] = {
     "reactivate-rejected": {"request_id", "certificate_id", "detail"},
     "certificate-expired": {"certificate_id", "code_last4", "expired_at"},
     "certificate-expiring-soon": {"certificate_id", "expires_at", "recipient_email"},
+    # v2: the -rejected events also carry certificate_id (null where the request reached none)
+    "hold-placed": {
+        "request_id", "hold_id", "order_id", "certificate_id", "code_last4", "amount_held", "available_after",
+        "hold_expires_at",
+    },
+    "hold-rejected": {"request_id", "order_id", "reason", "detail", "certificate_id"},
+    "capture-rejected": {"request_id", "hold_id", "reason", "detail", "certificate_id"},
+    "hold-released": {"request_id", "hold_id", "certificate_id", "amount_released", "available_after"},
+    "release-rejected": {"request_id", "hold_id", "reason", "detail", "certificate_id"},
+    "hold-expired": {"hold_id", "order_id", "certificate_id", "amount_released", "available_after"},
 }
 MONEY_EVENT_FIELDS = {
     (CertificateCreated, "amount"), (CertificateActivated, "amount"), (CertificateRedeemed, "amount_applied"),
+    (HoldPlaced, "amount_held"), (HoldReleased, "amount_released"), (HoldExpired, "amount_released"),
 }
 
 
@@ -599,7 +632,7 @@ def test_the_cloudevents_subject_is_the_certificate_id_where_there_is_one(event_
     event = _event(event_type)
     headers = cloudevent_headers(event, source=SOURCE)
     body = _wire(event)
-    if "certificate_id" in body:
+    if body.get("certificate_id") is not None:  # v2's -rejected events: null where none was reached
         assert headers["ce_subject"] == body["certificate_id"] == CERTIFICATE_ID
     else:
         assert "ce_subject" not in headers

@@ -25,12 +25,15 @@ from pydantic import BaseModel, ValidationError
 
 from giftcert.ledger.purchase import reject_invalid_purchase
 from giftcert_contracts.inbound import (
+    CaptureHold,
     CheckExpiries,
+    HoldCertificate,
     InboundMessage,
     PaymentCompleted,
     PurchaseRequested,
     ReactivateCertificate,
     RedeemCertificate,
+    ReleaseHold,
     VoidCertificate,
 )
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
@@ -48,6 +51,9 @@ MODEL_BY_TOPIC: dict[Topic, type[InboundMessage]] = {
     Topic.VOID: VoidCertificate,
     Topic.REACTIVATE: ReactivateCertificate,
     Topic.EXPIRY_TICK: CheckExpiries,
+    Topic.BOOKING_HOLD_REQUEST: HoldCertificate,
+    Topic.BOOKING_CAPTURE_REQUEST: CaptureHold,
+    Topic.BOOKING_RELEASE_REQUEST: ReleaseHold,
 }
 DEAD_LETTER_ERROR_TYPES = {"validation_error", "undecodable_json"}
 """The `error_type` of a body recognised as poison at once (consumption.describe_failure)."""
@@ -128,7 +134,7 @@ def nested(depth: int, *, arrays: bool = True) -> str:
 NOW = "2026-11-23T10:00:00Z"
 
 
-def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:
+def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:  # noqa: PLR0911 - one per topic
     """A body the contract accepts, with the ids given (so that Hypothesis chooses them, or the caller)."""
     first, second = ids
     if topic is Topic.PURCHASE_REQUESTED:
@@ -142,6 +148,13 @@ def valid_body(topic: Topic, workspace: str, ids: list[str]) -> dict[str, Any]:
         return requests.void(workspace, first, request_id=second)
     if topic is Topic.REACTIVATE:
         return requests.reactivate(workspace, first, request_id=second)
+    if topic is Topic.BOOKING_HOLD_REQUEST:
+        return requests.hold(workspace, "ABCD-EFGH-JKMN", request_id=first, order_id=f"order-{second}",
+                             requested_at=NOW, hold_seconds=900)
+    if topic is Topic.BOOKING_CAPTURE_REQUEST:
+        return requests.capture(workspace, first, request_id=second, requested_at=NOW)
+    if topic is Topic.BOOKING_RELEASE_REQUEST:
+        return requests.release(workspace, first, request_id=second)
     return requests.tick(workspace, NOW, tick_id=first)
 
 
@@ -272,6 +285,7 @@ def fixed_hostile_bodies(topic: Topic, workspace: str, ids: list[str]) -> list[H
 TIME_FIELDS = {
     Topic.PURCHASE_REQUESTED: "requested_at", Topic.PAYMENT_COMPLETED: "completed_at",
     Topic.BOOKING_REDEEM_REQUEST: "requested_at", Topic.EXPIRY_TICK: "now",
+    Topic.BOOKING_HOLD_REQUEST: "requested_at", Topic.BOOKING_CAPTURE_REQUEST: "requested_at",
 }
 
 

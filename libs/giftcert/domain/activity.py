@@ -15,3 +15,6 @@ class ActivityKind(StrEnum):
     EXPIRED = "expired"
     EXPIRING_SOON = "expiring_soon"
     REMINDER_SENT = "reminder_sent"
+    HELD = "held"
+    HOLD_RELEASED = "hold_released"
+    HOLD_EXPIRED = "hold_expired"

@@ -157,16 +157,21 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
     requested: tuple[int, str] | None,
     order_total: Amount,
     order_applied: int,
+    held: int = 0,
+    whole_order: bool | None = None,
 ) -> Refusal | Amount:
-    """What a redemption the other rules allow applies, or why not (contract v2). `requested`: the
-    request's amount (minor, currency) if it gave one; `order_applied`: what the order's other
-    certificates have applied already. `full` mode applies the whole balance (a certificate's value
-    until a `partial` workspace used part of it); `partial` applies what was asked, by default the
-    lesser of what is available and what the order still owes. What the order's other certificates
-    applied counts in `partial` mode only: `full` keeps v1's rule, the request's own order total.
+    """What a redemption or a hold the other rules allow applies (or reserves), or why not (contract
+    v2). `requested`: the request's amount (minor, currency) if it gave one; `order_applied`: what
+    the order has received or holds already (its certificates' applied value, net of refunds, and
+    live holds); `held`: what the certificate's live holds reserve (available = balance - held).
+    `full` mode applies the whole balance (a certificate's value until a `partial` workspace used
+    part of it); `partial` applies what was asked, by default the lesser of what is available and
+    what the order still owes. `whole_order`: whether `order_applied` counts (by default in
+    `partial` mode only: `full` keeps v1's rule for redeems, the request's own order total;
+    holds count it in both modes).
     Precedence: exceeds_order_total, exceeds_order_due, insufficient_balance."""
     balance = certificate.balance_minor
-    available = balance  # holds (v2's next slice) will reserve part of the balance
+    available = balance - held
     if balance <= 0:
         return Refusal("already_redeemed", "nothing is left on the certificate")
     currency = certificate.amount.currency
@@ -180,7 +185,8 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
             )
     # `full` keeps v1's rule (a workspace that changes nothing behaves as v1): each request's own
     # order_total, whatever other certificates paid on the order (decision 26)
-    due = order_total.minor - (order_applied if mode == "partial" else 0)
+    counts_order = mode == "partial" if whole_order is None else whole_order
+    due = order_total.minor - (order_applied if counts_order else 0)
     if mode == "full":
         amount = balance
     elif requested is not None:
@@ -193,10 +199,10 @@ def amount_to_apply(  # noqa: PLR0911 - one return per refusal the contract name
             "the certificate is worth more than the order total and must be used in full"
             if mode == "full" else "the amount is more than the order total",
         )
-    if amount > due or amount <= 0:
+    if amount > due or due <= 0:
         return Refusal("exceeds_order_due", f"the order's other certificates cover it: it still owes {max(due, 0)}")
-    if amount > available:
-        return Refusal("insufficient_balance", f"the certificate has {available} available")
+    if amount > available or amount <= 0:
+        return Refusal("insufficient_balance", f"the certificate has {max(available, 0)} available")
     return Amount(amount, currency)
 
 
@@ -208,10 +214,15 @@ _VOID_REFUSAL_BY_STATUS = {
 }
 
 
-def refuse_void(certificate: Certificate | None) -> Refusal | None:
+def refuse_void(certificate: Certificate | None, *, held: int = 0) -> Refusal | None:
+    """`held`: what the certificate's live holds reserve (v2: a held certificate is not voided)."""
     if certificate is None:
         return Refusal("not_found", "no certificate with this id in this workspace")
-    return _VOID_REFUSAL_BY_STATUS.get(certificate.status)
+    if (by_status := _VOID_REFUSAL_BY_STATUS.get(certificate.status)) is not None:
+        return by_status
+    if held > 0:
+        return Refusal("held", f"{held} is held for an order: release or capture the hold first")
+    return None
 
 
 def refuse_reactivation(certificate: Certificate | None, *, now: datetime) -> Refusal | None:

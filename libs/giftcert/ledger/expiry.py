@@ -1,5 +1,7 @@
-"""expiry-tick -> certificate-expired for every active certificate past its expiry, and one
-certificate-expiring-soon per certificate entering the workspace's reminder window.
+"""expiry-tick -> hold-expired for every live hold past its `hold_expires_at` (v2), then
+certificate-expired for every active certificate past its expiry that holds nothing at the tick's
+`now` (a held one expires at the first tick after its holds end), and one certificate-expiring-soon
+per certificate entering the workspace's reminder window.
 
 Work goes in bounded batches, one transaction each, so a tick never holds many locks for long and
 redemptions go on meanwhile. The batches skip the rows another transaction holds (a redemption, the
@@ -18,13 +20,17 @@ from typing import Protocol
 
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
+from giftcert.domain.hold import HoldState
 from giftcert.ledger.events import new_event_fields
+from giftcert.ledger.hold_locks import hold_end_request
 from giftcert.messaging.inbox import InboxKey
 from giftcert.pacing import Pacing
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
+from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.inbound import CheckExpiries
-from giftcert_contracts.outbound import CertificateExpired, CertificateExpiringSoon
+from giftcert_contracts.money import Balance
+from giftcert_contracts.outbound import CertificateExpired, CertificateExpiringSoon, Event, HoldExpired
 
 CONSUMER = "expiry"
 
@@ -58,11 +64,51 @@ async def _in_batches(
     return done
 
 
+async def _expire_holds_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> int:
+    """The live holds past their expiry on up to `limit` certificates, each certificate locked first
+    (as a capture or a release locks it: one of them ends a hold, never two). Returns how many
+    certificates it locked."""
+    now = command.now
+    async with uow:
+        locked = await uow.holds.lock_certificates_of_due_holds(
+            command.workspace_id, now, limit, skip_locked=skip_locked
+        )
+        due = await uow.holds.due_on(locked, now)
+        certificates = await uow.certificates.get_many(locked)
+        held = await uow.holds.live_on(locked, now)
+        await uow.holds.save(*(h.ended(HoldState.EXPIRED, at=now) for h in due))
+        await uow.ledger.record(
+            *(LedgerEntry(h.certificate_id, h.workspace_id, EntryKind.HOLD_EXPIRED, h.amount, hold_end_request(h.id),
+                          now, order_id=h.order_id) for h in due)
+        )
+        await uow.activity.add(
+            *(ActivityEntry(h.certificate_id, h.workspace_id, ActivityKind.HOLD_EXPIRED, now, reference=h.order_id)
+              for h in due)
+        )
+        events: list[Event] = [
+            HoldExpired(
+                **new_event_fields(h.workspace_id, now), hold_id=h.id, order_id=h.order_id,
+                certificate_id=h.certificate_id, amount_released=h.amount.to_money(),
+                available_after=Balance(
+                    minor=max(certificates[h.certificate_id].balance_minor - held.get(h.certificate_id, 0), 0),
+                    currency=h.amount.currency,
+                ),
+            )
+            for h in due
+        ]
+        await uow.outbox.add(*events)
+        await uow.commit()
+    return len(locked)
+
+
 async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> int:
     async with uow:
-        batch = await uow.certificates.lock_expired(
+        locked = await uow.certificates.lock_expired(
             command.workspace_id, command.now, limit, skip_locked=skip_locked
         )
+        # a hold placed while this statement waited for the row is seen now (a fresh read under the lock)
+        held = await uow.holds.live_on([c.id for c in locked], command.now)
+        batch = [c for c in locked if c.id not in held]
         await uow.certificates.save(*(c.expired(at=command.now) for c in batch))
         await uow.activity.add(
             *(ActivityEntry(c.id, c.workspace_id, ActivityKind.EXPIRED, command.now) for c in batch)
@@ -79,7 +125,7 @@ async def _expire_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, 
             )
         )
         await uow.commit()
-    return len(batch)
+    return len(locked)
 
 
 async def _remind_batch(uow: UnitOfWork, command: CheckExpiries, limit: int, *, skip_locked: bool) -> int:
@@ -116,6 +162,7 @@ async def check_expiries(
     key = InboxKey(CONSUMER, command.workspace_id, str(command.tick_id))
     if await _already_handled(new_uow(), key, command.now):
         return 0
+    await _in_batches(_expire_holds_batch, new_uow, command, batch_size, pacing)
     expired = await _in_batches(_expire_batch, new_uow, command, batch_size, pacing)
     await _in_batches(_remind_batch, new_uow, command, batch_size, pacing)
     async with new_uow() as uow:

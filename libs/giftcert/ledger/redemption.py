@@ -56,7 +56,9 @@ class _Batch:
         self.certificates: dict[tuple[str, str], Certificate] = {}
         self.settings: dict[str, WorkspaceSettings] = {}
         self.applied: dict[tuple[str, str], int] = {}
-        """What each order of the batch has received from certificates so far."""
+        """What each order of the batch has received from certificates so far, and its live holds."""
+        self.held: dict[UUID, int] = {}
+        """What each certificate's live holds reserve."""
         self.redeemed: dict[UUID, Certificate] = {}
         self.entries: list[LedgerEntry] = []
         self.activity: list[ActivityEntry] = []
@@ -73,15 +75,21 @@ class _Batch:
             {(c.workspace_id, c.order_id) for c in commands}, self.since
         )
         self.order_failures, self.workspace_failures = dict(counts.by_order), dict(counts.by_workspace)
-        self.applied = await self.uow.ledger.applied_to_orders({(c.workspace_id, c.order_id) for c in commands})
+        orders = {(c.workspace_id, c.order_id) for c in commands}
+        self.applied = await self.uow.ledger.applied_to_orders(orders)
         for workspace_id in sorted({c.workspace_id for c in commands}):
             self.settings[workspace_id] = await self.uow.workspaces.get_or_default(workspace_id)
+        # what an order's live holds reserve counts where what it received counts: in `partial` mode
+        counting = {(w, o) for w, o in orders if self.settings[w].redemption_mode == "partial"}
+        for order, held in (await self.uow.holds.held_for_orders(counting, self.now)).items():
+            self.applied[order] = self.applied.get(order, 0) + held
         wanted = {
             (c.workspace_id, code)
             for c in commands
             if self.throttled(c) is None and (code := normalize_code(c.code)) is not None
         }
         self.certificates = await self.uow.certificates.get_many_by_code(wanted, lock=True)
+        self.held = await self.uow.holds.live_on([c.id for c in self.certificates.values()], self.now)
         self.uow.hold_writes()  # all read: what follows is written in one statement at the commit
         return [self._decide(c) for c in commands]
 
@@ -128,6 +136,7 @@ class _Batch:
             requested=requested,
             order_total=order_total,
             order_applied=self.applied.get(order, 0),
+            held=self.held.get(certificate.id, 0),
         )
         if isinstance(applying, Refusal):
             return RedemptionRejected(**fields, **request, reason=applying.reason, detail=applying.detail)

@@ -1,5 +1,7 @@
 """void -> certificate-voided or void-rejected; reactivate -> certificate-reactivated or
-reactivate-rejected. Both keep the operator's reason and name in the activity log; a repeated
+reactivate-rejected. A certificate with a live hold is not voided (`held`, v2): the hold is
+released or captured first; the certificate's lock, which every hold decision takes, keeps a hold
+from being placed meanwhile. Both keep the operator's reason and name in the activity log; a repeated
 request_id gets the first decision again."""
 
 from datetime import datetime
@@ -50,7 +52,8 @@ async def _void(command: VoidCertificate, uow: UnitOfWork, now: datetime) -> Eve
     fields = new_event_fields(command.workspace_id, now)
     ids = {"request_id": command.request_id, "certificate_id": command.certificate_id}
     certificate = await uow.certificates.get(command.workspace_id, command.certificate_id, lock=True)
-    refusal = refuse_void(certificate)
+    held = 0 if certificate is None else (await uow.holds.live_on([certificate.id], now)).get(certificate.id, 0)
+    refusal = refuse_void(certificate, held=held)
     if refusal is not None or certificate is None:
         assert refusal is not None  # noqa: S101 - refuse_void refuses a missing certificate
         return VoidRejected(**fields, **ids, reason=refusal.reason, detail=refusal.detail)

@@ -1,6 +1,6 @@
-"""One certificate as an operator sees it: its fields, its activity log, its value history (the
-ledger's entries) with its balance and what is available now, and, once redeemed, the booking order
-it paid for."""
+"""One certificate as an operator sees it: its fields, its activity log, the booking order its
+latest redemption paid for and (v2) every order it paid for, first paid first, its value history
+(the ledger's entries) and what is available now."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +20,7 @@ class CertificateDetails:
     certificate: Certificate
     activity: list[ActivityEntry]
     order_id: str | None
+    orders: list[str]
     entries: tuple[LedgerEntry, ...] = ()
     """The ledger's entries, oldest first: issued, redeemed, ... with signed amounts and their orders."""
     available: Amount | None = None
@@ -36,6 +37,7 @@ async def certificate_details(
             raise CertificateNotFoundError(workspace_id, certificate_id)
         activity = await uow.activity.of_certificate(certificate_id)
         order_id = await uow.ledger.order_of_redemption(certificate_id)
+        orders = await uow.ledger.orders_paid_by(certificate_id)
         entries = tuple(await uow.ledger.of_certificate(certificate_id))
         available = None if now is None else await available_of(uow, certificate, now)
-    return CertificateDetails(certificate, activity, order_id, entries, available)
+    return CertificateDetails(certificate, activity, order_id, orders, entries, available)

@@ -11,13 +11,13 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, RowMapping, TextClause, insert, select, text
+from sqlalchemy import ColumnElement, RowMapping, TextClause, exists, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.money import Amount
 from giftcert.store.bulk import Writes, columns, rows_of
-from giftcert.store.schema import CERTIFICATE_REMINDER_DUE, certificates
+from giftcert.store.schema import CERTIFICATE_REMINDER_DUE, certificates, holds
 
 _DIRECT_FIELDS = (
     "id", "workspace_id", "code", "channel", "segment", "purchaser_name", "purchaser_email",
@@ -198,10 +198,15 @@ class CertificateRepository:
         Else (for the rows skipped, once the bulk is done): waits for a row another transaction
         holds, and leaves it out if it no longer matches once that transaction commits. Ask for one
         row at a time then: a transaction that holds no other row while it waits cannot deadlock,
-        nor hold up a redemption of another certificate."""
+        nor hold up a redemption of another certificate.
+        A certificate with a hold live at `now` is left out (contract v2: it expires at the first
+        tick after its holds end)."""
+        live_hold = exists().where(
+            holds.c.certificate_id == certificates.c.id, holds.c.state == "live", holds.c.expires_at > now
+        )
         return await self._lock(
             workspace_id, limit, skip_locked, certificates.c.status == Status.ACTIVE.value,
-            certificates.c.expires_at <= now,
+            certificates.c.expires_at <= now, ~live_hold,
         )
 
     async def lock_expiring_soon(

@@ -136,6 +136,38 @@ class LedgerRepository:
         rows = await self._connection.execute(_APPLIED_TO_ORDERS, parameters)
         return {(w, o): int(applied) for w, o, applied in rows}
 
+    async def applied_entries_of_order(self, workspace_id: str, order_id: str) -> list[LedgerEntry]:
+        """The entries that applied value to the order or gave it back (`APPLIED_KINDS`), oldest first."""
+        query = (
+            select(ledger_entries)
+            .where(
+                ledger_entries.c.workspace_id == workspace_id, ledger_entries.c.order_id == order_id,
+                ledger_entries.c.kind.in_([k.value for k in APPLIED_KINDS]),
+            )
+            .order_by(ledger_entries.c.id)
+        )
+        return [
+            LedgerEntry(
+                r.certificate_id, r.workspace_id, EntryKind(r.kind), Amount(r.amount_minor, r.currency), r.request_id,
+                r.occurred_at, order_id=r.order_id,
+            )
+            for r in await self._connection.execute(query)
+        ]
+
+    async def orders_paid_by(self, certificate_id: UUID) -> list[str]:
+        """Every order the certificate applied value to (a redemption or a capture), first paid first."""
+        first = func.min(ledger_entries.c.id)
+        query = (
+            select(ledger_entries.c.order_id)
+            .where(
+                ledger_entries.c.certificate_id == certificate_id, ledger_entries.c.order_id.is_not(None),
+                ledger_entries.c.kind.in_([EntryKind.REDEEMED.value, EntryKind.CAPTURED.value]),
+            )
+            .group_by(ledger_entries.c.order_id)
+            .order_by(first)
+        )
+        return [order_id for (order_id,) in await self._connection.execute(query)]
+
     async def discrepancies(self, workspace_id: str | None = None) -> list[Discrepancy]:
         """Every certificate (of the workspace, or of all) whose kept balance differs from the sum of
         its entries."""

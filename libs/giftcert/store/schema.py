@@ -145,6 +145,27 @@ ledger_entries = Table(
     Index("ledger_entries_order_idx", "workspace_id", "order_id"),
 )
 
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("certificate_id", Uuid, ForeignKey("certificates.id"), nullable=False),
+    Column("order_id", String(128), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    _timestamp("expires_at", nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("captured_minor", BigInteger),
+    _timestamp("created_at", nullable=False),
+    _timestamp("ended_at"),
+    Index("holds_certificate_idx", "certificate_id", "state"),
+    Index("holds_order_idx", "workspace_id", "order_id"),
+    Index("holds_live_expiry_idx", "workspace_id", "expires_at", postgresql_where=text("state = 'live'")),
+)
+"""Contract v2's holds (migration 0012): the id is the hold request's request_id. A hold's state
+changes only under its certificate's row lock (ledger/holds.py, capture.py, release.py, expiry.py)."""
+
 inbox = Table(
     "inbox",
     metadata,

@@ -14,6 +14,7 @@ from giftcert.store.api_keys import ApiKeyRepository
 from giftcert.store.bulk import Writes
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
+from giftcert.store.holds import HoldRepository
 from giftcert.store.inbox import InboxRepository
 from giftcert.store.ledger import LedgerRepository
 from giftcert.store.outbox import OutboxWriter
@@ -64,6 +65,10 @@ class PostgresUnitOfWork:
     @cached_property
     def ledger(self) -> LedgerRepository:
         return LedgerRepository(self.connection, self.writes)
+
+    @cached_property
+    def holds(self) -> HoldRepository:
+        return HoldRepository(self.connection, self.writes)
 
     @cached_property
     def documents(self) -> DocumentRepository:

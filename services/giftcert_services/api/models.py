@@ -160,6 +160,11 @@ class CertificateDetail(CertificateSummary):
     voided_at: datetime | None
     expired_at: datetime | None
     order_id: str | None = Field(description="The booking order a redemption paid for.")
+    orders: list[str] = Field(
+        default_factory=list,
+        description="v2. Every booking order the certificate paid for (by a redemption or a capture), first paid "
+        "first: `GET .../orders/{order_id}` shows each.",
+    )
     activity: list[ActivityOut]
     locale: str | None = Field(None, description="The recipient's locale its purchase named; null: the workspace's.")
 
@@ -169,7 +174,7 @@ class CertificateDetail(CertificateSummary):
         return cls(
             **CertificateSummary.of(c).model_dump(),
             code=c.code, message=c.message, payment_id=c.payment_id, redeemed_at=c.redeemed_at,
-            voided_at=c.voided_at, expired_at=c.expired_at, order_id=details.order_id,
+            voided_at=c.voided_at, expired_at=c.expired_at, order_id=details.order_id, orders=details.orders,
             locale=c.locale,
             activity=[
                 ActivityOut(kind=e.kind.value, occurred_at=e.occurred_at, actor=e.actor, reason=e.reason,

@@ -59,3 +59,26 @@ def reactivate(workspace_id: str, certificate_id: str, **overrides: Any) -> dict
 
 def tick(workspace_id: str, now: str, **overrides: Any) -> dict[str, Any]:
     return {"workspace_id": workspace_id, "tick_id": str(uuid4()), "now": now} | overrides
+
+
+def hold(workspace_id: str, code: str, **overrides: Any) -> dict[str, Any]:
+    """v2: a booking-hold-request (its request_id becomes the hold_id)."""
+    return redeem(workspace_id, code) | overrides
+
+
+def capture(workspace_id: str, hold_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "request_id": str(uuid4()),
+        "hold_id": hold_id,
+        "requested_at": now_text(),
+    } | overrides
+
+
+def release(workspace_id: str, hold_id: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "request_id": str(uuid4()),
+        "hold_id": hold_id,
+        "reason": "checkout abandoned",
+    } | overrides

@@ -2,15 +2,21 @@
 
 from faststream.kafka import KafkaRouter
 
+from giftcert.ledger.capture import capture_holds
+from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.payment import activate_certificates
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificates
+from giftcert.ledger.release import release_holds
 from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert_contracts.inbound import (
+    CaptureHold,
+    HoldCertificate,
     PaymentCompleted,
     PurchaseRequested,
     ReactivateCertificate,
     RedeemCertificate,
+    ReleaseHold,
     VoidCertificate,
 )
 from giftcert_contracts.topics import Topic
@@ -52,5 +58,19 @@ def ledger_router(deps: Dependencies) -> KafkaRouter:
     @subscribe(router, deps, SERVICE, Topic.REACTIVATE, title="reactivate")
     async def on_reactivate(body: ReactivateCertificate) -> None:
         await reactivate_certificate(body, new_uow(), clock)
+
+    @subscribe_batch(
+        router, deps, SERVICE, Topic.BOOKING_HOLD_REQUEST, title="booking-hold-request", model=HoldCertificate,
+    )
+    async def on_booking_hold_requests(batch: list[HoldCertificate], traces: Traces) -> None:
+        await hold_certificates(batch, new_uow(), clock, guessing, traces)
+
+    @subscribe(router, deps, SERVICE, Topic.BOOKING_CAPTURE_REQUEST, title="booking-capture-request")
+    async def on_booking_capture_request(body: CaptureHold) -> None:
+        await capture_holds([body], new_uow(), clock)
+
+    @subscribe(router, deps, SERVICE, Topic.BOOKING_RELEASE_REQUEST, title="booking-release-request")
+    async def on_booking_release_request(body: ReleaseHold) -> None:
+        await release_holds([body], new_uow(), clock)
 
     return router
