@@ -11,7 +11,10 @@ import httpx
 import pytest
 
 from giftcert.domain.api_key import Scope
+from giftcert.ledger.hold import hold_certificates
 from giftcert.operations.api_keys import create_api_key
+from giftcert_contracts.inbound import HoldCertificate
+from giftcert_contracts.outbound import HoldPlaced
 from giftcert_services.runtime.bootstrap import Dependencies
 from tests.web.conftest import Shop, csrf_token, hidden, sign_in
 
@@ -67,14 +70,20 @@ async def test_a_certificate_shows_its_balance_available_amount_and_value_histor
               "order_total": {"minor": 3000, "currency": "EUR"}},
     )
     assert redeemed.status_code == 200, redeemed.text
+    (held,) = await hold_certificates([HoldCertificate.model_validate({
+        "workspace_id": shop.workspace, "request_id": uuid4(), "order_id": "order-4712", "code": code[1],
+        "order_total": {"minor": 1000, "currency": "EUR"}, "requested_at": api_deps.clock.now(),
+    })], api_deps.new_uow(), api_deps.clock)
+    assert isinstance(held, HoldPlaced), held
 
     page = await browser.get(f"/console/{shop.workspace}/certificates/{certificate_id}")
     assert page.status_code == 200
     assert 'id="certificate-balance">€45.00<' in page.text
-    assert 'id="certificate-available">€45.00<' in page.text
+    assert 'id="certificate-available">€35.00<' in page.text  # the live hold's €10 is not available
     rows = re.findall(r'<tr data-kind="(\w+)"><td>[^<]+</td><td>([^<]+)</td>\s*<td class="amount">([^<]+)</td>'
                       r'<td>([^<]*)</td></tr>', page.text)
-    assert rows == [("issued", "Issued", "+€75.00", ""), ("redeemed", "Redeemed", "-€30.00", "order-4711")]
+    assert rows == [("issued", "Issued", "+€75.00", ""), ("redeemed", "Redeemed", "-€30.00", "order-4711"),
+                    ("hold", "Held", "-€10.00", "order-4712")]
 
     german = await browser.get(f"/console/{shop.workspace}/certificates/{certificate_id}",
                                headers={"Accept-Language": "de"})
