@@ -15,6 +15,7 @@ from datetime import datetime
 from uuid import UUID
 
 from giftcert.clock import Clock
+from giftcert.domain.certificate import Certificate
 from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
@@ -61,6 +62,12 @@ async def _held(uow: UnitOfWork, certificate_id: UUID, now: datetime) -> int:
     return held.get(certificate_id, 0)
 
 
+async def available_of(uow: UnitOfWork, certificate: Certificate, now: datetime) -> Amount:
+    """What a redemption may apply now: the balance less what the certificate's live holds reserve
+    (the balance inquiry's `available` and the console's)."""
+    return Amount(certificate.balance_minor - await _held(uow, certificate.id, now), certificate.amount.currency)
+
+
 class CodeNotFoundError(LookupError):
     def __init__(self) -> None:
         super().__init__("no certificate matches this code")
@@ -95,8 +102,8 @@ async def inquire_balance(
             await uow.redemption_failures.record_many([pair], now, forget_before=since)
             await uow.commit()
             raise CodeNotFoundError
-        available = certificate.balance_minor - await _held(uow, certificate.id, now)
+        available = await available_of(uow, certificate, now)
     return CertificateBalance(
         code_last4=certificate.code_last4, status=certificate.status.value, balance=certificate.balance,
-        available=Amount(available, certificate.amount.currency), expires_at=certificate.expires_at,
+        available=available, expires_at=certificate.expires_at,
     )
