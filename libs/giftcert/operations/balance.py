@@ -52,13 +52,8 @@ class CertificateBalance:
 
 
 async def _held(uow: UnitOfWork, certificate_id: UUID, now: datetime) -> int:
-    """What the certificate's live holds reserve. Holds come with the holds work of contract v2
-    (branch holds: `uow.holds.live_on`); until that is merged a unit of work has no holds and
-    nothing is held. After the merge this reads `uow.holds.live_on` directly."""
-    holds = getattr(uow, "holds", None)
-    if holds is None:
-        return 0
-    held: dict[UUID, int] = await holds.live_on([certificate_id], now)
+    """What the certificate's live holds reserve at `now` (an expired hold reserves nothing)."""
+    held = await uow.holds.live_on([certificate_id], now)
     return held.get(certificate_id, 0)
 
 
