@@ -15,3 +15,4 @@ class ActivityKind(StrEnum):
     EXPIRED = "expired"
     EXPIRING_SOON = "expiring_soon"
     REMINDER_SENT = "reminder_sent"
+    REMAINING_BALANCE_SENT = "remaining_balance_sent"

@@ -28,6 +28,8 @@ class WorkspaceSettings:
     hold_seconds_max: int = 86_400
     refund_validity_days: int = 90
     """How long a certificate past its expiry stays usable after a refund brings value back."""
+    remaining_balance_email: bool = False
+    """Whether a redemption that leaves a balance emails the recipient what is left (off: none)."""
     locale: str = "en"
     """BCP 47: the language and formats of the PDFs and emails of a purchase that names none."""
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     and_,
+    false,
     literal_column,
     text,
     true,
@@ -55,6 +56,7 @@ workspaces = Table(
     Column("hold_seconds_max", Integer, nullable=False, server_default="86400"),
     Column("refund_validity_days", Integer, nullable=False, server_default="90"),
     Column("locale", String(35), nullable=False, server_default="en"),
+    Column("remaining_balance_email", Boolean, nullable=False, server_default=false()),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
 )

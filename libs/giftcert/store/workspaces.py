@@ -35,6 +35,7 @@ class WorkspaceRepository:
             hold_seconds_max=row["hold_seconds_max"],
             refund_validity_days=row["refund_validity_days"],
             locale=row["locale"],
+            remaining_balance_email=row["remaining_balance_email"],
         )
 
     async def get_or_default(self, workspace_id: str) -> WorkspaceSettings:

@@ -65,6 +65,9 @@ class SettingsChange(_Input):
     hold_seconds_default: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
     hold_seconds_max: Annotated[StrictInt, Field(ge=1, le=HOLD_SECONDS_LIMIT)] | None = None
     refund_validity_days: Annotated[StrictInt, Field(ge=1, le=REFUND_VALIDITY_DAYS_LIMIT)] | None = None
+    remaining_balance_email: bool | None = Field(
+        None, description="Email the recipient what is left after a redemption that leaves a balance (default off)."
+    )
 
 
 class ProductBody(_Input):
@@ -251,6 +254,7 @@ class SettingsOut(BaseModel):
     hold_seconds_default: int
     hold_seconds_max: int
     refund_validity_days: int
+    remaining_balance_email: bool
 
     @classmethod
     def of(cls, s: WorkspaceSettings) -> "SettingsOut":
@@ -260,6 +264,7 @@ class SettingsOut(BaseModel):
             reminder_days=s.reminder_days, send_activation_email=s.send_activation_email,
             redemption_mode=s.redemption_mode, hold_seconds_default=s.hold_seconds_default,
             hold_seconds_max=s.hold_seconds_max, refund_validity_days=s.refund_validity_days,
+            remaining_balance_email=s.remaining_balance_email,
         )
 
 

@@ -74,6 +74,10 @@ def set_workspace(
     refund_validity_days: int | None = typer.Option(
         None, min=1, max=REFUND_VALIDITY_DAYS_LIMIT, help="Days an expired certificate is usable again after a refund."
     ),
+    remaining_balance_email: bool | None = typer.Option(
+        None, "--remaining-balance-email/--no-remaining-balance-email",
+        help="Email the recipient what is left after a redemption that leaves a balance (off by default).",
+    ),
     locale: str | None = typer.Option(
         None, help="BCP 47 locale of PDFs and emails when a purchase names none (en, de-AT, ja...).",
     ),
@@ -93,6 +97,7 @@ def set_workspace(
         "redemption_mode": None if redemption_mode is None else _mode(redemption_mode),
         "hold_seconds_default": hold_seconds_default, "hold_seconds_max": hold_seconds_max,
         "refund_validity_days": refund_validity_days,
+        "remaining_balance_email": remaining_balance_email,
         "locale": locale,
     }
     updated = run_with_database(
