@@ -21,6 +21,7 @@ from giftcert.domain.hold import Hold
 from giftcert.domain.product import Product
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.messaging.inbox import InboxKey
+from giftcert.messaging.request_keys import RequestKey
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.documents import StoredDocument
 from giftcert.store.ledger import LedgerEntry, Redemption
@@ -131,6 +132,10 @@ class Inbox(Protocol):
     ) -> dict[InboxKey, Event]: ...
 
 
+class RequestKeys(Protocol):
+    async def bind_all(self, keys: Collection[RequestKey], now: datetime) -> None: ...
+
+
 class Outbox(Protocol):
     async def add(
         self, *events: Event, key: str | None = None, traces: Sequence[Mapping[str, str]] | None = None
@@ -158,6 +163,8 @@ class UnitOfWork(Protocol):
     def parked_payments(self) -> ParkedPayments: ...
     @property
     def inbox(self) -> Inbox: ...
+    @property
+    def request_keys(self) -> RequestKeys: ...
     @property
     def outbox(self) -> Outbox: ...
 

@@ -19,7 +19,7 @@ async def test_an_unconfigured_workspace_shows_the_defaults(http: httpx.AsyncCli
         "min_minor": 1000, "max_minor": 100000, "expiry_days": 365, "reminder_days": 30,
         "send_activation_email": True, "redemption_mode": "full", "hold_seconds_default": 900,
         "hold_seconds_max": 86400, "refund_validity_days": 90, "pending_days": 7,
-        "locale": "en",
+        "remaining_balance_email": False, "locale": "en",
     }
 
 
@@ -36,7 +36,7 @@ async def test_a_settings_change_keeps_the_fields_not_given(http: httpx.AsyncCli
 
 async def test_the_redemption_mode_and_the_hold_and_refund_settings_change(http: httpx.AsyncClient, shop: Shop) -> None:
     change = {"redemption_mode": "partial", "hold_seconds_default": 600, "hold_seconds_max": 3600,
-              "refund_validity_days": 30}
+              "refund_validity_days": 30, "remaining_balance_email": True}
     changed = await http.patch(f"{shop.base}/settings", headers=shop.admin, json=change)
     assert changed.status_code == 200, changed.text
     read = (await http.get(f"{shop.base}/settings", headers=shop.admin)).json()
@@ -47,9 +47,9 @@ async def test_the_redemption_mode_and_the_hold_and_refund_settings_change(http:
     "change",
     [{"min_minor": 200000}, {"currency": "XXY"}, {"expiry_days": 0}, {"name": "two\nlines"}, {"min_minor": 10.5},
      {"redemption_mode": "half"}, {"hold_seconds_default": 0}, {"hold_seconds_default": 90000},
-     {"refund_validity_days": 0}],
+     {"refund_validity_days": 0}, {"remaining_balance_email": "maybe"}],
     ids=["min_above_max", "unknown_currency", "no_days", "control_character", "float", "unknown_mode",
-         "no_hold", "default_hold_above_max", "no_refund_days"],
+         "no_hold", "default_hold_above_max", "no_refund_days", "toggle_not_a_boolean"],
 )
 async def test_inconsistent_settings_are_a_422_and_change_nothing(
     http: httpx.AsyncClient, shop: Shop, change: dict[str, Any]

@@ -88,6 +88,8 @@ class State:
     redemption_failures: list[FailureRow] = field(default_factory=list)
     parked_payments: dict[tuple[str, str], ParkedRow] = field(default_factory=dict)
     inbox: dict[InboxKey, InboxRow] = field(default_factory=dict)
+    request_keys: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    """Each bound (workspace, operation, key): its request's fingerprint."""
     outbox: list[OutboxRecord] = field(default_factory=list)
     sequences: dict[UUID, int] = field(default_factory=dict)
     """Each certificate's event counter (certificate_sequences)."""
@@ -105,6 +107,7 @@ class State:
             redemption_failures=list(self.redemption_failures),
             parked_payments=dict(self.parked_payments),
             inbox=dict(self.inbox),
+            request_keys=dict(self.request_keys),
             outbox=list(self.outbox),
             sequences=dict(self.sequences),
         )

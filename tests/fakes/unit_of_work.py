@@ -24,6 +24,7 @@ from tests.fakes.outbox import FakeOutboxWriter
 from tests.fakes.parked_payments import FakeParkedPaymentRepository
 from tests.fakes.products import FakeProductRepository
 from tests.fakes.redemption_failures import FakeRedemptionFailureRepository
+from tests.fakes.request_keys import FakeRequestKeyRepository
 from tests.fakes.state import FakeStore, State, Transaction
 from tests.fakes.workspaces import FakeWorkspaceRepository
 
@@ -47,6 +48,7 @@ class FakeUnitOfWork:
         self.redemption_failures = FakeRedemptionFailureRepository(self._tx)
         self.parked_payments = FakeParkedPaymentRepository(self._tx)
         self.inbox = FakeInboxRepository(self._tx)
+        self.request_keys = FakeRequestKeyRepository(self._tx)
         self.outbox = FakeOutboxWriter(self._tx, source=event_source)
 
     async def __aenter__(self) -> Self:

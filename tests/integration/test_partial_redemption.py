@@ -103,3 +103,13 @@ async def test_workspace_set_takes_the_redemption_mode_and_checks_the_hold_setti
     kept = await giftcert(database_url, "workspace", "set", workspace)
     assert "hold_seconds_default: 600" in kept.stdout
     assert "hold_seconds_max: 86400" in kept.stdout
+
+
+async def test_workspace_set_turns_the_remaining_balance_email_on_and_off(database_url: str, workspace: str) -> None:
+    default = await giftcert(database_url, "workspace", "set", workspace)
+    assert "remaining_balance_email: False" in default.stdout
+    on = await giftcert(database_url, "workspace", "set", workspace, "--remaining-balance-email")
+    assert on.exit_code == 0, on.output
+    assert "remaining_balance_email: True" in on.stdout
+    off = await giftcert(database_url, "workspace", "set", workspace, "--no-remaining-balance-email")
+    assert "remaining_balance_email: False" in off.stdout

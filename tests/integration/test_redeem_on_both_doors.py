@@ -111,3 +111,78 @@ async def test_a_redeem_decided_over_http_and_repeated_on_kafka_gets_the_stored_
     await wire.send(Topic.BOOKING_REDEEM_REQUEST, unknown)
     rejections = await wire.wait_for(Topic.REDEMPTION_REJECTED, _mine(unknown), count=2)
     assert [r.body["reason"] for r in rejections] == ["not_found", "not_found"]
+
+
+# --- the Kafka door binds its keys (decision 33) ---------------------------------------------------
+
+
+def _eur(minor: int) -> dict[str, Any]:
+    return {"minor": minor, "currency": "EUR"}
+
+
+async def test_a_key_first_used_on_kafka_is_409_over_http_with_another_total_segment_or_amount(
+    wire: Wire, db: AsyncEngine, settings: Settings, api: httpx.AsyncClient, workspace: str
+) -> None:
+    await configure(db, workspace, redemption_mode="partial")
+    booking = await _booking_key(settings, workspace)
+    bought = await buy(wire, db, workspace)
+    request = messages.redeem(workspace, bought.code, amount=_eur(1500))
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    (on_kafka,) = await wire.wait_for(Topic.CERTIFICATE_REDEEMED, _mine(request))
+
+    for change in ({"order_total": _eur(9000)}, {"segment": "family"}, {"amount": _eur(1600)}):
+        other = await api.post(f"/v1/workspaces/{workspace}/redemptions", headers=booking,
+                               json=_over_http(request) | change)
+        assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_key_reused"), change
+    spelled = await api.post(f"/v1/workspaces/{workspace}/redemptions", headers=booking,
+                             json=_over_http(request) | {"code": bought.code.lower()[:6] + "-" + bought.code[6:]})
+    assert spelled.status_code == 200, spelled.text  # the same code in another spelling: the same request
+    assert (spelled.json()["redeemed_at"], spelled.json()["amount_applied"]) == (
+        on_kafka.body["redeemed_at"], _eur(1500))
+    assert await _applied(db, bought.certificate_id) == [-1500]
+
+
+async def test_a_kafka_repeat_with_another_body_gets_the_stored_decision_and_the_key_stays_the_firsts(
+    wire: Wire, db: AsyncEngine, settings: Settings, api: httpx.AsyncClient, workspace: str
+) -> None:
+    await configure(db, workspace, redemption_mode="partial")
+    booking = await _booking_key(settings, workspace)
+    bought = await buy(wire, db, workspace)
+    request = messages.redeem(workspace, bought.code, amount=_eur(1500))
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    await wire.wait_for(Topic.CERTIFICATE_REDEEMED, _mine(request))
+    changed = request | {"amount": _eur(2000)}
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, changed)  # a Kafka consumer cannot answer 409
+    first, repeat = await wire.wait_for(Topic.CERTIFICATE_REDEEMED, _mine(request), count=2)
+    assert repeat.body["amount_applied"] == first.body["amount_applied"] == _eur(1500)
+    assert repeat.body["redeemed_at"] == first.body["redeemed_at"]
+    assert await _applied(db, bought.certificate_id) == [-1500]
+
+    as_repeated = await api.post(f"/v1/workspaces/{workspace}/redemptions", headers=booking, json=_over_http(changed))
+    assert (as_repeated.status_code, as_repeated.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    as_first = await api.post(f"/v1/workspaces/{workspace}/redemptions", headers=booking, json=_over_http(request))
+    assert as_first.status_code == 200, as_first.text
+
+
+async def test_a_key_decided_on_kafka_before_it_bound_keys_is_compared_with_its_decision_over_http(
+    wire: Wire, db: AsyncEngine, settings: Settings, api: httpx.AsyncClient, workspace: str
+) -> None:
+    await configure(db, workspace)
+    booking = await _booking_key(settings, workspace)
+    bought = await buy(wire, db, workspace)
+    request = messages.redeem(workspace, bought.code)
+    await wire.send(Topic.BOOKING_REDEEM_REQUEST, request)
+    await wire.wait_for(Topic.CERTIFICATE_REDEEMED, _mine(request))
+    async with db.begin() as connection:  # as the release before this one left it: decided, not bound
+        removed = await connection.execute(
+            text("DELETE FROM request_keys WHERE workspace_id = :ws AND key = :key"),
+            {"ws": workspace, "key": request["request_id"]},
+        )
+    assert removed.rowcount == 1
+
+    elsewhere = await api.post(f"/v1/workspaces/{workspace}/redemptions", headers=booking,
+                               json=_over_http(request) | {"order_id": "another-order"})
+    assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    repeated = await api.post(f"/v1/workspaces/{workspace}/redemptions", headers=booking, json=_over_http(request))
+    assert repeated.status_code == 200, repeated.text
+    assert await _applied(db, bought.certificate_id) == [-5000]

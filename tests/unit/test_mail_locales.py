@@ -14,7 +14,7 @@ import pytest
 
 from giftcert.domain.money import Amount
 from giftcert.locales import SUPPORTED
-from giftcert.mail.compose import compose_certificate_email, compose_reminder_email
+from giftcert.mail.compose import compose_certificate_email, compose_remaining_balance_email, compose_reminder_email
 from giftcert.mail.outgoing import OutgoingEmail
 from giftcert.rendering.certificate_pdf import CertificateDocument
 
@@ -113,3 +113,30 @@ def test_the_html_part_of_a_right_to_left_locale_is_written_right_to_left() -> N
     html = _email("he").get_body(("html",))
     assert html is not None
     assert 'dir="rtl"' in str(html.get_content())
+
+
+REMAINING = {  # subject, what is left
+    "en": ("Your remaining balance with Alpine Tours", "Remaining balance: €35.00"),
+    "de": ("Ihr Restguthaben bei Alpine Tours", "Restguthaben: 35,00\xa0€"),
+    "fr": ("Votre solde restant chez Alpine Tours", "Solde restant : 35,00\xa0€"),
+    "es": ("Tu saldo restante con Alpine Tours", "Saldo restante: 35,00\xa0€"),
+    "it": ("Il tuo saldo residuo con Alpine Tours", "Saldo residuo: 35,00\xa0€"),
+    "ja": ("Alpine Toursでご利用いただける残高のお知らせ", "残高\uff1a€35.00"),  # a full-width colon
+}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_the_remaining_balance_email_reads_in_its_language_with_the_last_four_only(locale: str) -> None:
+    subject, left = REMAINING[locale]
+    received = _received(compose_remaining_balance_email(
+        replace(DOCUMENT, locale=locale), mail_from="gifts@alpine-tours.example", to_email="rita@example.com",
+        applied=Amount(1500, "EUR"), balance=Amount(3500, "EUR"), redemption_id=UUID(int=2),
+        sent_at=datetime(2026, 12, 6, tzinfo=UTC),
+    ))
+    assert received["Subject"] == subject
+    plain, html = _parts(received)
+    for shown in (left, EXPECTED[locale][2], "JKMN"):
+        assert shown in plain
+        assert shown in "".join(html.text)
+    assert "ABCD" not in plain + "".join(html.text)
+    assert not list(received.iter_attachments())

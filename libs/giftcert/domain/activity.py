@@ -21,3 +21,4 @@ class ActivityKind(StrEnum):
     REFUNDED = "refunded"
     ISSUED = "issued"
     """A promotional or credit certificate issued without a payment (with the operator's reason)."""
+    REMAINING_BALANCE_SENT = "remaining_balance_sent"

@@ -39,6 +39,8 @@ class WorkspaceSettings:
     """How long a certificate past its expiry stays usable after a refund brings value back."""
     pending_days: int = 7
     """How long a certificate may wait for its payment before a tick voids it (`unpaid`); 0: for ever."""
+    remaining_balance_email: bool = False
+    """Whether a redemption that leaves a balance emails the recipient what is left (off: none)."""
     locale: str = "en"
     """BCP 47: the language and formats of the PDFs and emails of a purchase that names none."""
 

@@ -11,7 +11,9 @@ per batch and followed through it.
 An order, or a workspace, that has tried too many unknown codes is refused with `too_many_attempts`
 without its code being used: attempts throttled when the batch begins are not even looked up.
 Each first decision is counted by outcome (`giftcert_redemptions_total`); a repeated request only
-gets its stored decision again."""
+gets its stored decision again. Each decided request's key is bound to its fingerprint in the same
+transaction (request_keys, decision 33), so the HTTP door refuses that key with another request
+whichever door came first; a repeat on Kafka gets the stored decision whatever its body."""
 
 import logging
 from collections.abc import Mapping, Sequence
@@ -29,6 +31,7 @@ from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.idempotency import answer, claim_first
 from giftcert.messaging.inbox import InboxKey
+from giftcert.messaging.request_keys import booking_request_key
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
@@ -36,6 +39,7 @@ from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.inbound import RedeemCertificate
 from giftcert_contracts.money import Balance
 from giftcert_contracts.outbound import CertificateRedeemed, Event, RedemptionRejected
+from giftcert_contracts.topics import Topic
 
 CONSUMER = "redeem"
 _THROTTLED_DETAIL = {
@@ -188,6 +192,8 @@ async def redeem_certificates(
         batch = _Batch(uow, now, limit)
         decisions = await batch.decide([commands[p] for p in first])
         await batch.write()
+        bindings = [booking_request_key(commands[p], Topic.BOOKING_REDEEM_REQUEST) for p in first]
+        await uow.request_keys.bind_all(bindings, now)
         replies = await answer(uow, keys, dict(zip(first, decisions, strict=True)), now, traces=traces)
         await uow.commit()
     for decision in decisions:

@@ -21,6 +21,7 @@ from functools import cache
 from uuid import UUID
 
 from giftcert.domain.codes import display_code, last4
+from giftcert.domain.money import Amount
 from giftcert.locales import Language, language
 from giftcert.mail.html import html_body
 from giftcert.mail.outgoing import OutgoingEmail
@@ -159,6 +160,33 @@ def compose_reminder_email(
         mail_from=mail_from, to_name=document.recipient_name, to_email=to_email,
         subject=words.gettext("Your gift certificate expires on {date}").format(date=words.date(document.expires_at)),
         message_id=f"<reminder-{certificate_id}@giftcert.invalid>", sent_at=sent_at, text=lines,
+        html=html_body(lines, document, words),
+    )
+    return OutgoingEmail.of(message, sender=sender_address, recipients=(recipient,))
+
+
+def compose_remaining_balance_email(
+    document: CertificateDocument, *, mail_from: str, to_email: str, applied: Amount, balance: Amount,
+    redemption_id: UUID, sent_at: datetime,
+) -> OutgoingEmail:
+    """After a booking paid part of its value: what it paid, what is left and until when. The code's
+    last four characters only, so the recipient knows which certificate is meant; the full code is in
+    the first email and the PDF. One per redemption (`redemption_id`: its request's id)."""
+    words = language(document.locale)
+    name, workspace = _one_line(document.recipient_name), _one_line(document.workspace_name)
+    paid = words.gettext("Your gift certificate ending in {last4} just paid {amount} of a booking with {workspace}.")
+    lines = [
+        words.gettext("Hello {name},").format(name=name), "",
+        paid.format(last4=last4(document.code), amount=words.money(applied), workspace=workspace), "",
+        words.gettext("Remaining balance: {balance}").format(balance=words.money(balance)),
+        words.gettext("Valid until: {date}").format(date=words.date(document.expires_at)),
+        "",
+        words.gettext("Enter the same code at checkout to use the rest on another booking."),
+    ]
+    message, sender_address, recipient = _new_email(
+        mail_from=mail_from, to_name=document.recipient_name, to_email=to_email,
+        subject=words.gettext("Your remaining balance with {workspace}").format(workspace=document.workspace_name),
+        message_id=f"<remaining-balance-{redemption_id}@giftcert.invalid>", sent_at=sent_at, text=lines,
         html=html_body(lines, document, words),
     )
     return OutgoingEmail.of(message, sender=sender_address, recipients=(recipient,))

@@ -14,7 +14,11 @@ fault): binding is an insert on the primary key, so of two requests racing with 
 binds it, and the other waits for it and is then compared with it. A route that answers from the
 database alone may keep its answer on the row (`remember_answer`) in the same transaction as its
 change, and a repeat gets that answer back. The statements that bind and remember are the store's
-(store/request_keys.py)."""
+(store/request_keys.py).
+
+A booking platform's command (`booking_request_key`) is bound by both of its doors with the same
+fingerprint: the HTTP route before it asks the ledger, the ledger's handler in the transaction of its
+decision, so a key is bound to its first request whichever door that came by (decision 33)."""
 
 import hashlib
 import json
@@ -23,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+
+from giftcert.domain.codes import normalize_code
 
 NOT_THE_REQUEST = frozenset({"workspace_id", "requested_at", "completed_at", "actor"})
 
@@ -44,6 +50,21 @@ class RequestKey:
     `purchase-requested` share `certificate_id`), else the HTTP route's own name."""
     key: str
     fingerprint: str
+
+
+def booking_request_key(command: BaseModel, topic: str) -> RequestKey:
+    """The request key of a booking platform's command (keyed by its `request_id`) in its topic's key
+    space, the same on both doors. Its code counts in its matching form (case, spaces and dashes
+    ignored): the same code in another spelling is the same request."""
+    code = getattr(command, "code", None)
+    if isinstance(code, str):
+        command = command.model_copy(update={"code": normalize_code(code) or code})
+    return RequestKey(
+        workspace_id=getattr(command, "workspace_id"),  # noqa: B009 - every contract command has one
+        operation=str(topic),
+        key=str(getattr(command, "request_id")),  # noqa: B009
+        fingerprint=fingerprint(command, key_field="request_id"),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,17 +3,18 @@ as they come): decided by the same ledger handler as their Kafka message, under 
 so a request sent on one door and repeated on the other gets the stored decision.
 
 The request's key (`request_id`) is first bound to the request in its topic's key space
-(operations/request_keys.py): the same key with another request over HTTP is refused with
-`idempotency_key_reused` before the ledger is asked. A key first used on the Kafka door has no
-fingerprint (that door binds none, decision 24), so its repeat over HTTP is compared with the stored
-decision instead: the fields the decision names of the request (`request_id`, `order_id`, `hold_id`,
-`redemption_id`, and a code's last four characters) must be the request's own. What the decision
-does not name (an `order_total`, a `segment`, an `amount`) cannot be told apart there: such a request
-gets the stored decision (decision 29). A request refused so does not keep the key bound to itself,
-so that the Kafka message's true repeat over HTTP still gets its decision.
+(messaging/request_keys.py, `booking_request_key`): the same key with another request is refused
+with `idempotency_key_reused` before the ledger is asked. The ledger's handler binds the key of each
+request it decides, with the same fingerprint, in the transaction of its decision (decision 33), so
+this holds whichever door came first.
 
-A code is part of the request in its matching form (case, spaces and dashes ignored), so the same
-code in another spelling is the same request."""
+One case remains where this door binds a key the ledger has decided already: a key the Kafka door
+decided before it bound keys (an older release; such keys age out with the inbox's retention), or
+a Kafka message decided between this door's binding and its asking. There the decision is compared
+with the request instead: the fields it names of the request (`request_id`, `order_id`, `hold_id`,
+`redemption_id`, and a code's last four characters) must be the request's own, else
+`idempotency_key_reused`, and the binding is removed again so that the first request's true repeat
+still gets its decision (decision 29)."""
 
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -22,8 +23,9 @@ from pydantic import BaseModel
 
 from giftcert.clock import Clock
 from giftcert.domain.codes import normalize_code
+from giftcert.messaging.request_keys import booking_request_key
 from giftcert.operations.errors import CommandRefusedError
-from giftcert.operations.request_keys import KEY_REUSED, bind_request_key, key_of
+from giftcert.operations.request_keys import KEY_REUSED, bind_request_key
 from giftcert.store.request_keys import forget
 from giftcert.store.unit_of_work import NewPostgresUnitOfWork
 from giftcert_contracts.outbound import Event
@@ -31,13 +33,6 @@ from giftcert_contracts.topics import Topic
 
 C = TypeVar("C", bound=BaseModel)
 _NAMED_BY_DECISIONS = ("request_id", "order_id", "hold_id", "redemption_id")
-
-
-def _as_fingerprinted(command: C) -> C:
-    code = getattr(command, "code", None)
-    if isinstance(code, str):
-        return command.model_copy(update={"code": normalize_code(code) or code})
-    return command
 
 
 def decision_is_of(command: BaseModel, decision: Event) -> bool:
@@ -60,17 +55,16 @@ async def decide_booking_command(
 ) -> Event:
     """The ledger's decision on `command` (first or stored); CommandRefusedError
     `idempotency_key_reused` when its `request_id` came before with another request."""
-    key = key_of(_as_fingerprinted(command), topic, "request_id")
+    key = booking_request_key(command, topic)
     bound = await bind_request_key(new_uow, clock, key)
     decision = await decide(command)
-    if not decision_is_of(command, decision):
-        if bound.first:  # the key's first request came by Kafka: leave the key for its true repeats
-            async with new_uow() as uow:
-                await forget(uow.connection, key)
-                await uow.commit()
+    if bound.first and not decision_is_of(command, decision):  # decided before this door bound the key
+        async with new_uow() as uow:
+            await forget(uow.connection, key)
+            await uow.commit()
         raise CommandRefusedError(
             KEY_REUSED,
-            f"the idempotency key {str(getattr(command, 'request_id'))!r} was first used with another "  # noqa: B009
-            f"{topic.value} request; a repeat must send the same body, a new request needs a new key",
+            f"the idempotency key {key.key!r} was first used with another {topic.value} request; "
+            "a repeat must send the same body, a new request needs a new key",
         )
     return decision

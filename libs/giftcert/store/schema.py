@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     and_,
+    false,
     literal_column,
     text,
     true,
@@ -56,6 +57,7 @@ workspaces = Table(
     Column("refund_validity_days", Integer, nullable=False, server_default="90"),
     Column("pending_days", Integer, nullable=False, server_default="7"),
     Column("locale", String(35), nullable=False, server_default="en"),
+    Column("remaining_balance_email", Boolean, nullable=False, server_default=false()),
     _timestamp("created_at", nullable=False),
     _timestamp("updated_at", nullable=False),
 )

@@ -21,6 +21,7 @@ from giftcert.store.outbox import OutboxWriter
 from giftcert.store.parked_payments import ParkedPaymentRepository
 from giftcert.store.products import ProductRepository
 from giftcert.store.redemption_failures import RedemptionFailureRepository
+from giftcert.store.request_keys import RequestKeyRepository
 from giftcert.store.workspaces import WorkspaceRepository
 
 
@@ -85,6 +86,10 @@ class PostgresUnitOfWork:
     @cached_property
     def inbox(self) -> InboxRepository:
         return InboxRepository(self.connection, self.writes)
+
+    @cached_property
+    def request_keys(self) -> RequestKeyRepository:
+        return RequestKeyRepository(self.connection, self.writes)
 
     @cached_property
     def outbox(self) -> OutboxWriter:

@@ -36,6 +36,7 @@ class WorkspaceRepository:
             refund_validity_days=row["refund_validity_days"],
             pending_days=row["pending_days"],
             locale=row["locale"],
+            remaining_balance_email=row["remaining_balance_email"],
         )
 
     async def get_or_default(self, workspace_id: str) -> WorkspaceSettings:

@@ -91,6 +91,9 @@ class SettingsChange(_Input):
     pending_days: Annotated[StrictInt, Field(ge=0, le=PENDING_DAYS_LIMIT)] | None = Field(
         None, description="Days a certificate waits for its payment before a tick voids it as `unpaid`; 0: for ever."
     )
+    remaining_balance_email: bool | None = Field(
+        None, description="Email the recipient what is left after a redemption that leaves a balance (default off)."
+    )
 
 
 class ProductBody(_Input):
@@ -288,6 +291,7 @@ class SettingsOut(BaseModel):
     refund_validity_days: int
     locale: str = "en"
     pending_days: int
+    remaining_balance_email: bool
 
     @classmethod
     def of(cls, s: WorkspaceSettings) -> "SettingsOut":
@@ -299,6 +303,7 @@ class SettingsOut(BaseModel):
             hold_seconds_max=s.hold_seconds_max, refund_validity_days=s.refund_validity_days,
             locale=s.locale,
             pending_days=s.pending_days,
+            remaining_balance_email=s.remaining_balance_email,
         )
 
 

@@ -84,6 +84,10 @@ def set_workspace(
         None, min=0, max=PENDING_DAYS_LIMIT, help="Days a certificate waits for its payment before it is voided "
         "as unpaid; 0: for ever."
     ),
+    remaining_balance_email: bool | None = typer.Option(
+        None, "--remaining-balance-email/--no-remaining-balance-email",
+        help="Email the recipient what is left after a redemption that leaves a balance (off by default).",
+    ),
     locale: str | None = typer.Option(
         None, help="BCP 47 locale of PDFs and emails when a purchase names none (en, de-AT, ja...).",
     ),
@@ -104,6 +108,7 @@ def set_workspace(
         "hold_seconds_default": hold_seconds_default, "hold_seconds_max": hold_seconds_max,
         "refund_validity_days": refund_validity_days,
         "pending_days": pending_days,
+        "remaining_balance_email": remaining_balance_email,
         "locale": locale,
     }
     updated = run_with_database(

@@ -1,12 +1,14 @@
 """The mailer service: pdf-ready -> email with the PDF -> certificate-sent; certificate-expiring-soon
--> a reminder email."""
+-> a reminder email; certificate-redeemed leaving a balance -> a remaining-balance email (where the
+workspace asks for it)."""
 
 from faststream.kafka import KafkaRouter
 
 from giftcert.delivery.email import send_certificate_emails
+from giftcert.delivery.remaining_balance import send_remaining_balance_email
 from giftcert.delivery.reminder import send_expiry_reminder
 from giftcert.mail.sender import SendEmail, smtp_sessions
-from giftcert_contracts.outbound import CertificateExpiringSoon, PdfReady
+from giftcert_contracts.outbound import CertificateExpiringSoon, CertificateRedeemed, PdfReady
 from giftcert_contracts.topics import Topic
 from giftcert_services.runtime.batch_tracing import Traces
 from giftcert_services.runtime.bootstrap import Dependencies
@@ -37,5 +39,9 @@ def mailer_router(deps: Dependencies) -> KafkaRouter:
     )
     async def on_certificate_expiring_soon(body: CertificateExpiringSoon) -> None:
         await send_expiry_reminder(body, deps.new_uow, deps.clock, send, mail_from=settings.mail_from)
+
+    @subscribe(router, deps, SERVICE, Topic.CERTIFICATE_REDEEMED, title="mailer: certificate-redeemed")
+    async def on_certificate_redeemed(body: CertificateRedeemed) -> None:
+        await send_remaining_balance_email(body, deps.new_uow, deps.clock, send, mail_from=settings.mail_from)
 
     return router

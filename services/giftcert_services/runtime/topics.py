@@ -19,7 +19,9 @@ from giftcert_services.runtime.kafka_security import aiokafka_options
 log = logging.getLogger("giftcert.topics")
 
 # events the service consumes itself (documents, mailer): each needs a dead-letter topic too
-CONSUMED_EVENTS = (Topic.CERTIFICATE_ACTIVATED, Topic.PDF_READY, Topic.CERTIFICATE_EXPIRING_SOON)
+CONSUMED_EVENTS = (
+    Topic.CERTIFICATE_ACTIVATED, Topic.PDF_READY, Topic.CERTIFICATE_EXPIRING_SOON, Topic.CERTIFICATE_REDEEMED,
+)
 
 
 @dataclass(frozen=True)
