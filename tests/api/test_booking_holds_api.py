@@ -9,6 +9,9 @@ import httpx
 import pytest
 
 from giftcert.domain.api_key import Scope
+from giftcert.ledger.hold import hold_certificates
+from giftcert_contracts.inbound import HoldCertificate
+from giftcert_contracts.outbound import HoldPlaced
 from giftcert_services.runtime.bootstrap import Dependencies
 from tests.api.conftest import Shop, active_certificate, new_key
 
@@ -190,3 +193,21 @@ async def test_each_booking_command_key_again_with_another_body_is_409_idempoten
     )
     assert (larger.status_code, larger.json()["error"]["code"]) == (409, "idempotency_key_reused")
     assert (await balance_of(http, shop, certificate["code"], booking))["balance"]["minor"] == 5000 - 800 + 300
+
+
+async def test_a_hold_first_decided_by_the_kafka_doors_handler_is_409_over_http_with_another_body(
+    http: httpx.AsyncClient, shop: Shop, booking: dict[str, str], api_deps: Dependencies
+) -> None:
+    certificate = await active_certificate(http, shop)
+    body = hold_body(certificate["code"], amount={"minor": 1000, "currency": "EUR"})
+    command = HoldCertificate.model_validate(
+        body | {"workspace_id": shop.workspace, "requested_at": api_deps.clock.now()}
+    )
+    (decided,) = await hold_certificates([command], api_deps.new_uow(), api_deps.clock)  # as its subscriber does
+    assert isinstance(decided, HoldPlaced)
+    other = await http.post(
+        f"{shop.base}/holds", headers=booking, json=body | {"amount": {"minor": 900, "currency": "EUR"}}
+    )
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    same = await http.post(f"{shop.base}/holds", headers=booking, json=body)
+    assert (same.status_code, same.json()["hold_id"]) == (200, str(decided.hold_id))

@@ -21,7 +21,7 @@ from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.hold_locks import available, hold_end_request, lock_holds
-from giftcert.ledger.idempotency import answer, claim_first
+from giftcert.ledger.idempotency import answer, bind_requests, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
@@ -29,6 +29,7 @@ from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.inbound import CaptureHold
 from giftcert_contracts.money import Balance
 from giftcert_contracts.outbound import CaptureRejected, CertificateRedeemed, Event, HoldReleased
+from giftcert_contracts.topics import Topic
 
 CONSUMER = "capture"
 _ENDED = {
@@ -118,6 +119,7 @@ async def capture_holds(
     async with uow:
         now = clock.now()
         first = await claim_first(uow, keys, now)
+        await bind_requests(uow, [commands[p] for p in first], Topic.BOOKING_CAPTURE_REQUEST, now)
         holds, certificates = await lock_holds(uow, {(commands[p].workspace_id, commands[p].hold_id) for p in first})
         decisions: dict[int, Event] = {}
         following: list[Event] = []

@@ -26,7 +26,7 @@ from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, amount_to_apply, refuse_redemption
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.ledger.events import new_event_fields
-from giftcert.ledger.idempotency import answer, claim_first
+from giftcert.ledger.idempotency import answer, bind_requests, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
@@ -34,6 +34,7 @@ from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.inbound import HoldCertificate
 from giftcert_contracts.money import Balance
 from giftcert_contracts.outbound import Event, HoldPlaced, HoldRejected
+from giftcert_contracts.topics import Topic
 
 CONSUMER = "hold"
 log = logging.getLogger("giftcert.holds")
@@ -177,6 +178,7 @@ async def hold_certificates(
     async with uow:
         now = clock.now()
         first = await claim_first(uow, keys, now)
+        await bind_requests(uow, [commands[p] for p in first], Topic.BOOKING_HOLD_REQUEST, now)
         decisions = await _Placing(uow, now, guessing or GuessingLimit()).decide([commands[p] for p in first])
         replies = await answer(uow, keys, dict(zip(first, decisions, strict=True)), now, traces=traces)
         await uow.commit()

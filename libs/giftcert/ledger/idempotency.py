@@ -11,9 +11,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import uuid4
 
+from pydantic import BaseModel
+
 from giftcert.messaging.inbox import InboxKey
+from giftcert.messaging.request_keys import booking_request_key
 from giftcert.ports import UnitOfWork
 from giftcert_contracts.outbound import Event
+from giftcert_contracts.topics import Topic
 
 
 async def claim_first(uow: UnitOfWork, keys: Sequence[InboxKey], now: datetime) -> list[int]:
@@ -25,6 +29,13 @@ async def claim_first(uow: UnitOfWork, keys: Sequence[InboxKey], now: datetime) 
         if key in claimed:
             first.setdefault(key, position)
     return sorted(first.values())
+
+
+async def bind_requests(uow: UnitOfWork, decided: Sequence[BaseModel], topic: Topic, now: datetime) -> None:
+    """Binds each booking command decided now to its request's fingerprint (decision 33), as the HTTP
+    door does before it asks: the same key with another body over HTTP is then 409 whichever door
+    came first. A key already bound keeps its first binding."""
+    await uow.request_keys.bind_all([booking_request_key(command, topic) for command in decided], now)
 
 
 async def answer(

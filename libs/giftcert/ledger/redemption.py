@@ -29,9 +29,8 @@ from giftcert.domain.money import Amount
 from giftcert.domain.rules import Refusal, amount_to_apply, refuse_redemption
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.ledger.events import new_event_fields
-from giftcert.ledger.idempotency import answer, claim_first
+from giftcert.ledger.idempotency import answer, bind_requests, claim_first
 from giftcert.messaging.inbox import InboxKey
-from giftcert.messaging.request_keys import booking_request_key
 from giftcert.metrics import REDEMPTIONS, REDEMPTIONS_THROTTLED
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
@@ -192,8 +191,7 @@ async def redeem_certificates(
         batch = _Batch(uow, now, limit)
         decisions = await batch.decide([commands[p] for p in first])
         await batch.write()
-        bindings = [booking_request_key(commands[p], Topic.BOOKING_REDEEM_REQUEST) for p in first]
-        await uow.request_keys.bind_all(bindings, now)
+        await bind_requests(uow, [commands[p] for p in first], Topic.BOOKING_REDEEM_REQUEST, now)
         replies = await answer(uow, keys, dict(zip(first, decisions, strict=True)), now, traces=traces)
         await uow.commit()
     for decision in decisions:

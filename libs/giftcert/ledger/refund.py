@@ -23,7 +23,7 @@ from giftcert.domain.money import Amount
 from giftcert.domain.rules import refuse_refund
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.ledger.events import new_event_fields
-from giftcert.ledger.idempotency import answer, claim_first
+from giftcert.ledger.idempotency import answer, bind_requests, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
@@ -31,6 +31,7 @@ from giftcert.store.ledger import EntryKind, LedgerEntry, Redemption
 from giftcert_contracts.inbound import RefundCertificate
 from giftcert_contracts.money import Balance
 from giftcert_contracts.outbound import CertificateRefunded, Event, RefundRejected
+from giftcert_contracts.topics import Topic
 
 CONSUMER = "refund"
 
@@ -131,6 +132,7 @@ async def refund_certificates(
     async with uow:
         now = clock.now()
         first = await claim_first(uow, keys, now)
+        await bind_requests(uow, [commands[p] for p in first], Topic.BOOKING_REFUND_REQUEST, now)
         batch = _Batch(uow, now)
         decisions = await batch.decide([commands[p] for p in first])
         await batch.write()

@@ -18,13 +18,14 @@ from giftcert.domain.hold import Hold, HoldState
 from giftcert.domain.rules import Refusal
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.hold_locks import available, hold_end_request, lock_holds
-from giftcert.ledger.idempotency import answer, claim_first
+from giftcert.ledger.idempotency import answer, bind_requests, claim_first
 from giftcert.messaging.inbox import InboxKey
 from giftcert.ports import UnitOfWork
 from giftcert.store.activity import ActivityEntry
 from giftcert.store.ledger import EntryKind, LedgerEntry
 from giftcert_contracts.inbound import ReleaseHold
 from giftcert_contracts.outbound import Event, HoldReleased, ReleaseRejected
+from giftcert_contracts.topics import Topic
 
 CONSUMER = "release"
 _ENDED = {
@@ -82,6 +83,7 @@ async def release_holds(
     async with uow:
         now = clock.now()
         first = await claim_first(uow, keys, now)
+        await bind_requests(uow, [commands[p] for p in first], Topic.BOOKING_RELEASE_REQUEST, now)
         holds, certificates = await lock_holds(uow, {(commands[p].workspace_id, commands[p].hold_id) for p in first})
         decisions = {p: await _release(commands[p], uow, now, holds, certificates) for p in first}
         replies = await answer(uow, keys, decisions, now, traces=traces)
