@@ -47,6 +47,7 @@ def test_demo_walks_certificates_through_their_life_and_stops_everything(tmp_pat
     for event in (
         "certificate-created", "certificate-activated", "pdf-ready", "certificate-sent", "redemption-rejected",
         "certificate-redeemed", "certificate-voided", "certificate-reactivated", "certificate-expired",
+        "hold-placed", "hold-released", "certificate-refunded",
     ):
         assert f"<- giftcert.{event}" in done.stdout, event
     pdf = Path(re.search(r"PDF:\s+(\S+)", done.stdout)[1])  # type: ignore[index]

@@ -3,7 +3,9 @@ booking platform, an operator and a cron would send, each event printed as it ar
 
 Certificate A is bought on the portal, paid, rendered and emailed, refused once at checkout (the order
 is smaller than the certificate) and then redeemed. Certificate B is voided, reactivated, and expires
-at an expiry tick whose `now` lies past its expiry date."""
+at an expiry tick whose `now` lies past its expiry date. Then the workspace turns to contract v2's
+`partial` mode: certificate C pays part of one booking, is held for another and captured in part (the
+rest released), and the first booking's cancellation refunds what it applied."""
 
 import asyncio
 import heapq
@@ -18,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from giftcert.domain.certificate import Certificate
-from giftcert.domain.workspace import WorkspaceSettings
+from giftcert.domain.workspace import RedemptionMode, WorkspaceSettings
 from giftcert.settings import Settings
 from giftcert_contracts.topics import INBOUND_TOPICS, Topic
 from giftcert_services.integrator import requests
@@ -27,8 +29,11 @@ from giftcert_services.runtime.bootstrap import Dependencies
 
 WORKSPACE = "demo-tours"
 _SHOWN_FIELDS = (
-    "certificate_id", "reason", "detail", "code_last4", "amount", "amount_applied", "expires_at", "to", "sha256",
+    "certificate_id", "reason", "detail", "code_last4", "amount", "amount_applied", "amount_held", "amount_released",
+    "amount_refunded", "balance_after", "available_after", "status_after", "expires_at", "to", "sha256",
 )
+_MONEY_FIELDS = ("amount", "amount_applied", "amount_held", "amount_released", "amount_refunded", "balance_after",
+                 "available_after")
 
 
 def describe(record: Received) -> str:
@@ -38,8 +43,9 @@ def describe(record: Received) -> str:
     except ValueError:
         return f"  <- {record.topic}: {len(record.value)} undecodable bytes"
     shown = {k: body[k] for k in _SHOWN_FIELDS if k in body}
-    if "amount" in shown:
-        shown["amount"] = f"{shown['amount']['minor']} {shown['amount']['currency']} (minor units)"
+    for name in _MONEY_FIELDS:
+        if isinstance(money := shown.get(name), dict):
+            shown[name] = f"{money['minor']} {money['currency']} (minor units)"
     return f"  <- {record.topic}  " + "  ".join(f"{k}={v}" for k, v in shown.items())
 
 
@@ -105,7 +111,14 @@ class Walkthrough:
         await self.redeem(first)
         second = await self.buy("Grace Hopper", "For the next voyage.")
         await self.void_reactivate_expire(second)
+        await self.partial_hold_refund()
         self.say("\nThe demo is complete: every event above came over the broker from the running services.")
+
+    async def set_mode(self, mode: RedemptionMode) -> None:
+        async with self.deps.new_uow() as uow:
+            settings = await uow.workspaces.get_or_default(WORKSPACE)
+            await uow.workspaces.put(replace(settings, redemption_mode=mode), self.deps.clock.now())
+            await uow.commit()
 
     async def open_workspace(self) -> None:
         settings = replace(WorkspaceSettings.defaults(WORKSPACE), name="Demo Tours", portal_enabled=True)
@@ -172,3 +185,31 @@ class Walkthrough:
         self.say(f"\n== An expiry tick from a cron that believes it is {later:%Y-%m-%d} ==")
         await self.send(Topic.EXPIRY_TICK, requests.tick(WORKSPACE, later.isoformat()))
         await self.expect(Topic.CERTIFICATE_EXPIRED, certificate_id)
+
+    async def partial_hold_refund(self) -> None:
+        """Contract v2: a balance paid out over several bookings, a hold at checkout, a cancellation."""
+        await self.set_mode("partial")
+        self.say("\n== Contract v2: the operator turns the workspace to `partial` redemptions ==")
+        third = await self.buy("Katherine Johnson", "Three trips, one certificate.")
+        code = (await self.certificate(third)).code
+        eur = {"currency": "EUR"}
+        self.say("\n== A booking of EUR 20.00 paid from its EUR 50.00 (the rest stays on it) ==")
+        first_booking = requests.redeem(WORKSPACE, code, order_total={"minor": 2000} | eur)
+        await self.send(Topic.BOOKING_REDEEM_REQUEST, first_booking)
+        await self.expect(Topic.CERTIFICATE_REDEEMED, third, status_after="active")
+        self.say("\n== Another checkout holds EUR 25.00 while its customer pays the rest by card ==")
+        hold = requests.hold(WORKSPACE, code, order_total={"minor": 9000} | eur, amount={"minor": 2500} | eur)
+        await self.send(Topic.BOOKING_HOLD_REQUEST, hold)
+        await self.expect(Topic.HOLD_PLACED, third)
+        self.say("== ... and captures EUR 18.00 of it (the booking got cheaper): the rest is released ==")
+        await self.send(Topic.BOOKING_CAPTURE_REQUEST,
+                        requests.capture(WORKSPACE, hold["request_id"], amount={"minor": 1800} | eur))
+        await self.expect(Topic.HOLD_RELEASED, third)
+        self.say("\n== The first tour is cancelled: what it applied goes back to the certificate ==")
+        await self.send(Topic.BOOKING_REFUND_REQUEST, requests.refund(
+            WORKSPACE, first_booking["order_id"], first_booking["request_id"], amount={"minor": 2000} | eur
+        ))
+        refunded = await self.expect(Topic.CERTIFICATE_REFUNDED, third)
+        if refunded["balance_after"]["minor"] != 5000 - 1800:
+            balance = refunded["balance_after"]
+            raise WalkthroughFailedError(f"certificate {third}'s balance after the refund is {balance}")
