@@ -18,7 +18,7 @@ import pytest
 
 from giftcert.embedded.kafka import EmbeddedKafka, unavailable_reason
 from giftcert.embedded.postgres import EmbeddedPostgres
-from giftcert.embedded.reaper import start_reaper
+from giftcert.embedded.reaper import start_reaper, watch
 from giftcert.embedded.stack import BROKER_KINDS, Broker, BrokerKind, embedded_broker
 
 
@@ -50,11 +50,18 @@ def pytest_report_header() -> str:
 @contextmanager
 def running_broker(folder: Path) -> Iterator[Broker]:
     """A started broker of the session's kind (one test may freeze, kill or restart its own), with
-    a reaper: a JVM must not outlive a pytest killed with SIGKILL."""
+    a reaper that knows every process of it, restarted ones too: a JVM must not outlive a pytest
+    killed with SIGKILL."""
     broker = embedded_broker(broker_kind(), folder)
-    broker.start()
-    _, pipe = start_reaper(None, broker.pids)
+    _, pipe = start_reaper(None, [])
     try:
+        if isinstance(broker, EmbeddedKafka):
+            broker.reaper_pipe = pipe  # each node started, at start or later, is on the list
+            broker.start()
+        else:
+            broker.start()
+            for pid in broker.pids:
+                watch(pipe, pid)
         yield broker
     finally:
         try:
@@ -76,13 +83,15 @@ def _docker_answers() -> bool:
 @contextmanager
 def running_cluster(folder: Path, nodes: int = 3) -> Iterator[EmbeddedKafka]:
     """A started Apache Kafka cluster of `nodes` KRaft nodes (replication factor 3, min ISR 2),
-    with a reaper for the JVMs it started; skips where Kafka cannot run (Tansu has no cluster)."""
+    with a reaper for every JVM it starts, at start and when a test restarts a node; skips where
+    Kafka cannot run (Tansu has no cluster)."""
     if reason := unavailable_reason():
         pytest.skip(f"Apache Kafka cannot run here: {reason}")
     cluster = EmbeddedKafka(folder, nodes=nodes)
-    cluster.start()
-    _, pipe = start_reaper(None, cluster.pids)
+    _, pipe = start_reaper(None, [])
+    cluster.reaper_pipe = pipe
     try:
+        cluster.start()
         yield cluster
     finally:
         try:

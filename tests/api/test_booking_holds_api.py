@@ -24,8 +24,12 @@ async def booking(api_deps: Dependencies, shop: Shop, http: httpx.AsyncClient) -
 
 
 def hold_body(code: str, **changes: Any) -> dict[str, Any]:
-    return {"request_id": str(uuid4()), "order_id": f"order-{uuid4().hex[:8]}", "code": code,
-            "order_total": EUR_100} | changes
+    return {
+        "request_id": str(uuid4()),
+        "order_id": f"order-{uuid4().hex[:8]}",
+        "code": code,
+        "order_total": EUR_100,
+    } | changes
 
 
 async def balance_of(http: httpx.AsyncClient, shop: Shop, code: str, key: dict[str, str]) -> dict[str, Any]:
@@ -38,8 +42,11 @@ async def test_a_hold_captured_in_part_redeems_that_part_and_releases_the_rest(
     http: httpx.AsyncClient, shop: Shop, booking: dict[str, str]
 ) -> None:
     certificate = await active_certificate(http, shop)  # EUR 50.00
-    held = await http.post(f"{shop.base}/holds", headers=booking,
-                           json=hold_body(certificate["code"], amount={"minor": 3000, "currency": "EUR"}))
+    held = await http.post(
+        f"{shop.base}/holds",
+        headers=booking,
+        json=hold_body(certificate["code"], amount={"minor": 3000, "currency": "EUR"}),
+    )
     assert held.status_code == 200, held.text
     placed = held.json()
     assert placed["hold_id"] == placed["request_id"]
@@ -65,14 +72,16 @@ async def test_a_released_hold_gives_its_value_back_and_cannot_be_captured(
 ) -> None:
     certificate = await active_certificate(http, shop)
     placed = (await http.post(f"{shop.base}/holds", headers=booking, json=hold_body(certificate["code"]))).json()
-    released = await http.post(f"{shop.base}/releases", headers=booking,
-                               json={"request_id": str(uuid4()), "hold_id": placed["hold_id"]})
+    released = await http.post(
+        f"{shop.base}/releases", headers=booking, json={"request_id": str(uuid4()), "hold_id": placed["hold_id"]}
+    )
     assert released.status_code == 200, released.text
     assert released.json()["amount_released"] == placed["amount_held"]
     assert (await balance_of(http, shop, certificate["code"], booking))["available"]["minor"] == 5000
 
-    late = await http.post(f"{shop.base}/captures", headers=booking,
-                           json={"request_id": str(uuid4()), "hold_id": placed["hold_id"]})
+    late = await http.post(
+        f"{shop.base}/captures", headers=booking, json={"request_id": str(uuid4()), "hold_id": placed["hold_id"]}
+    )
     assert late.status_code == 409, late.text
     error = late.json()["error"]
     assert (error["code"], error["decision"]["hold_id"]) == ("hold_released", placed["hold_id"])
@@ -82,11 +91,17 @@ async def test_a_hold_beyond_what_is_available_is_409_insufficient_balance(
     http: httpx.AsyncClient, shop: Shop, booking: dict[str, str]
 ) -> None:
     certificate = await active_certificate(http, shop)
-    first = await http.post(f"{shop.base}/holds", headers=booking,
-                            json=hold_body(certificate["code"], amount={"minor": 4000, "currency": "EUR"}))
+    first = await http.post(
+        f"{shop.base}/holds",
+        headers=booking,
+        json=hold_body(certificate["code"], amount={"minor": 4000, "currency": "EUR"}),
+    )
     assert first.status_code == 200, first.text
-    second = await http.post(f"{shop.base}/holds", headers=booking,
-                             json=hold_body(certificate["code"], amount={"minor": 2000, "currency": "EUR"}))
+    second = await http.post(
+        f"{shop.base}/holds",
+        headers=booking,
+        json=hold_body(certificate["code"], amount={"minor": 2000, "currency": "EUR"}),
+    )
     assert second.status_code == 409, second.text
     assert second.json()["error"]["code"] == "insufficient_balance"
 
@@ -94,11 +109,84 @@ async def test_a_hold_beyond_what_is_available_is_409_insufficient_balance(
 async def test_an_unknown_hold_is_409_unknown_hold_and_a_portal_key_cannot_hold(
     http: httpx.AsyncClient, shop: Shop, booking: dict[str, str], api_deps: Dependencies
 ) -> None:
-    unknown = await http.post(f"{shop.base}/releases", headers=booking,
-                              json={"request_id": str(uuid4()), "hold_id": str(uuid4())})
+    unknown = await http.post(
+        f"{shop.base}/releases", headers=booking, json={"request_id": str(uuid4()), "hold_id": str(uuid4())}
+    )
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (409, "unknown_hold")
     assert unknown.json()["error"]["decision"]["certificate_id"] is None
     portal = await new_key(api_deps, shop.workspace, Scope.PORTAL)
     certificate = await active_certificate(http, shop)
     refused = await http.post(f"{shop.base}/holds", headers=portal, json=hold_body(certificate["code"]))
     assert refused.status_code == 403, refused.text
+
+
+async def test_a_refund_of_a_redemption_credits_its_certificate_and_never_more_than_it_applied(
+    http: httpx.AsyncClient, shop: Shop, booking: dict[str, str]
+) -> None:
+    certificate = await active_certificate(http, shop)
+    redeem = hold_body(certificate["code"], amount={"minor": 4000, "currency": "EUR"})
+    redeemed = await http.post(f"{shop.base}/redemptions", headers=booking, json=redeem)
+    assert redeemed.status_code == 200, redeemed.text
+    refund = {
+        "request_id": str(uuid4()),
+        "order_id": redeem["order_id"],
+        "redemption_id": redeem["request_id"],
+        "amount": {"minor": 2500, "currency": "EUR"},
+        "reason": "tour cancelled",
+    }
+    refunded = await http.post(f"{shop.base}/refunds", headers=booking, json=refund)
+    assert refunded.status_code == 200, refunded.text
+    credited = refunded.json()
+    assert (credited["amount_refunded"]["minor"], credited["balance_after"]["minor"]) == (2500, 3500)
+    assert credited["certificate_id"] == certificate["certificate_id"]
+
+    beyond = await http.post(
+        f"{shop.base}/refunds",
+        headers=booking,
+        json=refund | {"request_id": str(uuid4()), "amount": {"minor": 1600, "currency": "EUR"}},
+    )
+    assert (beyond.status_code, beyond.json()["error"]["code"]) == (409, "exceeds_redeemed")
+    elsewhere = await http.post(
+        f"{shop.base}/refunds", headers=booking, json=refund | {"request_id": str(uuid4()), "order_id": "order-other"}
+    )
+    assert (elsewhere.status_code, elsewhere.json()["error"]["code"]) == (409, "unknown_redemption")
+    assert (await balance_of(http, shop, certificate["code"], booking))["balance"]["minor"] == 3500
+
+
+async def test_each_booking_command_key_again_with_another_body_is_409_idempotency_key_reused(
+    http: httpx.AsyncClient, shop: Shop, booking: dict[str, str]
+) -> None:
+    certificate = await active_certificate(http, shop)
+    hold = hold_body(certificate["code"], amount={"minor": 1000, "currency": "EUR"})
+    placed = (await http.post(f"{shop.base}/holds", headers=booking, json=hold)).json()
+    again = await http.post(
+        f"{shop.base}/holds", headers=booking, json=hold | {"amount": {"minor": 900, "currency": "EUR"}}
+    )
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+    capture = {"request_id": str(uuid4()), "hold_id": placed["hold_id"], "amount": {"minor": 800, "currency": "EUR"}}
+    assert (await http.post(f"{shop.base}/captures", headers=booking, json=capture)).status_code == 200
+    other = await http.post(
+        f"{shop.base}/captures", headers=booking, json=capture | {"amount": {"minor": 700, "currency": "EUR"}}
+    )
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+    release = {"request_id": str(uuid4()), "hold_id": str(uuid4())}
+    assert (await http.post(f"{shop.base}/releases", headers=booking, json=release)).status_code == 409
+    moved = await http.post(f"{shop.base}/releases", headers=booking, json=release | {"hold_id": placed["hold_id"]})
+    assert (moved.status_code, moved.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+    refund = {
+        "request_id": str(uuid4()),
+        "order_id": hold["order_id"],
+        "redemption_id": capture["request_id"],
+        "amount": {"minor": 300, "currency": "EUR"},
+        "reason": "tour cancelled",
+    }
+    credited = await http.post(f"{shop.base}/refunds", headers=booking, json=refund)
+    assert credited.status_code == 200, credited.text
+    larger = await http.post(
+        f"{shop.base}/refunds", headers=booking, json=refund | {"amount": {"minor": 400, "currency": "EUR"}}
+    )
+    assert (larger.status_code, larger.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    assert (await balance_of(http, shop, certificate["code"], booking))["balance"]["minor"] == 5000 - 800 + 300

@@ -27,6 +27,10 @@ COMMAND_ROUTES = {
     ("POST", "/v1/workspaces/{workspace}/products"),
     ("PUT", "/v1/workspaces/{workspace}/products/{product_id}"),
     ("POST", "/v1/workspaces/{workspace}/redemptions"),  # tests/api/test_booking_api.py
+    ("POST", "/v1/workspaces/{workspace}/holds"),  # these four: tests/api/test_booking_holds_api.py
+    ("POST", "/v1/workspaces/{workspace}/captures"),
+    ("POST", "/v1/workspaces/{workspace}/releases"),
+    ("POST", "/v1/workspaces/{workspace}/refunds"),
 }
 QUERIES_BY_POST = {
     ("POST", "/v1/workspaces/{workspace}/certificates/search"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from giftcert.domain.money import Amount
 from giftcert.locales import language
@@ -81,6 +81,15 @@ async def test_a_visitor_buys_pays_and_sees_the_certificate_become_active_and_th
     assert rendered.requests == []
 
 
+async def _expect_its_whole_value_issued(page: Page) -> None:
+    """A paid certificate's page: its balance is its value, its value history one `Issued` entry of it."""
+    value = await page.locator(".facts dd").nth(1).inner_text()
+    await expect(page.locator("#certificate-balance")).to_have_text(value)
+    await expect(page.locator("#value-history tbody tr")).to_have_count(1)
+    await expect(page.locator("#value-history tbody tr")).to_contain_text("Issued")
+    await expect(page.locator("#value-history tbody tr")).to_contain_text(f"+{value}")
+
+
 async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads(
     stack: Stack, visit: Visit, tmp_path: Path
 ) -> None:
@@ -100,6 +109,7 @@ async def test_an_operator_finds_voids_reactivates_downloads_resends_and_uploads
     await page.click(f"text=...{code[-4:]}")
     await expect(page.locator("h1")).to_contain_text(f"{code[:4]}-{code[4:8]}-{code[8:]}")
     await visit.check("certificate page")
+    await _expect_its_whole_value_issued(page)
     await page.fill("#void-reason", "refunded by phone")
     await page.click("button.danger")
     await expect(page.locator("#certificate-status")).to_have_text("Voided")

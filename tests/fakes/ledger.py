@@ -28,6 +28,14 @@ class FakeLedgerRepository:
         ledger = self._tx.state.ledger
         return sum(r.amount_minor for r in ledger if r.certificate_id == certificate_id and r.kind in BALANCE_KINDS)
 
+    async def of_certificate(self, certificate_id: UUID) -> list[LedgerEntry]:
+        return [
+            LedgerEntry(r.certificate_id, r.workspace_id, EntryKind(r.kind), Amount(r.amount_minor, r.currency),
+                        r.request_id, r.occurred_at, r.order_id)
+            for r in self._tx.state.ledger
+            if r.certificate_id == certificate_id
+        ]
+
     async def order_of_redemption(self, certificate_id: UUID) -> str | None:
         orders = [
             r.order_id

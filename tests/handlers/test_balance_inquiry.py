@@ -2,10 +2,6 @@
 unknown code counted as a redemption's would be, per workspace and per asking address; a throttled
 inquiry refused before any look-up; what live holds reserve left out of `available`."""
 
-from collections.abc import Collection
-from datetime import datetime
-from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -15,7 +11,8 @@ from giftcert.operations.balance import BalanceInquiry, CodeNotFoundError, TooMa
 from giftcert.ports import NewUnitOfWork
 from giftcert_contracts.outbound import RedemptionRejected
 from tests.fakes import FixedClock
-from tests.handlers.steps import active, redeem, redeemed
+from tests.handlers.hold_steps import eur, placed
+from tests.handlers.steps import active, configure, redeem, redeemed
 
 LIMIT = GuessingLimit(failures=2, workspace_failures=3)
 
@@ -55,20 +52,11 @@ async def test_unknown_codes_by_inquiry_throttle_the_asker_then_the_workspace_an
     assert refused.reason == "too_many_attempts"
 
 
-class _Holds:
-    def __init__(self, held: dict[UUID, int]) -> None:
-        self.held = held
-
-    async def live_on(self, certificate_ids: Collection[UUID], now: datetime) -> dict[UUID, int]:
-        del now
-        return {i: self.held[i] for i in certificate_ids if i in self.held}
-
-
 async def test_what_live_holds_reserve_is_not_available(
     new_uow: NewUnitOfWork, clock: FixedClock, shop: str
 ) -> None:
     certificate = await active(new_uow, clock, shop)
-    uow: Any = new_uow()
-    uow.holds = _Holds({certificate.id: 1200})  # the holds of contract v2, as their branch's port names them
-    found = await inquire_balance(BalanceInquiry(shop, certificate.code), uow, clock, LIMIT)
+    await configure(new_uow, clock, shop, redemption_mode="partial")
+    await placed(new_uow, clock, shop, certificate.code, amount=eur(1200))
+    found = await inquire_balance(BalanceInquiry(shop, certificate.code), new_uow(), clock, LIMIT)
     assert (found.balance.minor, found.available.minor) == (certificate.amount.minor, certificate.amount.minor - 1200)

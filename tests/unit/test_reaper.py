@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from giftcert.embedded.reaper import _reap
+from giftcert.embedded.reaper import _reap, forget, watch
 
 STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
 POLITE = "import time; print('up', flush=True); time.sleep(60)"
@@ -32,6 +32,27 @@ def test_a_process_that_ignores_sigterm_is_killed_once_the_parent_is_gone() -> N
     finally:
         os.close(read_end)
         for process in (stubborn, polite):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_a_process_watched_after_the_start_is_stopped_and_a_forgotten_one_is_left_alone() -> None:
+    """A broker node a test restarted is on the list too (`watch`); one that ended and was
+    `forget`-ten is not signalled (its pid could be another process's by then)."""
+    restarted, forgotten = _start(POLITE), _start(POLITE)
+    read_end, write_end = os.pipe()
+    watch(write_end, restarted.pid)
+    watch(write_end, forgotten.pid)
+    forget(write_end, forgotten.pid)
+    os.close(write_end)  # the parent is gone
+    try:
+        _reap(read_end, None, [], kill_after=1.0)
+        assert restarted.wait(5) == -15
+        assert forgotten.poll() is None
+    finally:
+        os.close(read_end)
+        for process in (restarted, forgotten):
             if process.poll() is None:
                 process.kill()
                 process.wait()

@@ -10,6 +10,14 @@ REFUND_VALIDITY_DAYS_LIMIT = 3650
 PENDING_DAYS_LIMIT = 3650
 
 
+class InvalidSettingsError(ValueError):
+    """Settings that break a rule of their own, named by the field the rule is about (the first of a pair)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True, slots=True)
 class WorkspaceSettings:
     workspace_id: str
@@ -36,23 +44,35 @@ class WorkspaceSettings:
 
     def __post_init__(self) -> None:
         if not 0 < self.min_minor <= self.max_minor:
-            raise ValueError(
-                f"the smallest amount ({self.min_minor}) must be positive and at most the largest ({self.max_minor})"
+            raise InvalidSettingsError(
+                "min_minor",
+                f"the smallest amount ({self.min_minor}) must be positive and at most the largest ({self.max_minor})",
             )
         if self.expiry_days < 1 or self.reminder_days < 0:
-            raise ValueError("certificates last at least a day, and reminders come 0 or more days before expiry")
+            raise InvalidSettingsError(
+                "expiry_days" if self.expiry_days < 1 else "reminder_days",
+                "certificates last at least a day, and reminders come 0 or more days before expiry",
+            )
         if self.redemption_mode not in REDEMPTION_MODES:
             modes = ", ".join(REDEMPTION_MODES)
-            raise ValueError(f"the redemption mode is one of {modes}, not {self.redemption_mode!r}")
+            raise InvalidSettingsError(
+                "redemption_mode", f"the redemption mode is one of {modes}, not {self.redemption_mode!r}"
+            )
         if not 1 <= self.hold_seconds_default <= self.hold_seconds_max <= HOLD_SECONDS_LIMIT:
-            raise ValueError(
+            raise InvalidSettingsError(
+                "hold_seconds_default" if self.hold_seconds_default < 1 else "hold_seconds_max",
                 f"holds last at least a second by default ({self.hold_seconds_default}), at most the maximum "
                 f"({self.hold_seconds_max}), which is at most {HOLD_SECONDS_LIMIT}"
             )
         if not 1 <= self.refund_validity_days <= REFUND_VALIDITY_DAYS_LIMIT:
-            raise ValueError(f"a refund keeps a certificate usable for 1 to {REFUND_VALIDITY_DAYS_LIMIT} days")
+            raise InvalidSettingsError(
+                "refund_validity_days",
+                f"a refund keeps a certificate usable for 1 to {REFUND_VALIDITY_DAYS_LIMIT} days",
+            )
         if not 0 <= self.pending_days <= PENDING_DAYS_LIMIT:
-            raise ValueError(f"a certificate waits 0 (for ever) to {PENDING_DAYS_LIMIT} days for its payment")
+            raise InvalidSettingsError(
+                "pending_days", f"a certificate waits 0 (for ever) to {PENDING_DAYS_LIMIT} days for its payment"
+            )
 
     @classmethod
     def defaults(cls, workspace_id: str) -> "WorkspaceSettings":

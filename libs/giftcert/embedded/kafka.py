@@ -6,8 +6,10 @@ pom, Maven's own downloads kept beside them) into a cache folder, `~/.cache/gift
 (or GIFTCERT_KAFKA_CACHE), and are reused from there. Each node's storage is formatted
 (`kafka.tools.StorageTool format`, static `controller.quorum.voters`), then `kafka.Kafka` runs in a
 session of its own with a small heap, dies with this process (PR_SET_PDEATHSIG) and is stopped with
-SIGTERM, then SIGKILL. The cluster counts as started once a client has produced a record with
-`acks=all`, read it back and committed its offset in a group, not when a port accepts connections.
+SIGTERM, then SIGKILL. Given a reaper's pipe (`reaper_pipe`), every node started, restarted ones too,
+is on the reaper's list until it ends, so no JVM outlives a parent killed with SIGKILL. The cluster
+counts as started once a client has produced a record with `acks=all`, read it back and committed
+its offset in a group, not when a port accepts connections.
 
 Without `java` (or without `mvn` and no cache yet) `KafkaUnavailableError` says so in one line; the
 callers then use Tansu (giftcert.embedded.broker)."""
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from giftcert.embedded.parent_death import die_with_parent
+from giftcert.embedded.reaper import forget, watch
 
 KAFKA_VERSION = "4.3.1"
 LOG4J_VERSION = "2.25.3"
@@ -193,6 +196,8 @@ class EmbeddedKafka:
         self.heap = heap or (SINGLE_NODE_HEAP if nodes == 1 else CLUSTER_NODE_HEAP)
         self.nodes: list[KafkaNode] = []
         self.bootstrap_servers = ""
+        self.reaper_pipe: int | None = None
+        """A reaper's pipe (giftcert.embedded.reaper.start_reaper): each node's JVM is told to it."""
         self._classpath = ""
 
     @property
@@ -298,7 +303,9 @@ class EmbeddedKafka:
                 raise RuntimeError(f"formatting Kafka node {node.node_id} failed (exit {code}):\n" + "\n".join(tail))
 
     def start_node(self, node: KafkaNode) -> None:
-        """Starts (or restarts, on its formatted storage and its ports) one node; returns at once."""
+        """Starts (or restarts, on its formatted storage and its ports) one node; returns at once.
+        Call it from the main thread: the JVM's parent-death signal comes when the starting thread
+        ends (a worker thread of `asyncio.to_thread` would take the node down with it)."""
         if node.process is not None and node.process.poll() is None:
             return
         with (node.folder / "stdout.log").open("ab") as log:
@@ -310,10 +317,16 @@ class EmbeddedKafka:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent, start_new_session=True,  # noqa: PLW1509
             )
+        if self.reaper_pipe is not None:
+            watch(self.reaper_pipe, node.process.pid)
+
+    def _ended(self, pid: int) -> None:
+        if self.reaper_pipe is not None:
+            forget(self.reaper_pipe, pid)
 
     def stop_node(self, node: KafkaNode, *, timeout: float = STOP_SECONDS) -> None:
         """A controlled shutdown of one node (SIGTERM; SIGKILL after `timeout`)."""
-        _stop([node], timeout)
+        _stop([node], timeout, self._ended)
 
     def kill_node(self, node: KafkaNode) -> None:
         """kill -9 of one node: no controlled shutdown, its partitions' leadership moves only when
@@ -321,6 +334,7 @@ class EmbeddedKafka:
         if node.process is not None:
             node.process.kill()
             node.process.wait()
+            self._ended(node.process.pid)
             node.process = None
 
     def leader_of(self, leaders: dict[int, int]) -> KafkaNode:
@@ -336,17 +350,24 @@ class EmbeddedKafka:
         """Until every node is a broker in the cluster's metadata and a record goes through."""
         _wait_ready(self, timeout)
 
+    def wait_in_sync(self, *, timeout: float = 120.0) -> None:
+        """Until every replica of every partition is in its ISR again, e.g. a restarted node has
+        caught up. A rolling restart waits for this before it stops the next node: stopped sooner,
+        a partition would be left with one in-sync copy, below `min.insync.replicas`."""
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _in_sync(self, timeout)).result()
+
     def stop(self) -> None:
         """SIGTERM to every node at once (a controlled shutdown each), SIGKILL to any still running
         after STOP_SECONDS: alone, the last node of a cluster could wait on a quorum that is gone."""
-        _stop(self.nodes, STOP_SECONDS)
+        _stop(self.nodes, STOP_SECONDS, self._ended)
 
 
 def _megabytes(size: str) -> int:
     return int(size.rstrip("mM"))
 
 
-def _stop(nodes: list[KafkaNode], timeout: float) -> None:
+def _stop(nodes: list[KafkaNode], timeout: float, ended: Callable[[int], None]) -> None:
     running = [node for node in nodes if node.process is not None]
     for node in running:
         assert node.process is not None  # noqa: S101
@@ -361,6 +382,7 @@ def _stop(nodes: list[KafkaNode], timeout: float) -> None:
         except subprocess.TimeoutExpired:
             node.process.kill()
             node.process.wait()
+        ended(node.process.pid)
         node.process = None
 
 
@@ -445,6 +467,32 @@ async def _round_trip(kafka: EmbeddedKafka) -> None:
         if not records.get(partition):
             raise NotReadyError("the record written was not read back")
         await consumer.commit({partition: sent.offset + 1})
+
+
+async def _in_sync(kafka: EmbeddedKafka, timeout: float) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient  # noqa: PLC0415
+    from aiokafka.errors import KafkaError  # noqa: PLC0415
+
+    deadline = time.monotonic() + timeout
+    behind: list[str] = ["(not looked yet)"]
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            described = await admin.describe_topics(await admin.list_topics())
+            behind = [
+                f"{topic['topic']}[{partition['partition']}]"
+                for topic in described for partition in topic["partitions"]
+                if set(partition["isr"]) != set(partition["replicas"])
+            ]
+        except (TimeoutError, KafkaError, OSError) as error:
+            behind = [repr(error)]
+        finally:
+            await _quietly(admin.close)
+        if not behind:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"replicas still out of sync after {timeout}s: {behind[:5]}")
 
 
 async def _quietly(close: Callable[[], Awaitable[object]]) -> None:

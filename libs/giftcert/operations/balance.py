@@ -15,6 +15,7 @@ from datetime import datetime
 from uuid import UUID
 
 from giftcert.clock import Clock
+from giftcert.domain.certificate import Certificate
 from giftcert.domain.codes import normalize_code
 from giftcert.domain.guessing import GuessingLimit, ThrottleScope
 from giftcert.domain.money import Amount
@@ -51,14 +52,15 @@ class CertificateBalance:
 
 
 async def _held(uow: UnitOfWork, certificate_id: UUID, now: datetime) -> int:
-    """What the certificate's live holds reserve. Holds come with the holds work of contract v2
-    (branch holds: `uow.holds.live_on`); until that is merged a unit of work has no holds and
-    nothing is held. After the merge this reads `uow.holds.live_on` directly."""
-    holds = getattr(uow, "holds", None)
-    if holds is None:
-        return 0
-    held: dict[UUID, int] = await holds.live_on([certificate_id], now)
+    """What the certificate's live holds reserve at `now` (an expired hold reserves nothing)."""
+    held = await uow.holds.live_on([certificate_id], now)
     return held.get(certificate_id, 0)
+
+
+async def available_of(uow: UnitOfWork, certificate: Certificate, now: datetime) -> Amount:
+    """What a redemption may apply now: the balance less what the certificate's live holds reserve
+    (the balance inquiry's `available` and the console's)."""
+    return Amount(certificate.balance_minor - await _held(uow, certificate.id, now), certificate.amount.currency)
 
 
 class CodeNotFoundError(LookupError):
@@ -95,8 +97,8 @@ async def inquire_balance(
             await uow.redemption_failures.record_many([pair], now, forget_before=since)
             await uow.commit()
             raise CodeNotFoundError
-        available = certificate.balance_minor - await _held(uow, certificate.id, now)
+        available = await available_of(uow, certificate, now)
     return CertificateBalance(
         code_last4=certificate.code_last4, status=certificate.status.value, balance=certificate.balance,
-        available=Amount(available, certificate.amount.currency), expires_at=certificate.expires_at,
+        available=available, expires_at=certificate.expires_at,
     )

@@ -133,6 +133,20 @@ class LedgerRepository:
         )
         return int((await self._connection.execute(query)).scalar_one())
 
+    async def of_certificate(self, certificate_id: UUID) -> list[LedgerEntry]:
+        """The certificate's entries in the order they were written: its value history."""
+        query = select(ledger_entries).where(ledger_entries.c.certificate_id == certificate_id).order_by(
+            ledger_entries.c.id
+        )
+        return [
+            LedgerEntry(
+                certificate_id=r["certificate_id"], workspace_id=r["workspace_id"], kind=EntryKind(r["kind"]),
+                amount=Amount(r["amount_minor"], r["currency"]), request_id=r["request_id"],
+                occurred_at=r["occurred_at"], order_id=r["order_id"],
+            )
+            for r in (await self._connection.execute(query)).mappings()
+        ]
+
     async def order_of_redemption(self, certificate_id: UUID) -> str | None:
         """The order of its latest redemption (a partly redeemed certificate may pay several)."""
         query = (

@@ -1,22 +1,25 @@
 """The booking platform's routes (scope `booking`): its commands, one declaration each, decided by
 the ledger exactly as their Kafka messages (booking_routes.py says how), and the balance inquiry
-(balance.py). Refunds are declared here when the ledger decides them."""
+(balance.py)."""
 
 from fastapi import APIRouter
 
 from giftcert.ledger.capture import capture_holds
 from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.redemption import redeem_certificate
+from giftcert.ledger.refund import refund_certificates
 from giftcert.ledger.release import release_holds
-from giftcert_contracts.inbound import CaptureHold, HoldCertificate, RedeemCertificate, ReleaseHold
+from giftcert_contracts.inbound import CaptureHold, HoldCertificate, RedeemCertificate, RefundCertificate, ReleaseHold
 from giftcert_contracts.outbound import (
     CaptureRejected,
     CertificateRedeemed,
+    CertificateRefunded,
     Event,
     HoldPlaced,
     HoldRejected,
     HoldReleased,
     RedemptionRejected,
+    RefundRejected,
     ReleaseRejected,
 )
 from giftcert_contracts.topics import Topic
@@ -81,5 +84,23 @@ RELEASE = BookingRoute(
     "is 409 with `release-rejected` in `error.decision`.",
 )
 
-for route in (REDEEM, HOLD, CAPTURE, RELEASE):
-    add_booking_route(router, route)
+
+async def _refund(command: RefundCertificate, deps: Dependencies) -> Event:
+    (reply,) = await refund_certificates([command], deps.new_uow(), deps.clock)
+    return reply
+
+
+REFUND = BookingRoute(
+    path="/refunds", name="refund", command=RefundCertificate, topic=Topic.BOOKING_REFUND_REQUEST,
+    decide=_refund, accepted=CertificateRefunded, refused=RefundRejected,
+    summary="Give back value a redemption applied (a cancelled booking)",
+    description="The `booking-refund-request` of the contract over HTTP: credits the certificate the redemption "
+    "(`redemption_id`: the `request_id` of the redeem or capture, on this `order_id`) came from. 200 with "
+    "`certificate-refunded`; a refusal is 409 with `refund-rejected` in `error.decision`.",
+)
+
+add_booking_route(router, REDEEM)
+add_booking_route(router, HOLD)
+add_booking_route(router, CAPTURE)
+add_booking_route(router, RELEASE)
+add_booking_route(router, REFUND)

@@ -43,7 +43,11 @@ class Wire:
         self.received: dict[str, list[Received]] = defaultdict(list)
         self._arrived = asyncio.Condition()
         connection = aiokafka_options(settings)
-        self._producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **connection)
+        # acks as the services' producers: a platform's request must survive its leader's kill -9
+        # (tests/e2e/test_broker_faults.py); aiokafka's default, 1, loses what followers lacked
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", **connection
+        )
         # the planned topics only: Apache Kafka (topics not created on demand) knows no others, and
         # a consumer subscribed to a missing topic fails its start
         watched = topic_names(settings)

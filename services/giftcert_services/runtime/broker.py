@@ -1,6 +1,11 @@
 """The Kafka broker client every service shares. Producers wait for all in-sync replicas
-(`acks=all`); idempotence stays off because Tansu, our embedded broker, cannot do it, and the
-outbox plus the consumers' inboxes already make duplicates harmless.
+(`acks=all`: with `min.insync.replicas=2`, a record acknowledged is on two nodes and survives the
+leader's kill -9, tests/e2e/test_broker_faults.py). Idempotence stays off. Apache Kafka, which
+production and the tests run, would do it; Tansu, still the demo's broker and the fallback without
+Java, refuses it (its InitProducerId answer is UnknownError: no producer starts). Nor would it add
+anything: aiokafka sends one batch per partition at a time, so a retry never overtakes a later
+record, and a batch written twice (its answer lost in a failover, then retried) is a copy with the
+same `event_id`, which consumers drop, as they drop the outbox's at-least-once copies (decision 1).
 
 Its middlewares, outermost first: FastStream's spans (only when the process traces), the message's
 log fields (message_context.py), then the reliable consumption (ack after the database commit). So
@@ -36,6 +41,13 @@ class ConcurrentlyStartedKafkaBroker(KafkaBroker):
         self.running = True
 
 
+def bootstrap_servers(settings: Settings) -> list[str]:
+    """GIFTCERT_KAFKA_BOOTSTRAP_SERVERS as a list. FastStream hands a string on to aiokafka as a
+    list of one, which aiokafka then never splits at its commas: "a:9092,b:9092,c:9092" (compose's,
+    k8s's) was tried as one host, and every service failed to start on a cluster."""
+    return [server.strip() for server in settings.kafka_bootstrap_servers.split(",") if server.strip()]
+
+
 def build_broker(
     settings: Settings, *, access_log: bool = True, tracer_provider: TracerProvider | None = None
 ) -> KafkaBroker:
@@ -45,7 +57,7 @@ def build_broker(
     logger = {} if access_log else {"logger": logging.getLogger("giftcert.broker")}
     spans: list[Any] = [] if tracer_provider is None else [message_spans(tracer_provider)]
     return ConcurrentlyStartedKafkaBroker(
-        settings.kafka_bootstrap_servers,
+        bootstrap_servers(settings),
         acks=settings.kafka_acks,
         enable_idempotence=False,
         request_timeout_ms=settings.kafka_request_timeout_ms,

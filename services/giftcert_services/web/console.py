@@ -113,7 +113,7 @@ async def _certificate_page(
     notice: str | None = None, error: str | None = None, status_code: int = 200,
 ) -> Response:
     try:
-        details = await certificate_details(deps.new_uow(), workspace, certificate_id)
+        details = await certificate_details(deps.new_uow(), workspace, certificate_id, now=deps.clock.now())
     except CertificateNotFoundError:
         return not_found(request, NO_SUCH_CERTIFICATE)
     return render(

@@ -4,6 +4,7 @@ would be, and its offline payment as a `payment-completed`, through the same ope
 and the CLI (`giftcert certificates issue --csv` reads and reports a file exactly as this page does)."""
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,11 +12,11 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from giftcert.domain.product import Product
-from giftcert.domain.workspace import WorkspaceSettings
-from giftcert.locales import gettext_noop
+from giftcert.domain.workspace import InvalidSettingsError, WorkspaceSettings
+from giftcert.locales import Language, gettext_noop
 from giftcert.operations.errors import CommandRefusedError
 from giftcert.operations.issuing import issue_certificate, record_offline_payment
 from giftcert.operations.reports import expiring_certificates, sales_report
@@ -26,7 +27,7 @@ from giftcert_services.web.bulk_jobs import BulkJobs
 from giftcert_services.web.charts import HEIGHT, WIDTH, amount_bars, revenue_bars
 from giftcert_services.web.forms import PurchaseForm, minor_units, purchase_command
 from giftcert_services.web.operators import CheckedForm, Operator, console_path
-from giftcert_services.web.pages import language_choices, page_words, render, secure, web_of
+from giftcert_services.web.pages import language_choices, major_units, page_words, render, secure, web_of
 from giftcert_services.web.portal import not_found
 
 router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
@@ -169,10 +170,36 @@ async def bulk_upload(
                   error=error)
 
 
+_SETTINGS_TEXTS = ("name", "currency", "min_amount", "max_amount", "expiry_days", "reminder_days", "locale",
+                   "redemption_mode", "hold_seconds_default", "hold_seconds_max", "refund_validity_days")
+_WHOLE_NUMBERS = ("expiry_days", "reminder_days", "hold_seconds_default", "hold_seconds_max", "refund_validity_days")
+_FORM_FIELD = {"min_minor": "min_amount", "max_minor": "max_amount"}
+"""A setting's form field where its name differs (amounts are typed in major units)."""
+REDEMPTION_MODE_LABELS = {
+    "full": gettext_noop("Its whole value pays one booking"),
+    "partial": gettext_noop("Any amount up to its balance; the rest stays for later bookings"),
+}
+
+
+def _settings_values(settings: WorkspaceSettings) -> dict[str, str]:
+    """The form's fields as the settings fill them."""
+    return {
+        "name": settings.name, "currency": settings.currency,
+        "min_amount": major_units(settings.min_minor, settings.currency),
+        "max_amount": major_units(settings.max_minor, settings.currency), "locale": settings.locale,
+        "redemption_mode": settings.redemption_mode, "portal_enabled": "on" if settings.portal_enabled else "",
+        "send_activation_email": "on" if settings.send_activation_email else "",
+    } | {name: str(getattr(settings, name)) for name in _WHOLE_NUMBERS}
+
+
 def _settings_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings,
+                   values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                    error: str | None = None, notice: str | None = None, status_code: int = 200) -> Response:
+    values = values or _settings_values(settings)
     return render(request, "console/settings.html", status_code=status_code, workspace=workspace, session=session,
-                  settings=settings, error=error, notice=notice, languages=language_choices(settings.locale))
+                  settings=settings, values=values, errors=errors or {}, error=error, notice=notice,
+                  languages=language_choices(values["locale"] or settings.locale),
+                  redemption_modes=REDEMPTION_MODE_LABELS)
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -180,37 +207,72 @@ async def settings_page(request: Request, workspace: WorkspacePath, deps: Deps, 
     return _settings_page(request, workspace, session, await _settings(deps, workspace))
 
 
+def _field_error(words: Language, problem: Mapping[str, Any]) -> str:
+    """The API model's refusal of one field, as the page says it (the bounds are the model's own)."""
+    bounds = problem.get("ctx") or {}
+    if problem["type"] == "greater_than_equal":
+        return words.gettext("Enter a whole number of at least {minimum}.").format(minimum=words.number(bounds["ge"]))
+    if problem["type"] == "less_than_equal":
+        return words.gettext("Enter a whole number of at most {maximum}.").format(maximum=words.number(bounds["le"]))
+    if problem["type"] == "literal_error":
+        return words.gettext("Choose from the list.")
+    return str(problem["msg"])
+
+
 @router.post("/settings", response_class=HTMLResponse)
 async def change_settings(
     request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, form: CheckedForm
 ) -> Response:
+    """The API's `PATCH .../settings` from a form: its model's checks per field, then the settings' own
+    rules (WorkspaceSettings); each refusal is shown next to the field it is about. A field left
+    empty (or absent) keeps its setting, as a field the API is not given does."""
     current = await _settings(deps, workspace)
-    currency = str(form.get("currency") or "").strip().upper()
+    words = page_words(request, current.locale)
+    values = {name: str(form.get(name) or "").strip() for name in _SETTINGS_TEXTS}
+    values |= {name: "on" if form.get(name) == "on" else "" for name in ("portal_enabled", "send_activation_email")}
+    currency = values["currency"].upper()
+    errors: dict[str, str] = {}
+    numbers: dict[str, int | None] = {}
+    for name in _WHOLE_NUMBERS:
+        numbers[name] = _whole(values[name])
+        if values[name] and numbers[name] is None:
+            errors[name] = words.gettext("Enter a whole number.")
+    for name in ("min_amount", "max_amount"):
+        if values[name] and minor_units(values[name], currency) is None:
+            errors[name] = words.gettext("Enter an amount in {currency}, like 50 or 50.00.").format(currency=currency)
     try:
         change = SettingsChange.model_validate({
-            "name": str(form.get("name") or "").strip(), "portal_enabled": form.get("portal_enabled") == "on",
-            "currency": currency, "min_minor": minor_units(str(form.get("min_amount") or ""), currency),
-            "max_minor": minor_units(str(form.get("max_amount") or ""), currency),
-            "expiry_days": _whole(form, "expiry_days"), "reminder_days": _whole(form, "reminder_days"),
-            "send_activation_email": form.get("send_activation_email") == "on",
-            "locale": str(form.get("locale") or "").strip() or None,
-        })
+            "name": values["name"], "portal_enabled": values["portal_enabled"] == "on", "currency": currency,
+            "min_minor": minor_units(values["min_amount"], currency),
+            "max_minor": minor_units(values["max_amount"], currency),
+            "send_activation_email": values["send_activation_email"] == "on",
+            "locale": values["locale"] or None, "redemption_mode": values["redemption_mode"] or None,
+        } | numbers)
+        if errors:
+            return _settings_page(request, workspace, session, current, values, errors, status_code=422)
         updated = dataclasses.replace(current, **change.model_dump(exclude_none=True))
     except ValidationError as problem:
-        first = problem.errors()[0]
-        error = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        return _settings_page(request, workspace, session, current, error=error, status_code=422)
+        for found in problem.errors():
+            name = str(found["loc"][0]) if found["loc"] else "form"
+            errors.setdefault(_FORM_FIELD.get(name, name), _field_error(words, found))
+        return _settings_page(request, workspace, session, current, values, errors, status_code=422)
+    except InvalidSettingsError as problem:
+        errors[_FORM_FIELD.get(problem.field, problem.field)] = str(problem)
+        return _settings_page(request, workspace, session, current, values, errors, status_code=422)
     except ValueError as problem:
-        return _settings_page(request, workspace, session, current, error=str(problem), status_code=422)
+        return _settings_page(request, workspace, session, current, values, error=str(problem), status_code=422)
     async with deps.new_uow() as uow:
         await uow.workspaces.put(updated, deps.clock.now())
         await uow.commit()
     return _settings_page(request, workspace, session, updated, notice=gettext_noop("Settings saved."))
 
 
-def _whole(form: FormData, name: str) -> int | None:
-    text = str(form.get(name) or "").strip()
-    return int(text) if text.isdigit() else None
+def _whole(text: str) -> int | None:
+    """The whole number typed (`-5` too: the model's range refuses it), or None."""
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
 
 
 async def _products_page(request: Request, deps: Deps, workspace: str, session: Any, error: str | None = None,

@@ -61,6 +61,14 @@ ACTIVITY_LABELS = {
     "reminder_sent": pgettext_noop("activity", "Reminder sent"),
 }
 
+LEDGER_LABELS = {
+    "issued": pgettext_noop("ledger entry", "Issued"), "redeemed": pgettext_noop("ledger entry", "Redeemed"),
+    "captured": pgettext_noop("ledger entry", "Captured from a hold"),
+    "refunded": pgettext_noop("ledger entry", "Refunded"), "hold": pgettext_noop("ledger entry", "Held"),
+    "released": pgettext_noop("ledger entry", "Hold released"),
+    "hold_expired": pgettext_noop("ledger entry", "Hold expired"),
+}
+
 
 def major_units(minor: int, currency: str) -> str:
     """`50.00` for 5000 EUR: what an amount field shows."""
@@ -124,6 +132,12 @@ def _money(context: Context, minor: int, currency: str) -> str:
 
 
 @pass_context
+def _signed_money(context: Context, minor: int, currency: str) -> str:
+    """`+€50.00` for value added, `-€20.00` for value taken: a ledger entry's amount."""
+    return ("+" if minor > 0 else "") + _words(context).money(Amount(minor, currency))
+
+
+@pass_context
 def _when(context: Context, moment: datetime | None) -> str:
     return "" if moment is None else _words(context).moment(moment)
 
@@ -143,7 +157,8 @@ _environment = Environment(
     trim_blocks=True, lstrip_blocks=True,
 )
 _environment.filters.update(
-    money=_money, when=_when, day=_day, number=_number, masked=masked_email, major=major_units
+    money=_money, signed_money=_signed_money, when=_when, day=_day, number=_number, masked=masked_email,
+    major=major_units,
 )
 
 
@@ -190,6 +205,7 @@ def render(
         status_label=functools.partial(_labelled, words, STATUS_LABELS),
         channel_label=functools.partial(_labelled, words, {k: ("", v) for k, v in CHANNEL_LABELS.items()}),
         activity_label=functools.partial(_labelled, words, ACTIVITY_LABELS),
+        entry_label=functools.partial(_labelled, words, LEDGER_LABELS),
         language_name=language_name,
     )
     context.setdefault("languages", language_choices(tag))
