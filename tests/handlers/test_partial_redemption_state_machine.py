@@ -28,26 +28,31 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.hold import Hold, HoldState
 from giftcert.domain.rules import Refusal
 from giftcert.ledger import hold as holding
-from giftcert.ledger import redemption, refund
+from giftcert.ledger import redemption, refund, voiding
 from giftcert.ledger.capture import capture_holds
 from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.redemption import redeem_certificates
 from giftcert.ledger.refund import refund_certificates
 from giftcert.ledger.release import release_holds
+from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert.store.ledger import HOLD_KINDS
 from giftcert_contracts.inbound import RefundCertificate
 from giftcert_contracts.outbound import (
     CaptureRejected,
+    CertificateReactivated,
     CertificateRedeemed,
     CertificateRefunded,
+    CertificateVoided,
     Event,
     HoldPlaced,
     HoldRejected,
     HoldReleased,
+    ReactivateRejected,
     RedemptionRejected,
     RefundRejected,
     ReleaseRejected,
+    VoidRejected,
 )
 from tests.handlers import hold_steps, machine, steps
 from tests.handlers.machine import HandlerMachine, StepCounter, machine_settings
@@ -72,7 +77,8 @@ CLOCK_STEPS = st.sampled_from([timedelta(seconds=30), timedelta(minutes=2), time
 INVARIANTS = ["each reply is the model's decision", "balance = value - applied >= 0 = the ledger's",
               "available = balance - live holds >= 0", "a hold's entries are open while it is live",
               "active while a balance is left", "an order never receives (or holds) more than its total",
-              "balance = value - applied + refunded >= 0; refunds of a redemption never exceed it"]
+              "balance = value - applied + refunded >= 0; refunds of a redemption never exceed it",
+              "a certificate with a live hold is not voided (held)"]
 
 
 @dataclass
@@ -102,6 +108,7 @@ class Model:
     what it applied."""
     refunded: dict[UUID, int] = field(default_factory=dict)
     """What was refunded of each redemption."""
+    voided: set[UUID] = field(default_factory=set)
 
     def balance(self, certificate_id: UUID) -> int:
         return self.values[certificate_id] - self.applied.get(certificate_id, 0)
@@ -135,8 +142,8 @@ class Model:
         self, redemption_id: UUID, certificate_id: UUID, order_id: str, amount: tuple[int, str] | None, now: datetime
     ) -> str | int:
         """The reason of the refusal, or the amount applied."""
-        if self.balance(certificate_id) == 0:
-            return "already_redeemed"
+        if (refused := self._refused_by_status(certificate_id)) is not None:
+            return refused
         wanted = self._amount(certificate_id, order_id, amount, now)
         if isinstance(wanted, int):
             self._apply(redemption_id, certificate_id, order_id, wanted)
@@ -146,8 +153,8 @@ class Model:
         self, hold_id: UUID, certificate_id: UUID, order_id: str, amount: tuple[int, str] | None,
         seconds: int | None, now: datetime,
     ) -> str | int:
-        if self.balance(certificate_id) == 0:
-            return "already_redeemed"
+        if (refused := self._refused_by_status(certificate_id)) is not None:
+            return refused
         if seconds is not None and not 1 <= seconds <= 86_400:
             return "invalid_hold_seconds"
         wanted = self._amount(certificate_id, order_id, amount, now)
@@ -188,12 +195,36 @@ class Model:
             self.holds[hold_id].state = "expired"
         return expired
 
+    def _refused_by_status(self, certificate_id: UUID) -> str | None:
+        if certificate_id in self.voided:
+            return "voided"
+        return "already_redeemed" if self.balance(certificate_id) == 0 else None
+
+    def void(self, certificate_id: UUID, now: datetime) -> str:
+        """The reason of the refusal, or "done"."""
+        if certificate_id in self.voided:
+            return "already_voided"
+        if self.balance(certificate_id) == 0:
+            return "already_redeemed"
+        if self.available(certificate_id, now) < self.balance(certificate_id):
+            return "held"
+        self.voided.add(certificate_id)
+        return "done"
+
+    def reactivate(self, certificate_id: UUID) -> str:
+        if certificate_id not in self.voided:
+            return "not_voided"
+        self.voided.remove(certificate_id)
+        return "done"
+
     def refund(self, redemption_id: UUID, order_id: str, amount: tuple[int, str]) -> str | int:
         """The reason of the refusal, or the amount credited back (a `partial` workspace refunds any part)."""
         found = self.redemptions.get(redemption_id)
         if found is None or found[1] != order_id:
             return "unknown_redemption"
         certificate_id, _, applied = found
+        if certificate_id in self.voided:
+            return "voided"
         if amount[1] != "EUR":
             return "currency_mismatch"
         if self.refunded.get(redemption_id, 0) + amount[0] > applied:
@@ -355,6 +386,20 @@ class PartialRedemptionMachine(HandlerMachine):
                 left = self.model.balance(certificate_id)
                 assert (reply.balance_after.minor, reply.status_after) == (left, "active")
 
+    @rule(certificate=certificates)
+    def void(self, certificate: Certificate) -> None:
+        """An operator voids a certificate: refused (`held`) while a live hold reserves part of it."""
+        self.counter.steps += 1
+        reply = self.run(void_certificate(steps.void(self.workspace, certificate.id), self.new_uow(), self.clock))
+        assert _outcome(reply) == self.model.void(certificate.id, self.clock.now()), certificate.id
+
+    @rule(certificate=certificates)
+    def reactivate(self, certificate: Certificate) -> None:
+        self.counter.steps += 1
+        command = steps.reactivate(self.workspace, certificate.id)
+        reply = self.run(reactivate_certificate(command, self.new_uow(), self.clock))
+        assert _outcome(reply) == self.model.reactivate(certificate.id), certificate.id
+
     @rule(by=CLOCK_STEPS)
     def time_passes(self, by: timedelta) -> None:
         self.clock.advance(by)
@@ -394,7 +439,10 @@ class PartialRedemptionMachine(HandlerMachine):
                 left = value - self.model.applied.get(certificate_id, 0)
                 assert left >= 0
                 assert (certificate.balance_minor, await uow.ledger.balance(certificate_id)) == (left, left)
-                assert certificate.status is (Status.ACTIVE if left else Status.REDEEMED)
+                if certificate_id in self.model.voided:
+                    assert certificate.status is Status.VOIDED
+                else:
+                    assert certificate.status is (Status.ACTIVE if left else Status.REDEEMED)
                 available = left - held.get(certificate_id, 0)
                 assert available == self.model.available(certificate_id, now) >= 0
             for hold_id, expected in self.model.holds.items():
@@ -426,7 +474,13 @@ def _outcome(reply: Event) -> str | int:
         return reply.amount_released.minor
     if isinstance(reply, CertificateRefunded):
         return reply.amount_refunded.minor
-    assert isinstance(reply, RedemptionRejected | HoldRejected | CaptureRejected | ReleaseRejected | RefundRejected)
+    if isinstance(reply, CertificateVoided | CertificateReactivated):
+        return "done"
+    assert isinstance(
+        reply,
+        RedemptionRejected | HoldRejected | CaptureRejected | ReleaseRejected | RefundRejected | VoidRejected
+        | ReactivateRejected,
+    )
     return reply.reason
 
 
@@ -523,5 +577,18 @@ def test_the_machine_finds_a_redemption_refunded_more_than_it_applied(monkeypatc
         return rules.refuse_refund(certificate, **(facts | {"refunded_before": 0}))
 
     monkeypatch.setattr(refund, "refuse_refund", refusal_forgetting_earlier_refunds)
+    with pytest.raises(AssertionError):
+        run_machine(None, StepCounter(), MUTANT)
+
+
+def test_the_machine_finds_a_certificate_voided_under_a_live_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With what the certificate's live holds reserve forgotten, a held certificate is voided: the
+    machine must notice."""
+
+    def refusal_blind_to_holds(certificate: Certificate | None, *, held: int = 0) -> Refusal | None:
+        del held
+        return rules.refuse_void(certificate)
+
+    monkeypatch.setattr(voiding, "refuse_void", refusal_blind_to_holds)
     with pytest.raises(AssertionError):
         run_machine(None, StepCounter(), MUTANT)
