@@ -1,14 +1,15 @@
-"""A stateful property test of contract v2's partial redemption, holds and refunds: Hypothesis redeems
-random amounts of random certificates on a few orders (alone or several in one batch) in a `partial`
-workspace, places holds (alone or several in one batch), captures them in full or in part, releases
-them, lets the clock pass their expiry and ticks, refunds redemptions and captures (several in one
-batch, some on the wrong order, of no redemption or in another currency), and checks every reply
-against a small model written from the contract (v2, "Value, balance and what is available", "Orders",
-"Refunds", the reason precedence, holds' reasons), and the store after every step: balance = value -
-applied + refunded >= 0, the kept balance equals the ledger's, available = balance - live holds >= 0,
-a hold's ledger entries are open only while it is `live`, a certificate is active while its balance is
-above zero and redeemed at zero, an order never receives (and holds) more than its total, refunds of
-a redemption never exceed what it applied. On the fake store and on PostgreSQL.
+"""A stateful property test of contract v2's partial redemption, holds, refunds and voids: Hypothesis
+redeems random amounts of random certificates on a few orders (alone or several in one batch) in a
+`partial` workspace, places holds (alone or several in one batch), captures them in full or in part,
+releases them, lets the clock pass their expiry and ticks, refunds redemptions and captures (several
+in one batch, some on the wrong order, of no redemption or in another currency), voids and reactivates
+certificates (one with a live hold is refused `held`), and checks every reply against a small model
+written from the contract (v2, "Value, balance and what is available", "Orders", "Rules (additional)",
+the reason precedence, holds' reasons), and the store after every step: balance = value - applied +
+refunded >= 0, the kept balance equals the ledger's, available = balance - live holds >= 0, a hold's
+ledger entries are open only while it is `live`, a certificate is active while its balance is above
+zero and redeemed at zero (unless voided), an order never receives (and holds) more than its total,
+refunds of a redemption never exceed what it applied. On the fake store and on PostgreSQL.
 
 As in test_ledger_state_machine.py, each machine owns an event loop and a workspace of its own."""
 
