@@ -496,7 +496,7 @@ def test_random_partial_redemptions_follow_the_contracts_rules_on_the_fake_store
         run_machine(None, counter, machine_settings(max_examples=150, step_count=30))
     finally:
         reliability.record(
-            "random partial redemptions, holds and refunds against a model (fake)", injected=counter.steps,
+            "random partial redemptions, holds, refunds and voids against a model (fake)", injected=counter.steps,
             invariants=INVARIANTS,
         )
 
@@ -511,7 +511,7 @@ def test_random_partial_redemptions_follow_the_contracts_rules_on_postgres(
         run_machine(handlers_database_url, counter, machine_settings(max_examples=30, step_count=30))
     finally:
         reliability.record(
-            "random partial redemptions, holds and refunds against a model (postgres)", injected=counter.steps,
+            "random partial redemptions, holds, refunds and voids against a model (postgres)", injected=counter.steps,
             invariants=INVARIANTS,
         )
 
