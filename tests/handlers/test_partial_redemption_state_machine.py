@@ -1,12 +1,15 @@
-"""A stateful property test of contract v2's partial redemption and holds: Hypothesis redeems random
-amounts of random certificates on a few orders (alone or several in one batch) in a `partial` workspace,
-places holds (alone or several in one batch), captures them in full or in part, releases them, lets the
-clock pass their expiry and ticks, and checks every reply against a small model written from the
-contract (v2, "Value, balance and what is available", "Orders", the reason precedence, holds' reasons),
-and the store after every step: balance = value - applied >= 0, the kept balance equals the ledger's,
-available = balance - live holds >= 0, a hold's ledger entries are open only while it is `live`, a
-certificate is active while its balance is above zero and redeemed at zero, an order never receives
-(and holds) more than its total. On the fake store and on PostgreSQL.
+"""A stateful property test of contract v2's partial redemption, holds, refunds and voids: Hypothesis
+redeems random amounts of random certificates on a few orders (alone or several in one batch) in a
+`partial` workspace, places holds (alone or several in one batch), captures them in full or in part,
+releases them, lets the clock pass their expiry and ticks, refunds redemptions and captures (several
+in one batch, some on the wrong order, of no redemption or in another currency), voids and reactivates
+certificates (one with a live hold is refused `held`), and checks every reply against a small model
+written from the contract (v2, "Value, balance and what is available", "Orders", "Rules (additional)",
+the reason precedence, holds' reasons), and the store after every step: balance = value - applied +
+refunded >= 0, the kept balance equals the ledger's, available = balance - live holds >= 0, a hold's
+ledger entries are open only while it is `live`, a certificate is active while its balance is above
+zero and redeemed at zero (unless voided), an order never receives (and holds) more than its total,
+refunds of a redemption never exceed what it applied. On the fake store and on PostgreSQL.
 
 As in test_ledger_state_machine.py, each machine owns an event loop and a workspace of its own."""
 
@@ -18,7 +21,7 @@ from uuid import UUID, uuid4
 import pytest
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, MultipleResults, invariant, multiple, rule
+from hypothesis.stateful import Bundle, MultipleResults, invariant, multiple, precondition, rule
 from pydantic import ValidationError
 
 from giftcert.domain import rules
@@ -26,22 +29,31 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.hold import Hold, HoldState
 from giftcert.domain.rules import Refusal
 from giftcert.ledger import hold as holding
-from giftcert.ledger import redemption
+from giftcert.ledger import redemption, refund, voiding
 from giftcert.ledger.capture import capture_holds
 from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.redemption import redeem_certificates
+from giftcert.ledger.refund import refund_certificates
 from giftcert.ledger.release import release_holds
+from giftcert.ledger.voiding import reactivate_certificate, void_certificate
 from giftcert.store.ledger import HOLD_KINDS
+from giftcert_contracts.inbound import RefundCertificate
 from giftcert_contracts.outbound import (
     CaptureRejected,
+    CertificateReactivated,
     CertificateRedeemed,
+    CertificateRefunded,
+    CertificateVoided,
     Event,
     HoldPlaced,
     HoldRejected,
     HoldReleased,
+    ReactivateRejected,
     RedemptionRejected,
+    RefundRejected,
     ReleaseRejected,
+    VoidRejected,
 )
 from tests.handlers import hold_steps, machine, steps
 from tests.handlers.machine import HandlerMachine, StepCounter, machine_settings
@@ -58,11 +70,16 @@ AMOUNTS = st.one_of(
 )
 HOLD_SECONDS = st.sampled_from([None, None, 60, 300, 1800, 0, 86_401])
 """The workspace's default (900) and maximum (86,400): 0 and 86,401 are refused."""
+REFUND_AMOUNTS = st.one_of(
+    st.integers(min_value=1, max_value=6000).map(lambda m: (m, "EUR")), st.just((500, "CHF")),
+)
 CLOCK_STEPS = st.sampled_from([timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10),
                                timedelta(minutes=20)])
 INVARIANTS = ["each reply is the model's decision", "balance = value - applied >= 0 = the ledger's",
               "available = balance - live holds >= 0", "a hold's entries are open while it is live",
-              "active while a balance is left", "an order never receives (or holds) more than its total"]
+              "active while a balance is left", "an order never receives (or holds) more than its total",
+              "balance = value - applied + refunded >= 0; refunds of a redemption never exceed it",
+              "a certificate with a live hold is not voided (held)"]
 
 
 @dataclass
@@ -80,12 +97,19 @@ class ModelHold:
 
 @dataclass
 class Model:
-    """The contract's rules for a `partial` workspace, with holds."""
+    """The contract's rules for a `partial` workspace, with holds and refunds. `applied` and
+    `received` are net of refunds, as the ledger's are."""
 
     values: dict[UUID, int] = field(default_factory=dict)
     applied: dict[UUID, int] = field(default_factory=dict)
     received: dict[str, int] = field(default_factory=dict)
     holds: dict[UUID, ModelHold] = field(default_factory=dict)
+    redemptions: dict[UUID, tuple[UUID, str, int]] = field(default_factory=dict)
+    """Each redemption by its request_id (a redeem's, or a capture's): its certificate, its order and
+    what it applied."""
+    refunded: dict[UUID, int] = field(default_factory=dict)
+    """What was refunded of each redemption."""
+    voided: set[UUID] = field(default_factory=set)
 
     def balance(self, certificate_id: UUID) -> int:
         return self.values[certificate_id] - self.applied.get(certificate_id, 0)
@@ -115,21 +139,23 @@ class Model:
             return "insufficient_balance"
         return wanted
 
-    def redeem(self, certificate_id: UUID, order_id: str, amount: tuple[int, str] | None, now: datetime) -> str | int:
+    def redeem(
+        self, redemption_id: UUID, certificate_id: UUID, order_id: str, amount: tuple[int, str] | None, now: datetime
+    ) -> str | int:
         """The reason of the refusal, or the amount applied."""
-        if self.balance(certificate_id) == 0:
-            return "already_redeemed"
+        if (refused := self._refused_by_status(certificate_id)) is not None:
+            return refused
         wanted = self._amount(certificate_id, order_id, amount, now)
         if isinstance(wanted, int):
-            self._apply(certificate_id, order_id, wanted)
+            self._apply(redemption_id, certificate_id, order_id, wanted)
         return wanted
 
     def hold(
         self, hold_id: UUID, certificate_id: UUID, order_id: str, amount: tuple[int, str] | None,
         seconds: int | None, now: datetime,
     ) -> str | int:
-        if self.balance(certificate_id) == 0:
-            return "already_redeemed"
+        if (refused := self._refused_by_status(certificate_id)) is not None:
+            return refused
         if seconds is not None and not 1 <= seconds <= 86_400:
             return "invalid_hold_seconds"
         wanted = self._amount(certificate_id, order_id, amount, now)
@@ -143,7 +169,8 @@ class Model:
             return {"captured": "already_captured", "released": "hold_released", "expired": "hold_expired"}[hold.state]
         return None if hold.live(now) else "hold_expired"
 
-    def capture(self, hold_id: UUID, amount: tuple[int, str] | None, now: datetime) -> str | int:
+    def capture(self, capture_id: UUID, hold_id: UUID, amount: tuple[int, str] | None, now: datetime) -> str | int:
+        """A capture is a redemption named by its own request_id (`capture_id`)."""
         hold = self.holds[hold_id]
         if (ended := self._ended(hold, now)) is not None:
             return ended
@@ -153,7 +180,7 @@ class Model:
         if taken > hold.amount:
             return "amount_exceeds_hold"
         hold.state = "captured"
-        self._apply(hold.certificate_id, hold.order_id, taken)
+        self._apply(capture_id, hold.certificate_id, hold.order_id, taken)
         return taken
 
     def release(self, hold_id: UUID, now: datetime) -> str | int:
@@ -169,7 +196,47 @@ class Model:
             self.holds[hold_id].state = "expired"
         return expired
 
-    def _apply(self, certificate_id: UUID, order_id: str, minor: int) -> None:
+    def _refused_by_status(self, certificate_id: UUID) -> str | None:
+        if certificate_id in self.voided:
+            return "voided"
+        return "already_redeemed" if self.balance(certificate_id) == 0 else None
+
+    def void(self, certificate_id: UUID, now: datetime) -> str:
+        """The reason of the refusal, or "done"."""
+        if certificate_id in self.voided:
+            return "already_voided"
+        if self.balance(certificate_id) == 0:
+            return "already_redeemed"
+        if self.available(certificate_id, now) < self.balance(certificate_id):
+            return "held"
+        self.voided.add(certificate_id)
+        return "done"
+
+    def reactivate(self, certificate_id: UUID) -> str:
+        if certificate_id not in self.voided:
+            return "not_voided"
+        self.voided.remove(certificate_id)
+        return "done"
+
+    def refund(self, redemption_id: UUID, order_id: str, amount: tuple[int, str]) -> str | int:
+        """The reason of the refusal, or the amount credited back (a `partial` workspace refunds any part)."""
+        found = self.redemptions.get(redemption_id)
+        if found is None or found[1] != order_id:
+            return "unknown_redemption"
+        certificate_id, _, applied = found
+        if certificate_id in self.voided:
+            return "voided"
+        if amount[1] != "EUR":
+            return "currency_mismatch"
+        if self.refunded.get(redemption_id, 0) + amount[0] > applied:
+            return "exceeds_redeemed"
+        self.refunded[redemption_id] = self.refunded.get(redemption_id, 0) + amount[0]
+        self.applied[certificate_id] -= amount[0]
+        self.received[order_id] -= amount[0]
+        return amount[0]
+
+    def _apply(self, redemption_id: UUID, certificate_id: UUID, order_id: str, minor: int) -> None:
+        self.redemptions[redemption_id] = (certificate_id, order_id, minor)
         self.applied[certificate_id] = self.applied.get(certificate_id, 0) + minor
         self.received[order_id] = self.received.get(order_id, 0) + minor
 
@@ -213,8 +280,8 @@ class PartialRedemptionMachine(HandlerMachine):
             for c, order_id, amount in requests
         ]
         replies = self.run(redeem_certificates(commands, self.new_uow(), self.clock))
-        for (certificate, order_id, amount), reply in zip(requests, replies, strict=True):
-            expected = self.model.redeem(certificate.id, order_id, amount, self.clock.now())
+        for command, (certificate, order_id, amount), reply in zip(commands, requests, replies, strict=True):
+            expected = self.model.redeem(command.request_id, certificate.id, order_id, amount, self.clock.now())
             assert _outcome(reply) == expected, (certificate.id, order_id, amount)
             if isinstance(reply, CertificateRedeemed):
                 left = self.model.values[certificate.id] - self.model.applied[certificate.id]
@@ -269,7 +336,8 @@ class PartialRedemptionMachine(HandlerMachine):
             **({} if amount is None else {"amount": {"minor": amount[0], "currency": amount[1]}}),
         )
         (reply,) = self.run(capture_holds([command], self.new_uow(), self.clock))
-        assert _outcome(reply) == self.model.capture(hold_id, amount, self.clock.now()), (hold_id, amount)
+        expected = self.model.capture(command.request_id, hold_id, amount, self.clock.now())
+        assert _outcome(reply) == expected, (hold_id, amount)
 
     @rule(hold_id=holds)
     def release(self, hold_id: UUID) -> None:
@@ -277,6 +345,61 @@ class PartialRedemptionMachine(HandlerMachine):
         (reply,) = self.run(release_holds([hold_steps.release_request(self.workspace, hold_id)], self.new_uow(),
                                           self.clock))
         assert _outcome(reply) == self.model.release(hold_id, self.clock.now()), hold_id
+
+    @precondition(lambda self: bool(self.model.redemptions))
+    @rule(data=st.data(), count=st.integers(min_value=1, max_value=3))
+    def refund(self, data: st.DataObject, count: int) -> None:
+        """Refunds (one batch) of redemptions and captures made so far, some on the wrong order, of no
+        redemption or in another currency."""
+        self.counter.steps += 1
+        known = list(self.model.redemptions)  # in the order made: the same on every replay
+        requests = []
+        for _ in range(count):
+            index = data.draw(st.integers(min_value=-1, max_value=len(known) - 1), label="redemption (-1: none)")
+            redemption_id = known[index] if index >= 0 else uuid4()
+            found = self.model.redemptions.get(redemption_id)
+            order_id = data.draw(
+                st.sampled_from(sorted(ORDERS)) if found is None else st.one_of(
+                    st.just(found[1]), st.just(found[1]), st.sampled_from(sorted(ORDERS))
+                ),
+                label="order",
+            )
+            within = REFUND_AMOUNTS if found is None else st.integers(min_value=1, max_value=found[2]).map(
+                lambda m: (m, "EUR")
+            )
+            amount = data.draw(st.one_of(within, within, REFUND_AMOUNTS), label="amount")
+            requests.append((redemption_id, order_id, amount))
+        commands = [
+            RefundCertificate.model_validate({
+                "workspace_id": self.workspace, "request_id": uuid4(), "order_id": order_id,
+                "redemption_id": redemption_id, "amount": {"minor": amount[0], "currency": amount[1]},
+                "reason": "tour cancelled", "requested_at": self.clock.now(),
+            })
+            for redemption_id, order_id, amount in requests
+        ]
+        replies = self.run(refund_certificates(commands, self.new_uow(), self.clock))
+        for (redemption_id, order_id, amount), reply in zip(requests, replies, strict=True):
+            expected = self.model.refund(redemption_id, order_id, amount)
+            assert _outcome(reply) == expected, (redemption_id, order_id, amount)
+            if isinstance(reply, CertificateRefunded):
+                certificate_id = self.model.redemptions[redemption_id][0]
+                assert reply.certificate_id == certificate_id
+                left = self.model.balance(certificate_id)
+                assert (reply.balance_after.minor, reply.status_after) == (left, "active")
+
+    @rule(certificate=certificates)
+    def void(self, certificate: Certificate) -> None:
+        """An operator voids a certificate: refused (`held`) while a live hold reserves part of it."""
+        self.counter.steps += 1
+        reply = self.run(void_certificate(steps.void(self.workspace, certificate.id), self.new_uow(), self.clock))
+        assert _outcome(reply) == self.model.void(certificate.id, self.clock.now()), certificate.id
+
+    @rule(certificate=certificates)
+    def reactivate(self, certificate: Certificate) -> None:
+        self.counter.steps += 1
+        command = steps.reactivate(self.workspace, certificate.id)
+        reply = self.run(reactivate_certificate(command, self.new_uow(), self.clock))
+        assert _outcome(reply) == self.model.reactivate(certificate.id), certificate.id
 
     @rule(by=CLOCK_STEPS)
     def time_passes(self, by: timedelta) -> None:
@@ -288,6 +411,20 @@ class PartialRedemptionMachine(HandlerMachine):
         now = self.clock.now()
         self.run(check_expiries(steps.tick(self.workspace, now), self.new_uow, batch_size=2))
         self.model.tick(now)
+
+    @invariant()
+    def refunds_of_a_redemption_never_exceed_it(self) -> None:
+        """Model and ledger agree on what was refunded of each redemption, never more than it applied."""
+        pairs = {(c, str(r)): r for r, (c, _, _) in self.model.redemptions.items()}
+
+        async def stored() -> dict[tuple[UUID, str], int]:
+            async with self.new_uow() as uow:
+                return await uow.ledger.refunded(set(pairs))
+
+        refunded = self.run(stored())
+        for pair, redemption_id in pairs.items():
+            applied = self.model.redemptions[redemption_id][2]
+            assert refunded.get(pair, 0) == self.model.refunded.get(redemption_id, 0) <= applied
 
     @invariant()
     def balances_and_orders_follow_the_ledger(self) -> None:
@@ -303,7 +440,10 @@ class PartialRedemptionMachine(HandlerMachine):
                 left = value - self.model.applied.get(certificate_id, 0)
                 assert left >= 0
                 assert (certificate.balance_minor, await uow.ledger.balance(certificate_id)) == (left, left)
-                assert certificate.status is (Status.ACTIVE if left else Status.REDEEMED)
+                if certificate_id in self.model.voided:
+                    assert certificate.status is Status.VOIDED
+                else:
+                    assert certificate.status is (Status.ACTIVE if left else Status.REDEEMED)
                 available = left - held.get(certificate_id, 0)
                 assert available == self.model.available(certificate_id, now) >= 0
             for hold_id, expected in self.model.holds.items():
@@ -333,7 +473,15 @@ def _outcome(reply: Event) -> str | int:
         return reply.amount_held.minor
     if isinstance(reply, HoldReleased):
         return reply.amount_released.minor
-    assert isinstance(reply, RedemptionRejected | HoldRejected | CaptureRejected | ReleaseRejected)
+    if isinstance(reply, CertificateRefunded):
+        return reply.amount_refunded.minor
+    if isinstance(reply, CertificateVoided | CertificateReactivated):
+        return "done"
+    assert isinstance(
+        reply,
+        RedemptionRejected | HoldRejected | CaptureRejected | ReleaseRejected | RefundRejected | VoidRejected
+        | ReactivateRejected,
+    )
     return reply.reason
 
 
@@ -348,7 +496,8 @@ def test_random_partial_redemptions_follow_the_contracts_rules_on_the_fake_store
         run_machine(None, counter, machine_settings(max_examples=150, step_count=30))
     finally:
         reliability.record(
-            "random partial redemptions and holds against a model (fake)", injected=counter.steps, invariants=INVARIANTS
+            "random partial redemptions, holds, refunds and voids against a model (fake)", injected=counter.steps,
+            invariants=INVARIANTS,
         )
 
 
@@ -362,7 +511,7 @@ def test_random_partial_redemptions_follow_the_contracts_rules_on_postgres(
         run_machine(handlers_database_url, counter, machine_settings(max_examples=30, step_count=30))
     finally:
         reliability.record(
-            "random partial redemptions and holds against a model (postgres)", injected=counter.steps,
+            "random partial redemptions, holds, refunds and voids against a model (postgres)", injected=counter.steps,
             invariants=INVARIANTS,
         )
 
@@ -417,5 +566,30 @@ def test_the_machine_finds_a_hold_that_stays_live_past_its_expiry(monkeypatch: p
         return hold.state is HoldState.LIVE
 
     monkeypatch.setattr(Hold, "is_live", live_until_a_tick)
+    with pytest.raises(AssertionError):
+        run_machine(None, StepCounter(), MUTANT)
+
+
+def test_the_machine_finds_a_redemption_refunded_more_than_it_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With what was refunded of a redemption forgotten, its refunds add up to more than it applied:
+    the machine must notice."""
+
+    def refusal_forgetting_earlier_refunds(certificate: Certificate | None, **facts: Any) -> Refusal | None:
+        return rules.refuse_refund(certificate, **(facts | {"refunded_before": 0}))
+
+    monkeypatch.setattr(refund, "refuse_refund", refusal_forgetting_earlier_refunds)
+    with pytest.raises(AssertionError):
+        run_machine(None, StepCounter(), MUTANT)
+
+
+def test_the_machine_finds_a_certificate_voided_under_a_live_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With what the certificate's live holds reserve forgotten, a held certificate is voided: the
+    machine must notice."""
+
+    def refusal_blind_to_holds(certificate: Certificate | None, *, held: int = 0) -> Refusal | None:
+        del held
+        return rules.refuse_void(certificate)
+
+    monkeypatch.setattr(voiding, "refuse_void", refusal_blind_to_holds)
     with pytest.raises(AssertionError):
         run_machine(None, StepCounter(), MUTANT)

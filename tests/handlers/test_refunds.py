@@ -24,6 +24,7 @@ from giftcert_contracts.outbound import (
 )
 from giftcert_contracts.topics import Topic
 from tests.fakes import FixedClock
+from tests.handlers import hold_steps
 from tests.handlers.conftest import Outbox
 from tests.handlers.steps import (
     active,
@@ -107,6 +108,32 @@ async def test_a_refund_credits_the_certificate_its_redemption_came_from_and_nam
     records = [r for r in await outbox.records(partial) if r.topic is Topic.CERTIFICATE_REFUNDED]
     assert [r.key for r in records] == [str(certificate.id)]
     assert records[0].event.sequence is not None
+
+
+async def test_a_capture_is_a_redemption_named_by_the_captures_request_id_on_the_holds_order(
+    new_uow: NewUnitOfWork, clock: FixedClock, partial: str
+) -> None:
+    certificate = await active(new_uow, clock, partial)  # EUR 50
+    held = await hold_steps.placed(
+        new_uow, clock, partial, certificate.code, order_id=ORDER, amount=eur(4000), order_total=eur(10000)
+    )
+    captured = await hold_steps.capture(new_uow, clock, partial, held.hold_id, amount=eur(3000))
+    assert isinstance(captured, CertificateRedeemed), captured
+    async with new_uow() as uow:
+        key = (partial, ORDER, str(captured.request_id))
+        found = await uow.ledger.redemptions({key, (partial, ORDER, str(held.hold_id))})
+    assert {k: (r.certificate_id, r.applied.minor) for k, r in found.items()} == {key: (certificate.id, 3000)}
+    assert _refused(await refund_certificate(refund(partial, held.hold_id, clock), new_uow(), clock)) == (
+        "unknown_redemption", None
+    )
+    too_much = refund(partial, captured.request_id, clock, amount=eur(3001))
+    assert _refused(await refund_certificate(too_much, new_uow(), clock)) == ("exceeds_redeemed", certificate.id)
+    reply = await refund_certificate(refund(partial, captured.request_id, clock), new_uow(), clock)
+    assert isinstance(reply, CertificateRefunded), reply
+    assert (reply.certificate_id, reply.redemption_id, reply.balance_after.minor) == (
+        certificate.id, captured.request_id, 4000
+    )
+    assert await _left(new_uow, certificate) == (Status.ACTIVE, 4000, 4000)
 
 
 async def test_a_repeated_refund_request_gets_its_first_decision_and_credits_once(
