@@ -15,26 +15,12 @@ from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Wire
 from tests.e2e.conftest import Launcher, Worker
+from tests.e2e.locks import sessions_waiting_for_a_lock
 from tests.reliability import Recorder
 from tests.scenario import buy, configure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(300)]
 
-
-async def _sessions_waiting_for_a_lock(db: AsyncEngine, count: int) -> None:
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND wait_event_type = 'Lock' AND query ILIKE '%certificates%'"
-    )
-
-    async def waiting() -> None:
-        while True:
-            async with db.connect() as connection:
-                if (await connection.execute(query)).scalar_one() >= count:
-                    return
-            await asyncio.sleep(0.1)
-
-    await asyncio.wait_for(waiting(), 60)
 
 
 async def _two_ledgers(launch: Launcher) -> list[Worker]:
@@ -63,7 +49,7 @@ async def test_twenty_concurrent_holds_of_one_certificate_over_two_ledgers_never
         await asyncio.gather(
             *(wire.send(Topic.BOOKING_HOLD_REQUEST, body, key=body["request_id"]) for body in attempts)
         )
-        await _sessions_waiting_for_a_lock(db, 2)
+        await sessions_waiting_for_a_lock(db, 2)
     await wire.wait_for(Topic.HOLD_PLACED, lambda b: b["request_id"] in asked, count=5)
     await wire.wait_for(Topic.HOLD_REJECTED, lambda b: b["request_id"] in asked, count=15)
     await wire.quiet(2)
@@ -110,7 +96,7 @@ async def test_a_capture_a_release_and_a_ticks_expiry_of_one_hold_over_two_ledge
             await wire.send(Topic.BOOKING_CAPTURE_REQUEST, capture)
             await wire.send(Topic.BOOKING_RELEASE_REQUEST, release)
             await wire.send(Topic.EXPIRY_TICK, requests.tick(workspace, later))
-            await _sessions_waiting_for_a_lock(db, 2)
+            await sessions_waiting_for_a_lock(db, 2)
             await asyncio.sleep(0.5)  # the tick's batch skips the held row, then waits for it
         await wire.quiet(3)
         won = [

@@ -17,6 +17,7 @@ from giftcert_services.integrator import requests
 from giftcert_services.integrator.wire import Received, Wire
 from giftcert_services.runtime.failpoints import EXIT_CODE
 from tests.e2e.conftest import Launcher
+from tests.e2e.locks import sessions_waiting_for_a_lock
 from tests.e2e.offsets import committed_offsets
 from tests.reliability import Recorder
 from tests.scenario import buy, configure, request_purchase
@@ -31,22 +32,6 @@ def _about(records: list[Received], certificate_id: str) -> list[Received]:
 def _processed(topic: Topic) -> str:
     return rf"\.{topic.value} .*- Processed"
 
-
-async def _sessions_waiting_for_a_lock(db: AsyncEngine, count: int) -> None:
-    """Until `count` other sessions wait for a lock on a certificates row."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND wait_event_type = 'Lock' AND query ILIKE '%certificates%'"
-    )
-
-    async def waiting() -> None:
-        while True:
-            async with db.connect() as connection:
-                if (await connection.execute(query)).scalar_one() >= count:
-                    return
-            await asyncio.sleep(0.1)
-
-    await asyncio.wait_for(waiting(), 60)
 
 
 async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_processes_and_no_log_shows_the_code(
@@ -71,7 +56,7 @@ async def test_exactly_one_of_20_concurrent_redeems_succeeds_across_two_ledger_p
         await asyncio.gather(
             *(wire.send(Topic.BOOKING_REDEEM_REQUEST, body, key=body["request_id"]) for body in attempts)
         )
-        await _sessions_waiting_for_a_lock(db, 2)
+        await sessions_waiting_for_a_lock(db, 2)
     await wire.wait_for(Topic.CERTIFICATE_REDEEMED, lambda b: b["request_id"] in asked)
     await wire.wait_for(Topic.REDEMPTION_REJECTED, lambda b: b["request_id"] in asked, count=18)
     await wire.quiet(2)
