@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from giftcert.domain.certificate import Certificate, Kind, Status
+from giftcert.domain.hold import Hold, HoldState
 from giftcert.domain.money import Amount
 from giftcert.domain.product import Product, offered_products
 from giftcert.domain.workspace import RedemptionMode, WorkspaceSettings
@@ -270,4 +271,23 @@ def refuse_reactivation(certificate: Certificate | None, *, now: datetime) -> Re
         return Refusal("unpaid", "the certificate was voided as never paid: issue a new one")
     if certificate.has_expired_by(now):
         return Refusal("expired", "the certificate's expiry date has passed")
+    return None
+
+
+_HOLD_ENDED = {
+    HoldState.CAPTURED: Refusal("already_captured", "the hold has been captured"),
+    HoldState.RELEASED: Refusal("hold_released", "the hold has been released"),
+    HoldState.EXPIRED: Refusal("hold_expired", "the hold has expired"),
+}
+
+
+def refuse_ended_hold(hold: Hold | None, *, now: datetime) -> Refusal | None:
+    """Why a capture or a release cannot use this hold: unknown, ended, or past its `expires_at` by
+    `now` (a hold expires at that moment, before any tick marks it)."""
+    if hold is None:
+        return Refusal("unknown_hold", "no hold with this id in this workspace")
+    if (ended := _HOLD_ENDED.get(hold.state)) is not None:
+        return ended
+    if not hold.is_live(now):
+        return _HOLD_ENDED[HoldState.EXPIRED]
     return None

@@ -18,7 +18,7 @@ from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.domain.hold import Hold, HoldState
 from giftcert.domain.money import Amount
-from giftcert.domain.rules import Refusal
+from giftcert.domain.rules import Refusal, refuse_ended_hold
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.hold_locks import available, hold_end_request, lock_holds
 from giftcert.ledger.idempotency import answer, bind_requests, claim_first
@@ -32,23 +32,15 @@ from giftcert_contracts.outbound import CaptureRejected, CertificateRedeemed, Ev
 from giftcert_contracts.topics import Topic
 
 CONSUMER = "capture"
-_ENDED = {
-    HoldState.CAPTURED: Refusal("already_captured", "the hold has been captured"),
-    HoldState.RELEASED: Refusal("hold_released", "the hold has been released"),
-    HoldState.EXPIRED: Refusal("hold_expired", "the hold has expired"),
-}
 
 
-def refuse_capture(  # noqa: PLR0911 - one return per refusal the contract names
+def refuse_capture(
     hold: Hold | None, requested: tuple[int, str] | None, *, full: bool, now: datetime
 ) -> Refusal | int:
     """What the capture applies (minor units), or why not."""
-    if hold is None:
-        return Refusal("unknown_hold", "no hold with this id in this workspace")
-    if (ended := _ENDED.get(hold.state)) is not None:
+    if (ended := refuse_ended_hold(hold, now=now)) is not None:
         return ended
-    if not hold.is_live(now):
-        return _ENDED[HoldState.EXPIRED]
+    assert hold is not None  # noqa: S101 - refuse_ended_hold refuses a missing hold
     if requested is None:
         return hold.amount.minor
     minor, currency = requested

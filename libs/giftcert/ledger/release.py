@@ -15,7 +15,7 @@ from giftcert.clock import Clock
 from giftcert.domain.activity import ActivityKind
 from giftcert.domain.certificate import Certificate
 from giftcert.domain.hold import Hold, HoldState
-from giftcert.domain.rules import Refusal
+from giftcert.domain.rules import refuse_ended_hold
 from giftcert.ledger.events import new_event_fields
 from giftcert.ledger.hold_locks import available, hold_end_request, lock_holds
 from giftcert.ledger.idempotency import answer, bind_requests, claim_first
@@ -28,21 +28,6 @@ from giftcert_contracts.outbound import Event, HoldReleased, ReleaseRejected
 from giftcert_contracts.topics import Topic
 
 CONSUMER = "release"
-_ENDED = {
-    HoldState.CAPTURED: Refusal("already_captured", "the hold has been captured"),
-    HoldState.RELEASED: Refusal("hold_released", "the hold has been released already"),
-    HoldState.EXPIRED: Refusal("hold_expired", "the hold has expired"),
-}
-
-
-def refuse_release(hold: Hold | None, *, now: datetime) -> Refusal | None:
-    if hold is None:
-        return Refusal("unknown_hold", "no hold with this id in this workspace")
-    if (ended := _ENDED.get(hold.state)) is not None:
-        return ended
-    if not hold.is_live(now):
-        return _ENDED[HoldState.EXPIRED]
-    return None
 
 
 async def _release(
@@ -50,9 +35,9 @@ async def _release(
 ) -> Event:
     fields = new_event_fields(command.workspace_id, now)
     hold = holds.get(command.hold_id)
-    refusal = refuse_release(hold, now=now)
+    refusal = refuse_ended_hold(hold, now=now)
     if refusal is not None or hold is None:
-        assert refusal is not None  # noqa: S101 - refuse_release refuses a missing hold
+        assert refusal is not None  # noqa: S101 - refuse_ended_hold refuses a missing hold
         return ReleaseRejected(
             **fields, request_id=command.request_id, hold_id=command.hold_id, reason=refusal.reason,
             detail=refusal.detail, certificate_id=None if hold is None else hold.certificate_id,
