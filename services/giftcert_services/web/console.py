@@ -133,7 +133,7 @@ async def _contributions(
 ) -> list[tuple[str, CertificateContribution | None]]:
     """Each order the certificate paid for, first paid first, with what it contributed (applied net
     of refunds, held now) as the order's look-up tells it; the first MAX_ORDERS_SHOWN orders only."""
-    shown = []
+    shown: list[tuple[str, CertificateContribution | None]] = []
     for order_id in orders[:MAX_ORDERS_SHOWN]:
         try:
             order = await order_details(deps.new_uow(), workspace, order_id, deps.clock.now())
