@@ -71,6 +71,19 @@ async def test_a_promotional_certificate_without_a_reason_is_refused_next_to_the
     assert (await browser.get(f"/console/{shop.workspace}/certificates/{refused_id}")).status_code == 404
 
 
+async def test_only_a_purchased_certificate_takes_a_payment_and_only_the_others_a_reason(
+    browser: httpx.AsyncClient, shop: Shop
+) -> None:
+    await sign_in(browser, shop)
+    paid_promotion, refused = await _manual(browser, shop, kind="promotional", reason="raffle")
+    assert refused.status_code == 422
+    assert _error_of(refused.text, "payment_reference") == "A promotional or credit certificate takes no payment."
+    _, refused = await _manual(browser, shop, reason="raffle")
+    assert refused.status_code == 422
+    assert _error_of(refused.text, "kind") == "Choose promotional or credit to give a reason or an order."
+    assert (await browser.get(f"/console/{shop.workspace}/certificates/{paid_promotion}")).status_code == 404
+
+
 async def test_the_list_searches_by_kind_and_shows_each_kind(browser: httpx.AsyncClient, shop: Shop) -> None:
     await sign_in(browser, shop)
     purchased, _ = await _manual(browser, shop)

@@ -1,5 +1,6 @@
 """The operator console's sign-in and certificates: search (code in any spelling, emails, status,
-dates) a keyset page at a time, a certificate's page with its activity, and its commands (void,
+kind, dates) a keyset page at a time, a certificate's page with its activity and the orders it paid
+for (each with what it applied, by the order's own look-up), and its commands (void,
 reactivate, record an offline payment, resend, download the PDF), each through the same operation
 the API's route calls."""
 
