@@ -1,10 +1,11 @@
 """The operator console's sign-in and certificates: search (code in any spelling, emails, status,
-dates) a keyset page at a time, a certificate's page with its activity, and its commands (void,
+kind, dates) a keyset page at a time, a certificate's page with its activity and the orders it paid
+for (each with what it applied, by the order's own look-up), and its commands (void,
 reactivate, record an offline payment, resend, download the PDF), each through the same operation
 the API's route calls."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast, get_args
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request
@@ -13,13 +14,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from giftcert.delivery.pdf import DocumentNotAvailableError, UnknownCertificateError, certificate_pdf
 from giftcert.delivery.resend import CertificateNotSendableError, resend_certificate_email
 from giftcert.domain.api_key import Scope
-from giftcert.domain.certificate import Status
+from giftcert.domain.certificate import Kind, Status
 from giftcert.domain.codes import display_code
 from giftcert.locales import gettext_noop
 from giftcert.operations.api_keys import authenticate
 from giftcert.operations.details import certificate_details
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
 from giftcert.operations.issuing import record_offline_payment
+from giftcert.operations.orders import CertificateContribution, OrderNotFoundError, order_details
 from giftcert.operations.search import CertificateSearch, InvalidCursorError, search_certificates
 from giftcert.operations.voiding import decide_operator_command
 from giftcert_contracts.inbound import ReactivateCertificate, VoidCertificate
@@ -44,6 +46,7 @@ DONE = {
     "paid": gettext_noop("The payment is recorded; the certificate is active."),
     "issued": gettext_noop("The certificate is made."),
 }
+MAX_ORDERS_SHOWN = 50
 NO_SUCH_CERTIFICATE = gettext_noop("No such certificate in this workspace.")
 
 
@@ -85,15 +88,18 @@ def _day(text: str, *, end: bool = False) -> datetime | None:
 async def certificates(
     request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, code: Text = "",
     purchaser_email: Text = "", recipient_email: Text = "", status: Text = "", created_from: Text = "",
-    created_to: Text = "", after: Text = "",
+    created_to: Text = "", after: Text = "", kind: Text = "",
 ) -> Response:
     filters = {"code": code, "purchaser_email": purchaser_email, "recipient_email": recipient_email,
-               "status": status, "created_from": created_from, "created_to": created_to}
+               "status": status, "kind": kind, "created_from": created_from, "created_to": created_to}
     error, page = None, None
     try:
+        if kind and kind not in get_args(Kind):
+            raise ValueError(gettext_noop("Choose a kind from the list."))
         query = CertificateSearch(
             workspace_id=workspace, code=code or None, purchaser_email=purchaser_email or None,
             recipient_email=recipient_email or None, status=Status(status) if status else None,
+            kind=cast("Kind", kind) if kind else None,
             created_from=_day(created_from), created_to=_day(created_to, end=True), limit=25, after=after or None,
         )
         async with deps.engine.connect() as connection:
@@ -119,8 +125,25 @@ async def _certificate_page(
     return render(
         request, "console/certificate.html", status_code=status_code, workspace=workspace, session=session,
         details=details, c=details.certificate, code=display_code(details.certificate.code),
-        notice=notice, error=error,
+        notice=notice, error=error, orders=await _contributions(deps, workspace, certificate_id, details.orders),
     )
+
+
+async def _contributions(
+    deps: Deps, workspace: str, certificate_id: UUID, orders: list[str]
+) -> list[tuple[str, CertificateContribution | None]]:
+    """Each order the certificate paid for, first paid first, with what it contributed (applied net
+    of refunds, held now) as the order's look-up tells it; the first MAX_ORDERS_SHOWN orders only."""
+    shown: list[tuple[str, CertificateContribution | None]] = []
+    for order_id in orders[:MAX_ORDERS_SHOWN]:
+        try:
+            order = await order_details(deps.new_uow(), workspace, order_id, deps.clock.now())
+        except OrderNotFoundError:
+            shown.append((order_id, None))
+            continue
+        mine = [c for c in order.certificates if c.certificate_id == certificate_id]
+        shown.append((order_id, mine[0] if mine else None))
+    return shown
 
 
 @router.get("/certificates/{certificate_id}", response_class=HTMLResponse)

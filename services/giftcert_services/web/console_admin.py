@@ -33,7 +33,7 @@ from giftcert_services.web.portal import not_found
 router = APIRouter(prefix="/console/{workspace}", include_in_schema=False)
 MAX_CSV_BYTES = 5_000_000
 _PURCHASE_FIELDS = ("amount", "purchaser_name", "purchaser_email", "recipient_name", "recipient_email", "message",
-                    "segment", "payment_reference", "certificate_id", "locale")
+                    "segment", "payment_reference", "certificate_id", "locale", "kind", "reason", "replaces_order_id")
 
 
 async def _settings(deps: Deps, workspace: str) -> WorkspaceSettings:
@@ -68,7 +68,8 @@ def _manual_page(request: Request, workspace: str, session: Any, settings: Works
 @router.get("/new", response_class=HTMLResponse)
 async def new_certificate(request: Request, workspace: WorkspacePath, deps: Deps, session: Operator) -> Response:
     settings = await _settings(deps, workspace)
-    values = dict.fromkeys(_PURCHASE_FIELDS, "") | {"certificate_id": str(uuid4()), "locale": settings.locale}
+    values = dict.fromkeys(_PURCHASE_FIELDS, "") | {"certificate_id": str(uuid4()), "locale": settings.locale,
+                                                    "kind": "purchased"}
     return _manual_page(request, workspace, session, settings, PurchaseForm(values))
 
 
@@ -95,12 +96,16 @@ async def issue_manual(
         "recipient": {"name": values["recipient_name"], "email": values["recipient_email"]},
         "message": values["message"] or None, "segment": values["segment"] or None,
         "locale": values["locale"] or None, "channel": "admin", "requested_at": deps.clock.now(),
+        "kind": values["kind"] or "purchased", "reason": values["reason"] or None,
+        "replaces_order_id": values["replaces_order_id"] or None,
     })
+    if command is not None and command.kind != "purchased" and values["payment_reference"]:
+        form.errors["payment_reference"] = gettext_noop("A promotional or credit certificate takes no payment.")
     if command is None or form.errors:
         return _manual_page(request, workspace, session, settings, form, 422)
     try:
         await issue_certificate(command, deps.new_uow, deps.clock)
-        if values["payment_reference"]:
+        if values["payment_reference"] and command.kind == "purchased":
             await record_offline_payment(workspace, certificate_id, values["payment_reference"][:128],
                                          deps.new_uow, deps.clock)
     except CommandRefusedError as refusal:

@@ -15,8 +15,15 @@ from giftcert_contracts.inbound import PurchaseRequested
 _FIELD_NAMES = {
     "amount": "amount", "amount_minor": "amount", "amount_currency": "amount", "purchaser_name": "purchaser_name",
     "purchaser_email": "purchaser_email", "recipient_name": "recipient_name", "recipient_email": "recipient_email",
-    "message": "message", "segment": "segment", "locale": "locale",
+    "message": "message", "segment": "segment", "locale": "locale", "kind": "kind", "reason": "reason",
+    "replaces_order_id": "replaces_order_id",
 }
+_KIND_RULE = (
+    ("needs a reason", "reason", gettext_noop("Give the reason: it is kept with the certificate.")),
+    ("names the order it replaces", "replaces_order_id", gettext_noop("Enter the order this credit replaces.")),
+    ("takes no reason", "kind", gettext_noop("Choose promotional or credit to give a reason or an order.")),
+)
+"""Where the contract's kind rule (PurchaseRequested's one validator) refuses, by the field it is about."""
 
 
 def minor_units(text: str, currency: str) -> int | None:
@@ -47,7 +54,10 @@ def purchase_command(form: PurchaseForm, data: dict[str, Any]) -> PurchaseReques
         for problem in error.errors():
             name = "_".join(str(part) for part in problem["loc"])
             message = problem["msg"]
-            if name == "locale":
+            kind_rule = [(target, said) for part, target, said in _KIND_RULE if part in str(problem["msg"])]
+            if not name and kind_rule:
+                name, message = kind_rule[0]
+            elif name == "locale":
                 message = gettext_noop("Choose a language from the list.")
             elif problem["type"] == "string_pattern_mismatch":
                 message = gettext_noop("Use one line of text, without control characters.")

@@ -50,6 +50,11 @@ STATUS_LABELS = {
     "voided": pgettext_noop("certificate status", "Voided"),
     "expired": pgettext_noop("certificate status", "Expired"),
 }
+KIND_LABELS = {
+    "purchased": pgettext_noop("certificate kind", "Purchased"),
+    "promotional": pgettext_noop("certificate kind", "Promotional"),
+    "credit": pgettext_noop("certificate kind", "Credit"),
+}
 CHANNEL_LABELS = {"portal": gettext_noop("Portal"), "admin": gettext_noop("Operator")}
 ACTIVITY_LABELS = {
     "created": pgettext_noop("activity", "Created"), "purchased": pgettext_noop("activity", "Purchased"),
@@ -203,6 +208,7 @@ def render(
     context.update(
         words=words, lang=tag, _=words.gettext, pgettext=words.pgettext, percent=words.percent,
         status_label=functools.partial(_labelled, words, STATUS_LABELS),
+        kind_label=functools.partial(_labelled, words, KIND_LABELS), kinds=list(KIND_LABELS),
         channel_label=functools.partial(_labelled, words, {k: ("", v) for k, v in CHANNEL_LABELS.items()}),
         activity_label=functools.partial(_labelled, words, ACTIVITY_LABELS),
         entry_label=functools.partial(_labelled, words, LEDGER_LABELS),
