@@ -18,6 +18,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.domain.api_key import Scope
@@ -199,14 +200,19 @@ async def api(settings: Settings, deps: Dependencies) -> AsyncIterator[httpx.Asy
         yield client
 
 
-@pytest.fixture(params=["kafka", "http"])
-async def door(
-    request: pytest.FixtureRequest, wire: Wire, db: AsyncEngine, deps: Dependencies, api: httpx.AsyncClient,
-    workspace: str,
-) -> Door:
-    # admin allows the booking routes and the operator's void route alike
+@pytest.fixture
+async def doors(
+    wire: Wire, db: AsyncEngine, deps: Dependencies, api: httpx.AsyncClient, workspace: str
+) -> dict[str, Door]:
+    """Both doors, on one workspace (admin allows the booking routes and the operator's void route alike)."""
     made = await create_api_key(deps.new_uow(), workspace, Scope.ADMIN, "checkout", deps.clock.now())
-    return Door(request.param, wire, db, api, {"Authorization": f"Bearer {made.secret}"}, workspace)
+    headers = {"Authorization": f"Bearer {made.secret}"}
+    return {name: Door(name, wire, db, api, headers, workspace) for name in ("kafka", "http")}
+
+
+@pytest.fixture(params=["kafka", "http"])
+def door(request: pytest.FixtureRequest, doors: dict[str, Door]) -> Door:
+    return doors[request.param]
 
 
 def _holds_to_the_contract(decision: Decision, topic: Topic, reason: str | None = None, **fields: Any) -> None:
@@ -629,3 +635,79 @@ async def a_void_of_a_certificate_with_a_live_hold_is_held(door: Door) -> None:
 @pytest.mark.parametrize("rule", list(CASES))
 async def test_the_v2_rule_gets_the_same_decision_on_both_doors(door: Door, rule: str) -> None:
     await CASES[rule](door)
+
+
+# --- a request decided on one door and repeated on the other -----------------------------------------
+
+
+async def _balance_and_available(db: AsyncEngine, certificate_id: str) -> tuple[int, int]:
+    async with db.connect() as connection:
+        row = (await connection.execute(
+            text(
+                "SELECT balance_minor, balance_minor - coalesce((SELECT sum(amount_minor) FROM holds"
+                " WHERE certificate_id = c.id AND state = 'live' AND expires_at > now()), 0)"
+                " FROM certificates AS c WHERE id = :id"
+            ),
+            {"id": certificate_id},
+        )).one()
+    return int(row[0]), int(row[1])
+
+
+Repeat = Callable[[Door, Bought], Awaitable[tuple[Command, dict[str, Any], tuple[int, int]]]]
+REPEATS: dict[str, Repeat] = {}
+
+
+def repeat(rule: Repeat) -> Repeat:
+    REPEATS[rule.__name__] = rule
+    return rule
+
+
+@repeat
+async def a_hold(door: Door, bought: Bought) -> tuple[Command, dict[str, Any], tuple[int, int]]:
+    return HOLD, messages.hold(door.workspace, bought.code, amount=eur(2000)), (VALUE, 3000)
+
+
+@repeat
+async def a_capture_in_part(door: Door, bought: Bought) -> tuple[Command, dict[str, Any], tuple[int, int]]:
+    held = await door.placed(bought.code, amount=eur(2000))
+    return CAPTURE, messages.capture(door.workspace, held["hold_id"], amount=eur(1000)), (4000, 4000)
+
+
+@repeat
+async def a_release(door: Door, bought: Bought) -> tuple[Command, dict[str, Any], tuple[int, int]]:
+    held = await door.placed(bought.code, amount=eur(2000))
+    return RELEASE, messages.release(door.workspace, held["hold_id"]), (VALUE, VALUE)
+
+
+@repeat
+async def a_refund(door: Door, bought: Bought) -> tuple[Command, dict[str, Any], tuple[int, int]]:
+    redeemed = await door.redeemed(bought.code, amount=eur(3000))
+    request = messages.refund(door.workspace, redeemed["order_id"], redeemed["request_id"], amount=eur(1000))
+    return REFUND, request, (3000, 3000)
+
+
+@repeat
+async def a_refused_capture(door: Door, bought: Bought) -> tuple[Command, dict[str, Any], tuple[int, int]]:
+    held = await door.placed(bought.code, amount=eur(2000))
+    return CAPTURE, messages.capture(door.workspace, held["hold_id"], amount=eur(2001)), (VALUE, 3000)
+
+
+@pytest.mark.parametrize("first", ["kafka", "http"])
+@pytest.mark.parametrize("request_kind", list(REPEATS))
+async def test_a_v2_request_repeated_on_the_other_door_gets_the_stored_decision_and_applies_once(
+    doors: dict[str, Door], db: AsyncEngine, workspace: str, first: str, request_kind: str
+) -> None:
+    then = "http" if first == "kafka" else "kafka"
+    await configure(db, workspace, redemption_mode="partial")
+    bought = await doors[first].buy()
+    command, request, state = await REPEATS[request_kind](doors[first], bought)
+    decided = await doors[first].ask(command, request)
+    assert await _balance_and_available(db, bought.certificate_id) == state
+    repeated = await doors[then].ask(command, request)
+    assert repeated == decided
+    published = await doors[first].wire.wait_for(
+        decided.topic, lambda b: b.get("request_id") == request["request_id"], count=2
+    )
+    assert [_decided(decided.topic, record.body) for record in published] == [decided, decided]
+    assert published[0].body["event_id"] != published[1].body["event_id"]  # the repeat is published anew
+    assert await _balance_and_available(db, bought.certificate_id) == state
