@@ -304,6 +304,14 @@ async def a_redeem_of_an_amount_in_another_currency_is_invalid_amount(door: Door
 
 
 @case
+async def a_redeem_of_a_negative_amount_is_invalid_amount(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    decision = await door.redeem(bought.code, amount=eur(-100))
+    _holds_to_the_contract(decision, Topic.REDEMPTION_REJECTED, "invalid_amount")
+
+
+@case
 async def a_redeem_in_full_mode_of_an_amount_other_than_the_value_is_invalid_amount(door: Door) -> None:
     await configure(door.db, door.workspace)
     bought = await door.buy()
@@ -394,6 +402,14 @@ async def a_hold_of_an_amount_in_another_currency_is_invalid_amount(door: Door) 
 
 
 @case
+async def a_hold_of_a_negative_amount_is_invalid_amount(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    decision = await door.hold(bought.code, amount=eur(-100))
+    _holds_to_the_contract(decision, Topic.HOLD_REJECTED, "invalid_amount", certificate_id=bought.certificate_id)
+
+
+@case
 async def a_hold_in_full_mode_of_an_amount_other_than_the_value_is_invalid_amount(door: Door) -> None:
     await configure(door.db, door.workspace)
     bought = await door.buy()
@@ -415,6 +431,15 @@ async def a_hold_longer_than_the_workspaces_maximum_is_invalid_hold_seconds(door
     await configure(door.db, door.workspace, redemption_mode="partial", hold_seconds_max=3600)
     bought = await door.buy()
     decision = await door.hold(bought.code, amount=eur(1000), hold_seconds=3601)
+    _holds_to_the_contract(decision, Topic.HOLD_REJECTED, "invalid_hold_seconds",
+                           certificate_id=bought.certificate_id)
+
+
+@case
+async def a_hold_of_zero_seconds_is_invalid_hold_seconds(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    decision = await door.hold(bought.code, amount=eur(1000), hold_seconds=0)
     _holds_to_the_contract(decision, Topic.HOLD_REJECTED, "invalid_hold_seconds",
                            certificate_id=bought.certificate_id)
 
@@ -498,6 +523,24 @@ async def a_capture_of_a_zero_amount_is_invalid_amount(door: Door) -> None:
     bought = await door.buy()
     held = await door.placed(bought.code, amount=eur(1000))
     decision = await door.capture(held["hold_id"], amount=eur(0))
+    _holds_to_the_contract(decision, Topic.CAPTURE_REJECTED, "invalid_amount", certificate_id=bought.certificate_id)
+
+
+@case
+async def a_capture_of_a_negative_amount_is_invalid_amount(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    held = await door.placed(bought.code, amount=eur(1000))
+    decision = await door.capture(held["hold_id"], amount=eur(-100))
+    _holds_to_the_contract(decision, Topic.CAPTURE_REJECTED, "invalid_amount", certificate_id=bought.certificate_id)
+
+
+@case
+async def a_capture_in_another_currency_is_invalid_amount(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    held = await door.placed(bought.code, amount=eur(1000))
+    decision = await door.capture(held["hold_id"], amount={"minor": 100, "currency": "GBP"})
     _holds_to_the_contract(decision, Topic.CAPTURE_REJECTED, "invalid_amount", certificate_id=bought.certificate_id)
 
 
