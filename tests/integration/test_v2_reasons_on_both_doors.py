@@ -444,6 +444,34 @@ async def a_hold_of_zero_seconds_is_invalid_hold_seconds(door: Door) -> None:
                            certificate_id=bought.certificate_id)
 
 
+@case
+async def a_lapsed_hold_reserves_nothing_even_before_a_tick_saw_it(door: Door) -> None:
+    await configure(door.db, door.workspace)
+    bought = await door.buy()
+    await door.placed(bought.code, hold_seconds=1)
+    await asyncio.sleep(1.2)
+    decision = await door.hold(bought.code)
+    _holds_to_the_contract(decision, Topic.HOLD_PLACED, certificate_id=bought.certificate_id,
+                           amount_held=eur(VALUE), available_after=eur(0))
+
+
+@case
+async def a_hold_of_a_voided_certificate_is_voided(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    assert await door.void(bought.certificate_id) == "voided"
+    decision = await door.hold(bought.code, amount=eur(1000))
+    _holds_to_the_contract(decision, Topic.HOLD_REJECTED, "voided", certificate_id=bought.certificate_id)
+
+
+async def _past_its_expiry(db: AsyncEngine, certificate_id: str) -> None:
+    async with db.begin() as connection:  # time passes: the certificate's expires_at is behind us
+        await connection.execute(
+            text("UPDATE certificates SET expires_at = now() - interval '1 minute' WHERE id = :id"),
+            {"id": certificate_id},
+        )
+
+
 # --- booking-capture-request -------------------------------------------------------------------------
 
 
@@ -544,6 +572,17 @@ async def a_capture_in_another_currency_is_invalid_amount(door: Door) -> None:
     _holds_to_the_contract(decision, Topic.CAPTURE_REJECTED, "invalid_amount", certificate_id=bought.certificate_id)
 
 
+@case
+async def a_capture_of_a_live_hold_succeeds_after_the_certificates_expiry_has_passed(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    held = await door.placed(bought.code, amount=eur(2000))
+    await _past_its_expiry(door.db, bought.certificate_id)
+    decision = await door.capture(held["hold_id"])
+    _holds_to_the_contract(decision, Topic.CERTIFICATE_REDEEMED, hold_id=held["hold_id"],
+                           amount_applied=eur(2000), balance_after=eur(3000), status_after="active")
+
+
 # --- booking-release-request -------------------------------------------------------------------------
 
 
@@ -622,6 +661,22 @@ async def a_refund_of_a_capture_credits_the_holds_certificate(door: Door) -> Non
     decision = await door.refund(held["order_id"], captured.body["request_id"], amount=eur(2000))
     _holds_to_the_contract(decision, Topic.CERTIFICATE_REFUNDED, certificate_id=bought.certificate_id,
                            amount_refunded=eur(2000), balance_after=eur(VALUE), status_after="active")
+
+
+@case
+async def a_refund_to_an_expired_certificate_makes_it_active_for_refund_validity_days(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial", refund_validity_days=30)
+    bought = await door.buy()
+    redeemed = await door.redeemed(bought.code, amount=eur(3000))
+    await _past_its_expiry(door.db, bought.certificate_id)
+    await door.wire.send(Topic.EXPIRY_TICK, messages.tick(door.workspace, messages.now_text()))
+    await door.wire.wait_for(Topic.CERTIFICATE_EXPIRED, lambda b: b["certificate_id"] == bought.certificate_id)
+    before = datetime.fromisoformat(messages.now_text())
+    decision = await door.refund(redeemed["order_id"], redeemed["request_id"], amount=eur(1000))
+    _holds_to_the_contract(decision, Topic.CERTIFICATE_REFUNDED, certificate_id=bought.certificate_id,
+                           balance_after=eur(3000), status_after="active")
+    expires = datetime.fromisoformat(decision.body["expires_at"])
+    assert before + timedelta(days=30) - timedelta(seconds=5) <= expires <= before + timedelta(days=30, seconds=30)
 
 
 @case
