@@ -33,6 +33,8 @@ from tests.scenario import Bought, buy, configure
 
 pytestmark = pytest.mark.integration
 
+DOORS = ("kafka", "http", "http-key-header")
+"""The Kafka topic; the HTTP route with the key in the body; the route with it as the Idempotency-Key header."""
 VALUE = 5000  # what tests.scenario.buy pays: EUR 50
 VOLATILE = frozenset({"event_id", "occurred_at", "sequence"})
 
@@ -124,9 +126,8 @@ class Door:
         if self.name == "kafka":
             await self.wire.send(command.topic, request)
             return await _first_reply(self.wire, (command.accepted, command.refused), request["request_id"])
-        body = {name: value for name, value in request.items() if name != "workspace_id"}
-        answered = await self.api.post(f"/v1/workspaces/{self.workspace}{command.path}", headers=self.headers,
-                                       json=body)
+        body, headers = self._over_http(request)
+        answered = await self.api.post(f"/v1/workspaces/{self.workspace}{command.path}", headers=headers, json=body)
         if answered.status_code == 200:
             decision = _decided(command.accepted, answered.json())
         else:
@@ -138,6 +139,15 @@ class Door:
         assert published == decision  # the HTTP answer is the event the topic carries
         return decision
 
+    def _over_http(self, request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The body without workspace_id (the path's); on `http-key-header` the key as the Idempotency-Key
+        header instead of the body's request_id."""
+        body = {name: value for name, value in request.items() if name != "workspace_id"}
+        if self.name != "http-key-header":
+            return body, self.headers
+        return ({name: value for name, value in body.items() if name != "request_id"},
+                self.headers | {"Idempotency-Key": body["request_id"]})
+
     async def void(self, certificate_id: str) -> str:
         """A void, on Kafka's `void` topic or the operator route; the refusal's reason, or `voided`."""
         request = messages.void(self.workspace, certificate_id)
@@ -146,9 +156,9 @@ class Door:
             decision = await _first_reply(self.wire, (Topic.CERTIFICATE_VOIDED, Topic.VOID_REJECTED),
                                           request["request_id"])
             return "voided" if decision.topic is Topic.CERTIFICATE_VOIDED else str(decision.reason)
+        body, headers = self._over_http({"request_id": request["request_id"], "reason": request["reason"]})
         answered = await self.api.post(
-            f"/v1/workspaces/{self.workspace}/certificates/{certificate_id}/void", headers=self.headers,
-            json={"request_id": request["request_id"], "reason": request["reason"]},
+            f"/v1/workspaces/{self.workspace}/certificates/{certificate_id}/void", headers=headers, json=body
         )
         if answered.status_code == 200:
             return "voided"
@@ -207,10 +217,10 @@ async def doors(
     """Both doors, on one workspace (admin allows the booking routes and the operator's void route alike)."""
     made = await create_api_key(deps.new_uow(), workspace, Scope.ADMIN, "checkout", deps.clock.now())
     headers = {"Authorization": f"Bearer {made.secret}"}
-    return {name: Door(name, wire, db, api, headers, workspace) for name in ("kafka", "http")}
+    return {name: Door(name, wire, db, api, headers, workspace) for name in DOORS}
 
 
-@pytest.fixture(params=["kafka", "http"])
+@pytest.fixture(params=DOORS)
 def door(request: pytest.FixtureRequest, doors: dict[str, Door]) -> Door:
     return doors[request.param]
 
@@ -790,12 +800,11 @@ async def a_refused_capture(door: Door, bought: Bought) -> tuple[Command, dict[s
     return CAPTURE, messages.capture(door.workspace, held["hold_id"], amount=eur(2001)), (VALUE, 3000)
 
 
-@pytest.mark.parametrize("first", ["kafka", "http"])
+@pytest.mark.parametrize(("first", "then"), [("kafka", "http"), ("http", "kafka"), ("kafka", "http-key-header")])
 @pytest.mark.parametrize("request_kind", list(REPEATS))
 async def test_a_v2_request_repeated_on_the_other_door_gets_the_stored_decision_and_applies_once(
-    doors: dict[str, Door], db: AsyncEngine, workspace: str, first: str, request_kind: str
+    doors: dict[str, Door], db: AsyncEngine, workspace: str, first: str, then: str, request_kind: str
 ) -> None:
-    then = "http" if first == "kafka" else "kafka"
     await configure(db, workspace, redemption_mode="partial")
     bought = await doors[first].buy()
     command, request, state = await REPEATS[request_kind](doors[first], bought)
