@@ -131,9 +131,11 @@ class Door:
         if answered.status_code == 200:
             decision = _decided(command.accepted, answered.json())
         else:
-            assert answered.status_code == 409, answered.text
             error = answered.json()["error"]
             assert error["code"] == error["decision"]["reason"], error
+            throttled = error["code"] == "too_many_attempts"
+            assert answered.status_code == (429 if throttled else 409), answered.text
+            assert ("retry-after" in answered.headers) is throttled
             decision = _decided(command.refused, error["decision"])
         published = await _first_reply(self.wire, (decision.topic,), request["request_id"])
         assert published == decision  # the HTTP answer is the event the topic carries
@@ -480,6 +482,24 @@ async def _past_its_expiry(db: AsyncEngine, certificate_id: str) -> None:
             text("UPDATE certificates SET expires_at = now() - interval '1 minute' WHERE id = :id"),
             {"id": certificate_id},
         )
+
+
+@case
+async def a_hold_of_an_unknown_code_is_not_found_and_names_no_certificate(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    decision = await door.hold("ABCD-EFGH-JKMN", amount=eur(1000))
+    _holds_to_the_contract(decision, Topic.HOLD_REJECTED, "not_found", certificate_id=None)
+
+
+@case
+async def a_hold_after_too_many_unknown_codes_on_one_order_is_too_many_attempts(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    bought = await door.buy()
+    order = _order()
+    for _ in range(5):  # the guessing limit: 5 unknown codes per order in its window
+        assert (await door.hold("ABCD-EFGH-JKMN", **order)).reason == "not_found"
+    decision = await door.hold(bought.code, amount=eur(1000), **order)
+    _holds_to_the_contract(decision, Topic.HOLD_REJECTED, "too_many_attempts", order_id=order["order_id"])
 
 
 # --- booking-capture-request -------------------------------------------------------------------------
