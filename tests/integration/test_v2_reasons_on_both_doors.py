@@ -108,6 +108,8 @@ async def _first_reply(wire: Wire, topics: tuple[Topic, ...], request_id: str) -
     assert finished, f"no reply to {request_id} on {topics}"
     task = next(iter(finished))
     (record,) = task.result()
+    if record.body.get("certificate_id") is not None:  # an event that names a certificate is numbered
+        assert isinstance(record.body.get("sequence"), int), record.body
     return _decided(waits[task], record.body)
 
 
@@ -281,6 +283,28 @@ async def a_redeem_above_what_the_order_still_owes_is_exceeds_order_due(door: Do
     await door.redeemed(one.code, amount=eur(4000), **order)
     decision = await door.redeem(two.code, amount=eur(3000), **order)
     _holds_to_the_contract(decision, Topic.REDEMPTION_REJECTED, "exceeds_order_due", order_id=order["order_id"])
+
+
+@case
+async def a_redeem_counts_what_the_orders_other_certificates_hold_as_covered(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    one, two = await door.buy(), await door.buy()
+    order = _order(6000)
+    await door.placed(one.code, amount=eur(4000), **order)
+    decision = await door.redeem(two.code, amount=eur(3000), **order)
+    _holds_to_the_contract(decision, Topic.REDEMPTION_REJECTED, "exceeds_order_due")
+
+
+@case
+async def what_an_order_still_owes_is_net_of_its_refunds(door: Door) -> None:
+    await configure(door.db, door.workspace, redemption_mode="partial")
+    one, two = await door.buy(), await door.buy()
+    order = _order(6000)
+    first = await door.redeemed(one.code, amount=eur(4000), **order)
+    assert (await door.refund(order["order_id"], first["request_id"], amount=eur(4000))).reason is None
+    decision = await door.redeem(two.code, amount=eur(5000), **order)
+    _holds_to_the_contract(decision, Topic.CERTIFICATE_REDEEMED, certificate_id=two.certificate_id,
+                           amount_applied=eur(5000), balance_after=eur(0), status_after="redeemed")
 
 
 @case
