@@ -864,3 +864,20 @@ async def test_a_v2_request_repeated_on_the_other_door_gets_the_stored_decision_
     assert [_decided(decided.topic, record.body) for record in published] == [decided, decided]
     assert published[0].body["event_id"] != published[1].body["event_id"]  # the repeat is published anew
     assert await _balance_and_available(db, bought.certificate_id) == state
+
+
+@pytest.mark.parametrize("request_kind", ["a_hold", "a_capture_in_part", "a_refund"])
+async def test_a_v2_request_sent_on_both_doors_at_once_is_decided_once(
+    doors: dict[str, Door], db: AsyncEngine, workspace: str, request_kind: str
+) -> None:
+    await configure(db, workspace, redemption_mode="partial")
+    bought = await doors["kafka"].buy()
+    command, request, state = await REPEATS[request_kind](doors["kafka"], bought)
+    on_kafka, over_http = await asyncio.gather(
+        doors["kafka"].ask(command, request), doors["http"].ask(command, request)
+    )
+    published = await doors["kafka"].wire.wait_for(
+        on_kafka.topic, lambda b: b.get("request_id") == request["request_id"], count=2
+    )
+    assert over_http == _decided(on_kafka.topic, published[0].body) == _decided(on_kafka.topic, published[1].body)
+    assert await _balance_and_available(db, bought.certificate_id) == state
