@@ -73,6 +73,51 @@ async def test_twenty_concurrent_holds_of_one_certificate_over_two_ledgers_never
     )
 
 
+async def test_ten_concurrent_holds_of_different_certificates_for_one_order_over_two_ledgers_never_exceed_its_total(
+    launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, reliability: Recorder
+) -> None:
+    await configure(db, workspace, redemption_mode="partial")
+    await _two_ledgers(launch)
+    certificates = [await buy(wire, db, workspace) for _ in range(10)]  # EUR 50 each
+    order = {"order_id": f"trip-{workspace}", "order_total": {"minor": 10000, "currency": "EUR"}}
+    attempts = [
+        requests.hold(workspace, c.code, amount={"minor": 3000, "currency": "EUR"}, **order) for c in certificates
+    ]
+    asked = {body["request_id"] for body in attempts}
+    # The test holds the ten certificates' rows until two ledger sessions wait (one for a row, the other
+    # for the order's lock or a row): the holds are decided while others are in flight.
+    async with db.connect() as holder, holder.begin():
+        await holder.execute(
+            text("SELECT 1 FROM certificates WHERE id = ANY(CAST(:ids AS uuid[])) FOR UPDATE"),
+            {"ids": [c.certificate_id for c in certificates]},
+        )
+        await asyncio.gather(
+            *(wire.send(Topic.BOOKING_HOLD_REQUEST, body, key=body["request_id"]) for body in attempts)
+        )
+        await sessions_waiting_for_a_lock(db, 2, statement="%")
+    await wire.wait_for(Topic.HOLD_PLACED, lambda b: b["request_id"] in asked, count=3)
+    await wire.wait_for(Topic.HOLD_REJECTED, lambda b: b["request_id"] in asked, count=7)
+    await wire.quiet(2)
+
+    placed = [r.body for r in wire.on(Topic.HOLD_PLACED) if r.body["request_id"] in asked]
+    refused = [r.body for r in wire.on(Topic.HOLD_REJECTED) if r.body["request_id"] in asked]
+    assert sum(p["amount_held"]["minor"] for p in placed) == 9000
+    assert {r["reason"] for r in refused} == {"exceeds_order_due"}
+    async with db.connect() as connection:
+        held = (await connection.execute(
+            text(
+                "SELECT sum(amount_minor) FROM holds WHERE workspace_id = :ws AND order_id = :order"
+                " AND state = 'live'"
+            ),
+            {"ws": workspace, "order": order["order_id"]},
+        )).scalar_one()
+    assert held == 9000  # three of 30: never more than the order's 100
+    reliability.record(
+        "10 concurrent holds of different certificates for one order over two ledger processes", injected=10,
+        invariants=["never more held than the order's total", "7 exceeds_order_due"],
+    )
+
+
 async def test_a_capture_a_release_and_a_ticks_expiry_of_one_hold_over_two_ledgers_one_wins(
     launch: Launcher, wire: Wire, db: AsyncEngine, workspace: str, reliability: Recorder
 ) -> None:
