@@ -27,6 +27,12 @@ REPLY_TOPICS: dict[Topic, tuple[str, tuple[Topic, ...]]] = {
     Topic.BOOKING_REDEEM_REQUEST: ("request_id", (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)),
     Topic.VOID: ("request_id", (Topic.CERTIFICATE_VOIDED, Topic.VOID_REJECTED)),
     Topic.REACTIVATE: ("request_id", (Topic.CERTIFICATE_REACTIVATED, Topic.REACTIVATE_REJECTED)),
+    # v2: a capture's certificate-redeemed, a partial capture's hold-released and a direct redeem's
+    # certificate-redeemed each carry their own request's request_id (unique across all requests)
+    Topic.BOOKING_HOLD_REQUEST: ("request_id", (Topic.HOLD_PLACED, Topic.HOLD_REJECTED)),
+    Topic.BOOKING_CAPTURE_REQUEST: ("request_id", (Topic.CERTIFICATE_REDEEMED, Topic.CAPTURE_REJECTED)),
+    Topic.BOOKING_RELEASE_REQUEST: ("request_id", (Topic.HOLD_RELEASED, Topic.RELEASE_REJECTED)),
+    Topic.BOOKING_REFUND_REQUEST: ("request_id", (Topic.CERTIFICATE_REFUNDED, Topic.REFUND_REJECTED)),
 }
 """For each inbound topic with an answer: the field that names the request, and the answers' topics."""
 TRANSITIONS = {
@@ -63,11 +69,18 @@ class Snapshot:
     emailing_workspaces: set[str]
     sent: SentLog
     mailer_was_killed: bool = False
+    partial_workspaces: set[str] = field(default_factory=set)
+    """v2: workspaces in `partial` mode, whose certificates pay several bookings (checked by
+    no_value_applied_twice instead of v1's one-redemption rules)."""
     facts: Counter[str] = field(default_factory=Counter)
     """Numbers for the report: outcomes, duplicates seen."""
 
     def bodies(self, topic: Topic) -> list[dict[str, Any]]:
         return [record.body for record in self.events[topic]]
+
+    def is_partial(self, certificate_id: str) -> bool:
+        certificate = self.certificates.get(certificate_id)
+        return certificate is not None and certificate["workspace_id"] in self.partial_workspaces
 
     def distinct(self, topic: Topic) -> dict[str, dict[str, Any]]:
         """The topic's events by event_id: one entry however many times the relay published it."""
@@ -97,7 +110,7 @@ def read_emails(folder: Path, recipients: set[str]) -> list[Email]:
 
 async def take_snapshot(
     db: AsyncEngine, wire: Wire, sent: SentLog, mail_folder: Path | None, emailing_workspaces: set[str], *,
-    mailer_was_killed: bool,
+    mailer_was_killed: bool, partial_workspaces: set[str] | None = None,
 ) -> Snapshot:
     """`mail_folder` None: no emails read (a look while waiting for the system to settle)."""
     certificates = {
@@ -124,6 +137,7 @@ async def take_snapshot(
         emailing_workspaces=emailing_workspaces,
         sent=sent,
         mailer_was_killed=mailer_was_killed,
+        partial_workspaces=partial_workspaces or set(),
     )
 
 
@@ -182,6 +196,8 @@ def every_request_answered_with_one_decision(snapshot: Snapshot) -> list[str]:
     problems = [f"{len(records)} dead letter(s) on {topic}" for topic, records in snapshot.dead_letters.items()
                 if records]
     problems += [f"{command.kind} {command.key} was never sent: {why}" for command, why in snapshot.sent.unsent]
+    asked = {str(c.body[field_name]) for inbound, (field_name, _) in REPLY_TOPICS.items()
+             for c in snapshot.sent.of(inbound)}
     for inbound, (field_name, _) in REPLY_TOPICS.items():
         answers = answers_by_request(snapshot, inbound)
         sends = Counter(str(c.body[field_name]) for c in snapshot.sent.of(inbound))
@@ -205,7 +221,7 @@ def every_request_answered_with_one_decision(snapshot: Snapshot) -> list[str]:
             outcome = f"{replies[0][0].value} {replies[0][1].get('reason', '')}".strip() if replies else "unanswered"
             snapshot.facts[f"{inbound.value}: {outcome}"] += 1
             snapshot.facts["repeated replies"] += max(0, len(replies) - times)
-        unasked = set(answers) - set(sends)
+        unasked = set(answers) - asked  # a capture's certificate-redeemed is no redeem's reply
         if inbound is not Topic.PAYMENT_COMPLETED and unasked:
             problems.append(f"{len(unasked)} replies on {inbound} to requests never sent, e.g. {sorted(unasked)[:3]}")
     return problems
@@ -250,6 +266,8 @@ def no_code_redeemed_twice(snapshot: Snapshot) -> list[str]:
     for body in snapshot.distinct(Topic.CERTIFICATE_REDEEMED).values():
         redeemed_by[body["certificate_id"]].add(body["request_id"])
     for cid, certificate in snapshot.certificates.items():
+        if snapshot.is_partial(cid):
+            continue
         requests = redeemed_by.get(cid, set())
         debits = [e for e in snapshot.ledger.get(cid, []) if e["kind"] == "redeemed"]
         if len(requests) > 1 or len(debits) > 1:
@@ -324,7 +342,7 @@ def event_ids_are_stable(snapshot: Snapshot) -> list[str]:
                 problems.append(f"{topic}: body event_id {body.get('event_id')} but ce_id {ce_id}")
             if record.headers.get("ce_type", b"").decode() != f"giftcert.{topic.value}.v1":
                 problems.append(f"{topic}: ce_type {record.headers.get('ce_type')!r}")
-            if "certificate_id" in body and (
+            if body.get("certificate_id") is not None and (  # v2's refusals of an unknown hold name none
                 record.key != body["certificate_id"].encode()
                 or record.headers.get("ce_subject", b"").decode() != body["certificate_id"]
             ):
@@ -384,6 +402,8 @@ def activity_log_matches_status_history(snapshot: Snapshot) -> list[str]:  # noq
     step and ends in the certificate's status, with the timestamps the row keeps."""
     problems = []
     for cid, certificate in snapshot.certificates.items():
+        if snapshot.is_partial(cid):
+            continue  # a partial redemption leaves it active: no_value_applied_twice checks its status
         log = snapshot.activity.get(cid, [])
         kinds = [e["kind"] for e in log]
         if kinds[:1] != ["created"] or kinds.count("created") != 1:
@@ -417,6 +437,82 @@ def activity_log_matches_status_history(snapshot: Snapshot) -> list[str]:  # noq
     return problems
 
 
+def _minor(money: dict[str, Any]) -> int:
+    return int(money["minor"])
+
+
+def no_value_applied_twice(snapshot: Snapshot) -> list[str]:  # noqa: C901, PLR0912 - one check a line
+    """v2, for the certificates of `partial` workspaces: each request has at most one ledger entry of
+    a kind; each applied value (redeem, capture), refund and hold has exactly one entry, of the
+    amount its event announced, and no entry lacks its event; refunds of a redemption never exceed
+    what it applied; a hold is ended once (a capture or a release, never both); a partial capture
+    released the rest once; balance and available are never below zero, and the status follows
+    the balance."""
+    problems = []
+    applied = {b["request_id"]: b for b in snapshot.distinct(Topic.CERTIFICATE_REDEEMED).values()}
+    refunded = {b["request_id"]: b for b in snapshot.distinct(Topic.CERTIFICATE_REFUNDED).values()}
+    placed = {b["request_id"]: b for b in snapshot.distinct(Topic.HOLD_PLACED).values()}
+    released: dict[str, set[str]] = defaultdict(set)
+    for body in snapshot.distinct(Topic.HOLD_RELEASED).values():
+        released[str(body["request_id"])].add(body["event_id"])
+    releases_asked = {str(c.body["request_id"]) for c in snapshot.sent.of(Topic.BOOKING_RELEASE_REQUEST)}
+    ended_by: dict[str, set[str]] = defaultdict(set)
+    for request_id, body in applied.items():
+        if body.get("hold_id"):
+            ended_by[str(body["hold_id"])].add(f"capture {request_id}")
+            held = placed.get(str(body["hold_id"]))
+            rest = None if held is None else _minor(held["amount_held"]) - _minor(body["amount_applied"])
+            if rest is not None and len(released.get(request_id, set())) != (1 if rest else 0):
+                problems.append(f"capture {request_id} of {rest} less than held has "
+                                f"{len(released.get(request_id, set()))} hold-released")
+    for body in snapshot.distinct(Topic.HOLD_RELEASED).values():
+        if body["request_id"] in releases_asked:
+            ended_by[str(body["hold_id"])].add(f"release {body['request_id']}")
+    problems += [f"hold {hold} ended {len(by)} times: {sorted(by)}" for hold, by in ended_by.items() if len(by) > 1]
+    for cid, certificate in snapshot.certificates.items():
+        if not snapshot.is_partial(cid):
+            continue
+        entries = snapshot.ledger.get(cid, [])
+        twice = [key for key, n in Counter((e["request_id"], e["kind"]) for e in entries).items() if n > 1]
+        problems += [f"certificate {cid}: request {r} has {k} entries more than once" for r, k in twice]
+        expected = {
+            "redeemed": {r: -_minor(b["amount_applied"]) for r, b in applied.items()
+                         if b["certificate_id"] == cid and not b.get("hold_id")},
+            "captured": {r: -_minor(b["amount_applied"]) for r, b in applied.items()
+                         if b["certificate_id"] == cid and b.get("hold_id")},
+            "refunded": {r: _minor(b["amount_refunded"]) for r, b in refunded.items() if b["certificate_id"] == cid},
+            "hold": {r: -_minor(b["amount_held"]) for r, b in placed.items() if b["certificate_id"] == cid},
+        }
+        for kind, announced in expected.items():
+            written = {str(e["request_id"]): int(e["amount_minor"]) for e in entries if e["kind"] == kind}
+            if written != announced:
+                problems.append(f"certificate {cid}: {kind} entries {written}, events announced {announced}")
+        given_back: Counter[str] = Counter()
+        for entry in entries:
+            if entry["kind"] == "refunded":
+                given_back[str(entry["redemption_id"])] += int(entry["amount_minor"])
+        for redemption, back in given_back.items():
+            took = -next((int(e["amount_minor"]) for e in entries if str(e["request_id"]) == redemption
+                          and e["kind"] in {"redeemed", "captured"}), 0)
+            if back > took:
+                problems.append(f"certificate {cid}: {back} refunded of redemption {redemption}, which applied {took}")
+        balance = sum(int(e["amount_minor"]) for e in entries if e["kind"] in {"issued", "redeemed", "captured",
+                                                                                "refunded"})
+        available = balance + sum(int(e["amount_minor"]) for e in entries if e["kind"] in {"hold", "released",
+                                                                                              "hold_expired"})
+        if balance < 0 or available < 0 or balance != (certificate["balance_minor"] or 0):
+            problems.append(f"certificate {cid}: balance {balance} (kept {certificate['balance_minor']}), "
+                            f"available {available}")
+        if certificate["activated_at"] is not None:
+            status = "active" if balance else "redeemed"
+            if certificate["status"] != status:
+                problems.append(f"certificate {cid} is {certificate['status']} with balance {balance}")
+        snapshot.facts[f"partial: final status {certificate['status']}"] += 1
+    snapshot.facts["partial: values applied"] = len(applied)
+    snapshot.facts["partial: refunds"] = len(refunded)
+    return problems
+
+
 INVARIANTS: dict[str, Callable[[Snapshot], list[str]]] = {
     "each request answered, one decision per request, repeats return it": every_request_answered_with_one_decision,
     "each accepted payment activated exactly one certificate": each_accepted_payment_activated_exactly_one_certificate,
@@ -430,6 +526,11 @@ INVARIANTS: dict[str, Callable[[Snapshot], list[str]]] = {
 }
 
 
-def violations(snapshot: Snapshot) -> dict[str, list[str]]:
-    """Every invariant's violations, by the invariant's name."""
-    return {name: check(snapshot) for name, check in INVARIANTS.items()}
+INVARIANTS_V2 = INVARIANTS | {"no value applied twice (v2: holds, captures, releases, refunds)": no_value_applied_twice}
+
+
+def violations(
+    snapshot: Snapshot, invariants: dict[str, Callable[[Snapshot], list[str]]] | None = None
+) -> dict[str, list[str]]:
+    """Every invariant's violations (v1's, unless told), by the invariant's name."""
+    return {name: check(snapshot) for name, check in (invariants or INVARIANTS).items()}

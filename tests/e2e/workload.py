@@ -46,6 +46,19 @@ class Awaits:
     while_status: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A v2 command sent only once the request it names (a hold for a capture or a release, a redeem
+    or a capture for a refund) has been answered on the wire, whatever the answer: a booking
+    platform captures the hold it was told about, and refunds the redemption it was told about."""
+
+    request_id: str
+
+
+ANSWER_TOPICS = (Topic.HOLD_PLACED, Topic.HOLD_REJECTED, Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED,
+                 Topic.CAPTURE_REJECTED, Topic.HOLD_RELEASED, Topic.RELEASE_REJECTED, Topic.CERTIFICATE_REFUNDED,
+                 Topic.REFUND_REJECTED)
+"""Where the answers an `Answered` waits for come."""
 CREATED = frozenset[str]()
 PAID = frozenset({"pending"})
 NO_LONGER_ACTIVE = frozenset({"pending", "active"})
@@ -65,7 +78,7 @@ class Command:
     topic: Topic
     body: dict[str, Any]
     key: str
-    after: Awaits | None = None
+    after: Awaits | Answered | None = None
     repeats: bool = False
     """A caller's retry of the command planned under the same key: sent once that one was sent."""
 
@@ -84,6 +97,9 @@ class PlannedWorkspace:
     sends_activation_email: bool = True
     travels_in_time: bool = False
     """Gets ticks from the future: reminders of every active certificate, then their expiry."""
+    partial: bool = False
+    """v2: redemption_mode `partial`; its certificates get v2 stories (partial redeems, holds,
+    captures, releases, refunds), and v1's stories keep to the other workspaces."""
 
 
 @dataclass
@@ -109,7 +125,9 @@ class _Planner:
 
     def __init__(self, rng: random.Random, workspaces: list[PlannedWorkspace]) -> None:
         self.rng = rng
-        self.workspaces = workspaces
+        self.workspaces = [w for w in workspaces if not w.partial]
+        """v1's workspaces (the same list as before v2 when no workspace is partial: same draws)."""
+        self.partial_workspaces = [w for w in workspaces if w.partial]
         self.steps: list[Step] = []
 
     def uuid(self) -> str:
@@ -253,6 +271,125 @@ class _Planner:
                     self.add(after + rng.uniform(5, 8), self.redeem(ws, code, "redeem-reactivated",
                                                                       order_total=50000))
 
+    def booking(self, topic: Topic, body: dict[str, Any], kind: str, at: float, after: Awaits | Answered | None,
+                repeat: float = 0.3) -> Command:
+        """A v2 booking command keyed by its request_id, with its repeat (a retry) at `repeat`."""
+        if isinstance(after, Awaits):
+            body["code"] = CodeOf(after.certificate_id)
+        command = Command(kind, topic, body, body["request_id"], after)
+        self.add(at, command)
+        self.repeat_later(at, command, repeat)
+        return command
+
+    def money(self, minor: int) -> dict[str, Any]:
+        return {"minor": minor, "currency": "EUR"}
+
+    def partial_story(self, start: float) -> None:  # noqa: C901, PLR0915 - one branch per fate
+        """v2: a certificate of a `partial` workspace, bought and paid, then paying part of a booking,
+        held (captured in full or in part, released, or both racing), refunded (within or beyond what
+        was applied), and sometimes held by several orders at once for more than it has."""
+        rng = self.rng
+        ws = rng.choice(self.partial_workspaces).workspace_id
+        cid = self.uuid()
+        amount = rng.choice(AMOUNTS_MINOR[2:])
+        purchase = requests.purchase(
+            ws, certificate_id=cid, amount=self.money(amount),
+            recipient={"name": "Robin Recipient", "email": f"robin-{cid}-{ws}@example.com"}, channel="portal",
+        )
+        purchase_command = Command("purchase", Topic.PURCHASE_REQUESTED, purchase, cid)
+        self.add(start, purchase_command)
+        self.repeat_later(start, purchase_command, 0.1)
+        paid_at = start + rng.uniform(0.3, 2.5)
+        payment = requests.payment(ws, cid, payment_id=f"pay-{self.hex()}", amount=self.money(amount))
+        self.add(paid_at, Command("payment", Topic.PAYMENT_COMPLETED, payment, payment["payment_id"]))
+        code = Awaits(cid, PAID)
+        live = paid_at + rng.uniform(2.0, 6.0)
+        step = amount // 100
+
+        redeemed = 100 * rng.randint(5, 25) * step // 100 or 100
+        redeem = self.redeem(ws, code, "redeem-partial", order_total=redeemed + rng.randrange(0, 3000))
+        redeem.body["amount"] = self.money(redeemed)
+        self.add(live, redeem)
+        self.repeat_later(live, redeem, 0.3)
+
+        held = 100 * rng.randint(5, 25) * step // 100 or 100
+        hold_at = live + rng.uniform(0.0, 2.0)
+        order = f"order-{self.hex()}"
+        hold = self.booking(Topic.BOOKING_HOLD_REQUEST, requests.hold(
+            ws, "", request_id=self.uuid(), order_id=order, order_total=self.money(held + 2000),
+            amount=self.money(held),
+        ), "hold", hold_at, code)
+        hold_id = hold.key
+        told = Answered(hold_id)
+        end_at = hold_at + rng.uniform(0.5, 3.0)
+        fate = rng.random()
+        captured: tuple[str, int] | None = None
+        if fate < 0.25:
+            capture = self.booking(Topic.BOOKING_CAPTURE_REQUEST, requests.capture(ws, hold_id, request_id=self.uuid()),
+                                   "capture", end_at, told)
+            captured = (capture.key, held)
+        elif fate < 0.50:
+            part = max(100, held // 2 // 100 * 100)
+            capture = self.booking(Topic.BOOKING_CAPTURE_REQUEST, requests.capture(
+                ws, hold_id, request_id=self.uuid(), amount=self.money(part)), "capture-partial", end_at, told)
+            captured = (capture.key, part)
+        elif fate < 0.75:
+            release = self.booking(Topic.BOOKING_RELEASE_REQUEST, requests.release(ws, hold_id, request_id=self.uuid()),
+                                   "release", end_at, told)
+            if rng.random() < 0.3:  # captured after its release: refused
+                self.booking(Topic.BOOKING_CAPTURE_REQUEST, requests.capture(ws, hold_id, request_id=self.uuid()),
+                             "capture-released", end_at + rng.uniform(1.0, 3.0), Answered(release.key), repeat=0.0)
+        elif fate < 0.90:  # capture and release race for one hold: exactly one ends it
+            capture_body = requests.capture(ws, hold_id, request_id=self.uuid())
+            release_body = requests.release(ws, hold_id, request_id=self.uuid())
+            capture = Command("capture-race", Topic.BOOKING_CAPTURE_REQUEST, capture_body, capture_body["request_id"],
+                              told)
+            release = Command("release-race", Topic.BOOKING_RELEASE_REQUEST, release_body, release_body["request_id"],
+                              told)
+            self.add(end_at, capture, release)
+            self.repeat_later(end_at, capture, 0.3)
+            self.repeat_later(end_at, release, 0.3)
+        else:  # more than was held: refused, the hold stays live
+            self.booking(Topic.BOOKING_CAPTURE_REQUEST, requests.capture(
+                ws, hold_id, request_id=self.uuid(), amount=self.money(held + 100),
+            ), "capture-exceeds-hold", end_at, told)
+
+        refund_at = end_at + rng.uniform(1.0, 4.0)
+        if rng.random() < 0.5:
+            back = max(100, redeemed // 2 // 100 * 100) if rng.random() < 0.5 else redeemed
+            first = self.booking(Topic.BOOKING_REFUND_REQUEST, requests.refund(
+                ws, redeem.body["order_id"], redeem.key, request_id=self.uuid(), amount=self.money(back),
+            ), "refund-redemption", refund_at, Answered(redeem.key))
+            if rng.random() < 0.3:  # with the first, more than the redemption applied: refused
+                self.booking(Topic.BOOKING_REFUND_REQUEST, requests.refund(
+                    ws, redeem.body["order_id"], redeem.key, request_id=self.uuid(),
+                    amount=self.money(redeemed - back + 100),
+                ), "refund-exceeds-redeemed", refund_at + rng.uniform(1.0, 3.0), Answered(first.key), repeat=0.0)
+        if captured is not None and rng.random() < 0.5:
+            capture_id, applied = captured
+            self.booking(Topic.BOOKING_REFUND_REQUEST, requests.refund(
+                ws, order, capture_id, request_id=self.uuid(), amount=self.money(applied),
+            ), "refund-capture", refund_at + rng.uniform(0.0, 2.0), Answered(capture_id))
+        if rng.random() < 0.25:  # orders racing for more than the certificate has
+            racing = []
+            for _ in range(rng.randint(2, 4)):
+                share = max(100, amount * 2 // 5 // 100 * 100)
+                body = requests.hold(ws, "", request_id=self.uuid(), order_id=f"order-{self.hex()}",
+                                     order_total=self.money(share), amount=self.money(share))
+                body["code"] = CodeOf(cid)
+                racing.append(Command("hold-race", Topic.BOOKING_HOLD_REQUEST, body, body["request_id"], code))
+            self.add(refund_at + rng.uniform(0.0, 2.0), *racing)
+            self.repeat_later(refund_at, rng.choice(racing), 0.5)
+
+    def unknown_hold_operation(self, at: float) -> None:
+        ws = self.rng.choice(self.partial_workspaces).workspace_id
+        if self.rng.random() < 0.5:
+            body = requests.capture(ws, self.uuid(), request_id=self.uuid())
+            self.booking(Topic.BOOKING_CAPTURE_REQUEST, body, "capture-unknown-hold", at, None, repeat=0.2)
+        else:
+            body = requests.release(ws, self.uuid(), request_id=self.uuid())
+            self.booking(Topic.BOOKING_RELEASE_REQUEST, body, "release-unknown-hold", at, None, repeat=0.2)
+
     def unknown_code_redeem(self, at: float) -> None:
         ws = self.rng.choice(self.workspaces).workspace_id
         self.add(at, self.redeem(ws, self.unknown_code(), "redeem-unknown-code", order_total=50000))
@@ -293,15 +430,26 @@ class _Planner:
                     self.repeat_later(end * share, command, 1.0)
 
 
-def plan_workload(seed: int, workspaces: list[PlannedWorkspace], *, commands: int = 2000) -> Workload:
+def plan_workload(
+    seed: int, workspaces: list[PlannedWorkspace], *, commands: int = 2000, partial_share: float = 0.4
+) -> Workload:
     """About `commands` commands over ~45 s: certificates' stories at random moments, with unknown
     codes, code-guessing orders, operations on unknown certificates and ticks sprinkled in.
 
     No payment is left without its purchase request: the scheduler would refuse it only after
     GIFTCERT_PAYMENT_GRACE_SECONDS, and a grace short enough for this test would also refuse
-    payments whose purchase request a dead ledger merely delayed."""
+    payments whose purchase request a dead ledger merely delayed.
+
+    With a `partial` workspace, about `partial_share` of the commands are v2 stories in it."""
     rng = random.Random(seed)
     planner = _Planner(rng, workspaces)
+    if planner.partial_workspaces:  # v2 first, from a generator of its own: v1's draws stay as they were
+        v2 = _Planner(random.Random(f"{seed}:v2"), workspaces)
+        for _ in range(10):
+            v2.unknown_hold_operation(v2.rng.uniform(1.0, STORY_SPAN_SECONDS))
+        while v2.count < commands * partial_share:
+            v2.partial_story(v2.rng.uniform(1.5, STORY_SPAN_SECONDS))
+        planner.steps.extend(v2.steps)
     planner.ticks(STORY_SPAN_SECONDS + 8)
     for _ in range(3):
         planner.guessing_order(rng.uniform(1.0, STORY_SPAN_SECONDS))
@@ -412,6 +560,8 @@ class WorkloadSender:
                 raise TimeoutError(f"its first sending did not go out within {self.AWAIT_SECONDS:.0f}s") from None
             if isinstance(body.get("code"), CodeOf):
                 body["code"] = self._codes[original]
+        elif isinstance(command.after, Answered):
+            await self._answered(command.after)
         elif command.after is not None:
             code = await self.watch.until(command.after, self.AWAIT_SECONDS)
             if isinstance(body.get("code"), CodeOf):
@@ -421,6 +571,15 @@ class WorkloadSender:
         if "requested_at" in body:
             body["requested_at"] = requests.now_text()
         return Command(command.kind, command.topic, body, command.key, command.after, command.repeats)
+
+    async def _answered(self, awaited: Answered) -> None:
+        """Until a reply naming the request has come (any of them: placed or rejected alike)."""
+        deadline = asyncio.get_running_loop().time() + self.AWAIT_SECONDS
+        while not any(record.body.get("request_id") == awaited.request_id
+                      for topic in ANSWER_TOPICS for record in self.wire.on(topic)):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"request {awaited.request_id} unanswered after {self.AWAIT_SECONDS:.0f}s")
+            await asyncio.sleep(0.5)
 
     async def _send(self, step: Step) -> None:
         try:
