@@ -83,7 +83,7 @@ async def test_a_visitor_buys_pays_and_sees_the_certificate_become_active_and_th
 
 async def _expect_its_whole_value_issued(page: Page) -> None:
     """A paid certificate's page: its balance is its value, its value history one `Issued` entry of it."""
-    value = await page.locator(".facts dd").nth(1).inner_text()
+    value = await page.locator("#certificate-amount").inner_text()
     await expect(page.locator("#certificate-balance")).to_have_text(value)
     await expect(page.locator("#value-history tbody tr")).to_have_count(1)
     await expect(page.locator("#value-history tbody tr")).to_contain_text("Issued")
