@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     # EMBEDDED_FETCH_MAX_WAIT_MS instead (giftcert.embedded.broker), the benchmark its own.
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1, le=60_000)
     kafka_request_timeout_ms: int = Field(default=40_000, ge=1_000, le=600_000)  # aiokafka's default
+    # how old a Kafka client's map of partition leaders may grow before it asks again. aiokafka 0.14
+    # asks again after most leader errors, but not when a consumer looks up where to start reading a
+    # partition just assigned to it (no committed offset yet): that lookup retries the old leader until
+    # the next periodic refresh, and Kafka's default of 5 minutes left a consumer idle that long after a
+    # failover (decision 30). A metadata request every few seconds per client costs the cluster little.
+    kafka_metadata_max_age_ms: int = Field(default=5_000, ge=500, le=300_000)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None

@@ -117,6 +117,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         "database_url", "kafka_bootstrap_servers", "topic_prefix", "consumer_group_prefix", "smtp_host",
         "smtp_port", "topic_partitions", "relay_poll_seconds", "retry_initial_seconds", "retry_max_seconds",
         "graceful_timeout_seconds", "kafka_fetch_max_wait_ms", "kafka_request_timeout_ms",
+        "kafka_metadata_max_age_ms",
     ):
         env[f"GIFTCERT_{name.upper()}"] = str(getattr(settings, name))
     env["GIFTCERT_HEALTH_PORT"] = "0"  # several workers on one host: a test that wants it passes health_port

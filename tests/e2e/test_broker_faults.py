@@ -8,7 +8,8 @@ stream of COMMANDS commands comes in (tests/e2e/mixed_stream.py), the workers ru
 - the leading node frozen (SIGSTOP) for 30 s, then thawed.
 
 Then, once everything asked for has been done, the kill -9 row's invariants (tests/e2e/invariants.py),
-and: no worker died, and no code in any worker's output. The workload is seeded; the seed is printed,
+and: every request topic answers again on every partition (tests/e2e/answering.py), no worker died,
+and no code in any worker's output. The workload is seeded; the seed is printed,
 and GIFTCERT_BROKER_FAULTS_SEED replays it."""
 
 import asyncio
@@ -27,6 +28,7 @@ from giftcert.embedded.kafka import EmbeddedKafka, KafkaNode
 from giftcert.settings import Settings
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator.wire import Wire
+from tests.e2e.answering import silent_partitions
 from tests.e2e.conftest import Launcher
 from tests.e2e.invariants import INVARIANTS
 from tests.e2e.mixed_stream import plan_mixed_stream, seed_from, tell, verdict
@@ -51,7 +53,11 @@ workers and PostgreSQL (and, here, with other work), and the ledger handled purc
 transaction and one offset commit, written to two copies, each) at ~3 a second. With 2,000 the
 backlog outlasted the sender's 150 s wait for certificates, and the kill row failed for that alone
 (every other invariant held); 800 leave a row of 2 to 3 minutes."""
-MORE_INVARIANTS = ["no worker died", "no code in any worker's output"]
+PROBE_SECONDS = 60.0
+"""How long a probe waits for its refusal, once the stream has settled: seconds on a consumer that
+reads; a consumer left idle by the fault waited for aiokafka's periodic metadata refresh (answering.py)."""
+MORE_INVARIANTS = ["every request topic answers again on every partition", "no worker died",
+                   "no code in any worker's output"]
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +208,8 @@ async def test_a_broker_fault_under_a_mixed_stream_breaks_no_invariant(
         db, wire, stream, sent, mail_folder, headline=f"seed {seed}, {name} x{injected}",
         settle_seconds=SETTLE_SECONDS,
     )
+    silent = await silent_partitions(wire, f"{workspace}-a", timeout=PROBE_SECONDS)
+    tell(f"silent after the fault: {silent}")
     died = [f"{w.services} exited ({w.process.returncode})" for w in workers if w.process.poll() is not None]
     leaked = await _codes_in_output(db, launch)
     reliability.record(
@@ -210,5 +218,6 @@ async def test_a_broker_fault_under_a_mixed_stream_breaks_no_invariant(
     )
     tell(f"{name}: {injected} injected, {time.monotonic() - started:.0f}s in all")
     assert not problems, problems
+    assert not silent, silent
     assert not died, died
     assert not leaked, leaked

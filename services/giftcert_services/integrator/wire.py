@@ -89,12 +89,18 @@ class Wire:
 
     async def send(
         self, topic: Topic, body: dict[str, Any] | bytes, *, key: str | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, bytes]] | None = None, partition: int | None = None,
     ) -> None:
+        """`partition`: that one rather than the key's."""
         value = body if isinstance(body, bytes) else json.dumps(body).encode()
         await self._producer.send_and_wait(
-            self.settings.topic(topic), value, key=key.encode() if key else None, headers=headers
+            self.settings.topic(topic), value, key=key.encode() if key else None, headers=headers,
+            partition=partition,
         )
+
+    async def partitions(self, topic: Topic) -> set[int]:
+        partitions: set[int] = await self._producer.partitions_for(self.settings.topic(topic))
+        return partitions
 
     def on(self, topic: Topic, *, dead_letters: bool = False) -> list[Received]:
         name = self.settings.dead_letter_topic(topic) if dead_letters else self.settings.topic(topic)

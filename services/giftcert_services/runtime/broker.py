@@ -61,6 +61,7 @@ def build_broker(
         acks=settings.kafka_acks,
         enable_idempotence=False,
         request_timeout_ms=settings.kafka_request_timeout_ms,
+        metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
         graceful_timeout=settings.graceful_timeout_seconds,
         middlewares=[*spans, MessageLogContext, reliable_consumption(settings)],
         client_id="giftcert",
