@@ -97,14 +97,19 @@ async def _issue(shop: Shop, kind: str, minor: int, **extra: Any) -> None:
     shop.codes[kind] = await code_of(shop.db, command.certificate_id)
 
 
-@pytest.fixture
-async def shop(db: AsyncEngine, workspace: str) -> Shop:
+async def opened_shop(db: AsyncEngine, workspace: str) -> Shop:
+    """The workspace of the module's docstring, its three certificates issued, the clock at ISSUED."""
     await configure(db, workspace, redemption_mode="partial", expiry_days=30)
     made = Shop(db, workspace, FixedClock(ISSUED), UnitOfWorkFactory(db, event_source="urn:test"), {}, {})
     await _issue(made, "purchased", 5000)
     await _issue(made, "promotional", 2000)
     await _issue(made, "credit", 3000, replaces_order_id="order-cancelled-tour")
     return made
+
+
+@pytest.fixture
+async def shop(db: AsyncEngine, workspace: str) -> Shop:
+    return await opened_shop(db, workspace)
 
 
 async def test_liability_is_the_balances_by_kind_before_anything_is_redeemed(shop: Shop) -> None:
