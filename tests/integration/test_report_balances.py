@@ -11,15 +11,19 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from giftcert.domain.certificate import Status
 from giftcert.ledger.expiry import check_expiries
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate
 from giftcert.ledger.refund import refund_certificate
 from giftcert.operations.reports import SalesReport, sales_report
+from giftcert.store.certificates import KEPT_BALANCE, CertificateRepository
 from giftcert.store.ledger import LedgerRepository
+from giftcert.store.schema import certificates
 from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.inbound import (
     CheckExpiries,
@@ -31,6 +35,7 @@ from giftcert_contracts.inbound import (
 from giftcert_contracts.outbound import CertificateRedeemed, CertificateRefunded
 from giftcert_services.integrator import requests as messages
 from tests.fakes import FixedClock
+from tests.integration.test_reports import certificate, insert
 from tests.scenario import code_of, configure
 
 pytestmark = pytest.mark.integration
@@ -197,3 +202,26 @@ async def test_a_certificate_refunded_back_to_active_after_expiry_leaves_breakag
     # P's 2000 left at expiry came back with the refund: counted once, in the liability (3000)
     assert february.breakage_by_kind == {"purchased": 0, "promotional": 2000, "credit": 3000}
     assert february.liability_by_kind == {"purchased": 3000, "promotional": 0, "credit": 0}
+
+
+async def test_the_reports_balance_is_the_balance_a_certificate_is_read_with(db: AsyncEngine, workspace: str) -> None:
+    """KEPT_BALANCE is certificate_from_row's rule in SQL, for rows written before balances were kept
+    (NULL) and for a redeemed row whose column a release without balances left stale."""
+    made = [
+        certificate(workspace, f"{status.value[:3].upper()}{n}", status, 5000, created="2025-01-10T10:00",
+                    activated=None if status is Status.PENDING else "2025-01-10T10:00")
+        for status in Status for n in range(2)
+    ]
+    await insert(db, made)
+    async with db.begin() as connection:
+        for row in made[::2]:  # one of each status without a kept balance
+            await connection.execute(update(certificates).where(certificates.c.id == row.id).values(balance_minor=None))
+        stale = next(row for row in made[1::2] if row.status is Status.REDEEMED)
+        await connection.execute(update(certificates).where(certificates.c.id == stale.id).values(balance_minor=700))
+        kept = dict((await connection.execute(
+            select(certificates.c.id, KEPT_BALANCE).where(certificates.c.workspace_id == workspace)
+        )).all())
+        repository = CertificateRepository(connection)
+        read = {row.id: (await repository.get(workspace, row.id)) for row in made}
+    assert kept == {row_id: found.balance_minor for row_id, found in read.items() if found}
+    assert sorted(kept.values()) == [0] * 4 + [5000] * 6  # pending and redeemed: 0; active, voided, expired: 5000
