@@ -73,7 +73,7 @@ class Shop:
         return reply
 
     async def refund(self, redemption: CertificateRedeemed, minor: int) -> CertificateRefunded:
-        body = messages.refund(self.workspace, redemption.order_id, redemption.request_id, amount=eur(minor),
+        body = messages.refund(self.workspace, redemption.order_id, str(redemption.request_id), amount=eur(minor),
                                requested_at=_text(self.clock.now()))
         reply = await refund_certificate(RefundCertificate.model_validate(body), self.factory(), self.clock)
         assert isinstance(reply, CertificateRefunded), reply
@@ -218,7 +218,7 @@ async def test_the_reports_balance_is_the_balance_a_certificate_is_read_with(db:
             await connection.execute(update(certificates).where(certificates.c.id == row.id).values(balance_minor=None))
         stale = next(row for row in made[1::2] if row.status is Status.REDEEMED)
         await connection.execute(update(certificates).where(certificates.c.id == stale.id).values(balance_minor=700))
-        kept = dict((await connection.execute(
+        kept: dict[UUID, int] = dict((await connection.execute(
             select(certificates.c.id, KEPT_BALANCE).where(certificates.c.workspace_id == workspace)
         )).all())
         repository = CertificateRepository(connection)

@@ -202,7 +202,8 @@ def test_a_workspace_name_outside_latin_1_still_renders() -> None:
 GERMAN = [
     "Verkaufsbericht", "1. Januar 2025 bis 30. April 2025 (UTC), Beträge in EUR",
     "400,00\xa0€ aus 6 bezahlten Gutscheinen", "33,3\xa0%", "12,5 Tage", "Jan. 2025", "Umsatz pro Monat (EUR)",
-    "Eingelöst", "Guthaben und Werte", "Gekauft 1.000,00\xa0€ \u00b7 Werbeaktion 200,00\xa0€ \u00b7 Gutschrift 34,50\xa0€",
+    "Eingelöst", "Guthaben und Werte",
+    "Gekauft 1.000,00\xa0€ \u00b7 Werbeaktion 200,00\xa0€ \u00b7 Gutschrift 34,50\xa0€",
     "600,00\xa0€ in 7 Einlösungen", "25,00\xa0€ in 2 Erstattungen",
 ]
 JAPANESE = [  # full-width brackets and tilde, as Japanese is written
