@@ -15,7 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from giftcert.domain.certificate import Status
+from giftcert.ledger.capture import capture_holds
 from giftcert.ledger.expiry import check_expiries
+from giftcert.ledger.hold import hold_certificates
 from giftcert.ledger.payment import activate_certificate
 from giftcert.ledger.purchase import create_certificate
 from giftcert.ledger.redemption import redeem_certificate
@@ -26,13 +28,15 @@ from giftcert.store.ledger import LedgerRepository
 from giftcert.store.schema import certificates
 from giftcert.store.unit_of_work import UnitOfWorkFactory
 from giftcert_contracts.inbound import (
+    CaptureHold,
     CheckExpiries,
+    HoldCertificate,
     PaymentCompleted,
     PurchaseRequested,
     RedeemCertificate,
     RefundCertificate,
 )
-from giftcert_contracts.outbound import CertificateRedeemed, CertificateRefunded
+from giftcert_contracts.outbound import CertificateRedeemed, CertificateRefunded, HoldPlaced
 from giftcert_services.integrator import requests as messages
 from tests.fakes import FixedClock
 from tests.integration.test_reports import certificate, insert
@@ -171,6 +175,26 @@ async def test_redeemed_and_refunded_value_count_in_the_period_they_happened_in_
     assert february.redeemed_value_by_kind == {"purchased": 0, "promotional": 700, "credit": 0}
     assert (february.redeemed_value_minor, february.redemption_count) == (700, 1)
     assert (february.refunded_value_minor, february.refund_count) == (300, 1)
+
+
+async def test_a_hold_leaves_liability_as_it_is_and_its_capture_counts_as_a_redemption(shop: Shop) -> None:
+    await shop.at(ISSUED + timedelta(days=1))
+    body = messages.hold(shop.workspace, shop.codes["purchased"], amount=eur(4000),
+                         requested_at=_text(shop.clock.now()))
+    (held,) = await hold_certificates([HoldCertificate.model_validate(body)], shop.factory(), shop.clock)
+    assert isinstance(held, HoldPlaced), held
+    holding = await shop.report(JANUARY)
+    assert holding.liability_by_kind["purchased"] == 5000  # held value is still owed
+    assert (holding.redeemed_value_minor, holding.redemption_count) == (0, 0)
+
+    capture = messages.capture(shop.workspace, str(held.hold_id), amount=eur(2500),
+                               requested_at=_text(shop.clock.now()))
+    (captured, *_released) = await capture_holds([CaptureHold.model_validate(capture)], shop.factory(), shop.clock)
+    assert isinstance(captured, CertificateRedeemed), captured
+    after = await shop.report(JANUARY)
+    assert after.liability_by_kind["purchased"] == 2500  # the rest of the hold was released
+    assert after.redeemed_value_by_kind["purchased"] == 2500
+    assert after.redemption_count_by_kind["purchased"] == 1
 
 
 async def test_breakage_is_the_balance_left_at_expiry_not_the_value(shop: Shop) -> None:

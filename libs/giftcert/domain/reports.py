@@ -44,8 +44,9 @@ class SalesReport:
     """Mean days from activation to redemption over those of them that were redeemed."""
     outstanding_liability_minor: int
     """The balances (value - applied + refunded, as the ledger keeps them) of the certificates active
-    now, whenever issued: what may still be redeemed. Until a certificate is partly redeemed its
-    balance is its value, so a `full` workspace's figure is v1's."""
+    now, whenever issued: what may still be redeemed. A live hold does not lower it (held value is
+    owed until a capture applies it). Until a certificate is partly redeemed its balance is its
+    value, so a `full` workspace's figure is v1's."""
     breakage_minor: int
     """The balances lost at expiry: what the certificates that expired in the period and are still
     expired had left when they expired (an expired certificate's balance cannot change), never to
