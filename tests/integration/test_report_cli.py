@@ -18,6 +18,7 @@ from giftcert.domain.certificate import Certificate, Status
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.store.workspaces import WorkspaceRepository
 from giftcert_services.cli.main import app
+from tests.integration.test_report_balances import ISSUED, opened_shop
 from tests.integration.test_reports import certificate, hand_computed_fixture, insert
 
 pytestmark = pytest.mark.integration
@@ -148,3 +149,36 @@ def test_expiring_within_days_widens_the_window(shop: Shop) -> None:
     assert "2 active certificates" in text.stdout
     assert "...LATR" in text.stdout
     assert shop.expiring_beyond_reminder_code not in text.stdout
+
+
+@pytest.fixture
+async def redeemed_in_part(db: AsyncEngine, database_url: str, workspace: str) -> Shop:
+    """tests/integration/test_report_balances.py's three certificates; in January 2025 P (EUR 50)
+    redeemed EUR 30 of which EUR 10 was refunded, and C (credit, EUR 30) redeemed EUR 5."""
+    shop = await opened_shop(db, workspace)
+    await shop.at(ISSUED + timedelta(days=1))
+    await shop.refund(await shop.redeem("purchased", 3000), 1000)
+    await shop.redeem("credit", 500)
+    return Shop(workspace, database_url, "", "")
+
+
+def test_sales_shows_balances_and_the_value_redeemed_and_refunded(redeemed_in_part: Shop) -> None:
+    period = ("--workspace", redeemed_in_part.workspace_id, "--from", "2025-01-01", "--to", "2025-01-31")
+    done = redeemed_in_part.giftcert("report", "sales", *period, "--json")
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.stdout)
+    assert figures["liability_by_kind"] == {"purchased": 3000, "promotional": 2000, "credit": 2500}
+    assert figures["outstanding_liability_minor"] == 7500
+    assert figures["breakage_by_kind"] == {"purchased": 0, "promotional": 0, "credit": 0}
+    assert (figures["redeemed_value_minor"], figures["redemption_count"]) == (3500, 2)
+    assert figures["redeemed_value_by_kind"] == {"purchased": 3000, "promotional": 0, "credit": 500}
+    assert figures["redemption_count_by_kind"] == {"purchased": 1, "promotional": 0, "credit": 1}
+    assert (figures["refunded_value_minor"], figures["refund_count"]) == (1000, 1)
+
+    text = redeemed_in_part.giftcert("report", "sales", *period)
+    assert text.exit_code == 0, text.output
+    lines = [line.split() for line in text.stdout.splitlines()]
+    assert ["Outstanding", "liability", "EUR", "75.00", "(balances", "of", "active", "ones)"] in lines
+    assert ["Redeemed", "value", "EUR", "35.00", "in", "2", "redemptions"] in lines
+    assert ["credit", "EUR", "5.00", "in", "1"] in lines
+    assert ["Refunded", "value", "EUR", "10.00", "in", "1", "refunds"] in lines

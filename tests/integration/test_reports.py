@@ -79,6 +79,7 @@ def certificate(
         activated_at=activated_at,
         expires_at=activated_at + timedelta(days=365) if activated_at else None,
         payment_id=f"pay-{label}" if activated_at else None,
+        balance_minor=minor if activated_at and status is not Status.REDEEMED else 0,  # full mode: the value
         **dates,
     )
 

@@ -44,6 +44,14 @@ REPORT = SalesReport(
     average_days_to_redemption=12.5,
     outstanding_liability_minor=123450,
     breakage_minor=5000,
+    liability_by_kind={"purchased": 100000, "promotional": 20000, "credit": 3450},
+    breakage_by_kind={"purchased": 4000, "promotional": 1000, "credit": 0},
+    redeemed_value_minor=60000,
+    redemption_count=7,
+    redeemed_value_by_kind={"purchased": 55000, "promotional": 5000, "credit": 0},
+    redemption_count_by_kind={"purchased": 6, "promotional": 1, "credit": 0},
+    refunded_value_minor=2500,
+    refund_count=2,
 )
 EMPTY = replace(
     REPORT,
@@ -125,6 +133,18 @@ def test_key_figures_are_shown_with_the_currency() -> None:
     assert "12.5 days" in text
 
 
+def test_balances_and_value_show_liability_and_breakage_by_kind_redeemed_value_and_refunds() -> None:
+    text = [line.text for line in lines(render_sales_report_pdf(REPORT, workspace_name="Alpine Tours"))]
+    for shown in (
+        "Balances and value",
+        "Liability by kind", "Purchased €1,000.00 \u00b7 Promotional €200.00 \u00b7 Credit €34.50",
+        "Breakage by kind", "Purchased €40.00 \u00b7 Promotional €10.00 \u00b7 Credit €0.00",
+        "Value redeemed in the period", "€600.00 in 7 redemptions",
+        "Refunds in the period", "€25.00 in 2 refunds",
+    ):
+        assert any(shown in line for line in text), (shown, text)
+
+
 def test_popular_amounts_are_labelled_with_their_formatted_amount() -> None:
     text = _text(REPORT)
     for amount in ("€50.00", "€100.00", "€25.00"):
@@ -182,11 +202,14 @@ def test_a_workspace_name_outside_latin_1_still_renders() -> None:
 GERMAN = [
     "Verkaufsbericht", "1. Januar 2025 bis 30. April 2025 (UTC), Beträge in EUR",
     "400,00\xa0€ aus 6 bezahlten Gutscheinen", "33,3\xa0%", "12,5 Tage", "Jan. 2025", "Umsatz pro Monat (EUR)",
-    "Eingelöst",
+    "Eingelöst", "Guthaben und Werte",
+    "Gekauft 1.000,00\xa0€ \u00b7 Werbeaktion 200,00\xa0€ \u00b7 Gutschrift 34,50\xa0€",
+    "600,00\xa0€ in 7 Einlösungen", "25,00\xa0€ in 2 Erstattungen",
 ]
 JAPANESE = [  # full-width brackets and tilde, as Japanese is written
     "売上レポート", "2025年1月1日～2025年4月30日（UTC）、金額はEUR",  # noqa: RUF001
     "€400.00（支払い済みギフト券6枚）", "33.3%", "12.5日", "2025年1月", "月別売上（EUR）", "利用済み",  # noqa: RUF001
+    "残高と金額", "€600.00（利用7件）", "€25.00（返金2件）",  # noqa: RUF001
 ]
 
 

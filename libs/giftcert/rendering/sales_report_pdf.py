@@ -1,4 +1,5 @@
-"""The sales report as one A4 page: title, period, the key figures, and four charts drawn with
+"""The sales report as one A4 page: title, period, the key figures, balances and value (liability and
+breakage by kind, value redeemed and refunded in the period), and four charts drawn with
 reportlab's own chart library, so the charts are vector shapes and their titles real text.
 
 In the workspace's language (`locale`): its catalog's words, Babel's money, dates and numbers, and
@@ -84,6 +85,36 @@ def _key_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
             days=format_decimal(round(days, 1), "#,##0.0", locale=words.locale))),
         (words.gettext("Outstanding liability (active now)"), money(report.outstanding_liability_minor)),
         (words.gettext("Breakage (expired in the period)"), money(report.breakage_minor)),
+    ]
+
+
+def _kind_name(kind: str, words: Language) -> str:
+    names = {
+        "purchased": words.pgettext("certificate kind", "Purchased"),
+        "promotional": words.pgettext("certificate kind", "Promotional"),
+        "credit": words.pgettext("certificate kind", "Credit"),
+    }
+    return names.get(kind, kind)
+
+
+def _value_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
+    """The v2 section: balances owed and lost at expiry by kind, value redeemed and refunded in the period."""
+    def money(minor: int) -> str:
+        return words.money(Amount(minor, report.currency))
+
+    def by_kind(figures: dict[str, int]) -> str:
+        return " \u00b7 ".join(f"{_kind_name(kind, words)} {money(minor)}" for kind, minor in figures.items())
+
+    def number(count: int) -> str:
+        return format_decimal(count, locale=words.locale)
+
+    return [
+        (words.gettext("Liability by kind"), by_kind(report.liability_by_kind)),
+        (words.gettext("Breakage by kind"), by_kind(report.breakage_by_kind)),
+        (words.gettext("Value redeemed in the period"), words.gettext("{amount} in {count} redemptions").format(
+            amount=money(report.redeemed_value_minor), count=number(report.redemption_count))),
+        (words.gettext("Refunds in the period"), words.gettext("{amount} in {count} refunds").format(
+            amount=money(report.refunded_value_minor), count=number(report.refund_count))),
     ]
 
 
@@ -193,8 +224,9 @@ def _revenue_chart(report: SalesReport, box: _Box, words: Language) -> Drawing:
 
 
 def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str, words: Language) -> float:
-    """Title, period and key figures from the top of the page down; returns where they end."""
-    width, height = A4
+    """Title, period, key figures, then balances and value, from the top of the page down; returns
+    where they end."""
+    height = A4[1]
     canvas.setFillColor(MUTED)
     draw_line(canvas, workspace_name[:90], MARGIN, height - MARGIN, size=11)  # any script: fonts.py
     canvas.setFillColor(INK)
@@ -207,7 +239,16 @@ def _draw_header(canvas: Canvas, report: SalesReport, workspace_name: str, words
     y: float = height - MARGIN - 72
     canvas.setLineWidth(0.5)
     canvas.setStrokeColor(MUTED)
-    for label, value in _key_figures(report, words):
+    y = _draw_figures(canvas, _key_figures(report, words), y)
+    canvas.setFillColor(INK)
+    draw_line(canvas, words.gettext("Balances and value"), MARGIN, y - 4, size=TITLE_SIZE, bold=True)
+    return _draw_figures(canvas, _value_figures(report, words), y - 22)
+
+
+def _draw_figures(canvas: Canvas, figures: list[tuple[str, str]], y: float) -> float:
+    """One row per figure, its label left and its value right, from `y` down; returns where they end."""
+    width = A4[0]
+    for label, value in figures:
         canvas.setFillColor(MUTED)
         draw_line(canvas, label, MARGIN, y, size=10)
         canvas.setFillColor(INK)

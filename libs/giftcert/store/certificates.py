@@ -11,7 +11,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, RowMapping, TextClause, exists, insert, literal_column, select, text
+from sqlalchemy import ColumnElement, RowMapping, TextClause, case, exists, func, insert, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import Certificate, Status
@@ -45,6 +45,16 @@ def certificate_from_row(row: RowMapping) -> Certificate:
         **{field: row[field] for field in _DIRECT_FIELDS},
     )
 
+
+KEPT_BALANCE: ColumnElement[int] = case(
+    (certificates.c.status == Status.REDEEMED.value, 0),
+    else_=func.coalesce(
+        certificates.c.balance_minor,
+        case((certificates.c.status == Status.PENDING.value, 0), else_=certificates.c.amount_minor),
+    ),
+)
+"""`certificate_from_row`'s balance as a column expression, for queries that sum balances (the
+reports): the same rule, so a report and a balance inquiry never disagree about a certificate."""
 
 _COLUMNS = (*_DIRECT_FIELDS, "status", "amount_minor", "currency", "balance_minor")
 _DIRECT_VALUES = attrgetter(*_DIRECT_FIELDS)

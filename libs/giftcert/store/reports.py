@@ -3,11 +3,15 @@
 Each figure is one set-based query (GROUP BY, aggregates with FILTER), never a walk over rows in Python.
 A period is whole UTC days, both ends included: [start 00:00 UTC, end + 1 day 00:00 UTC).
 
-Money figures (revenue, popular amounts, liability, breakage) count only certificates in the report's
-currency, because sums across currencies mean nothing; counts (statuses, the funnel, the redemption rate)
-count every certificate of the workspace. Sales are counted when paid (`activated_at`), not when ordered,
-and only `purchased` certificates are sales: `promotional` and `credit` ones count in liability (by
-kind) and breakage, never in revenue or popular amounts.
+Money figures (revenue, popular amounts, liability, breakage, redeemed and refunded value) count only
+the report's currency, because sums across currencies mean nothing; counts (statuses, the funnel, the
+redemption rate) count every certificate of the workspace. Sales are counted when paid (`activated_at`),
+not when ordered, and only `purchased` certificates are sales: `promotional` and `credit` ones count in
+liability and breakage (by kind), never in revenue or popular amounts.
+
+Liability and breakage are balances (contract v2), read with the one rule a balance inquiry uses
+(`store.certificates.KEPT_BALANCE`), not values: after a partial redemption a certificate owes less
+than it was issued for. Value redeemed and refunded in the period are the ledger's entries made in it.
 """
 
 from dataclasses import dataclass
@@ -18,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from giftcert.domain.certificate import KINDS, Status
 from giftcert.domain.reports import AmountPopularity, ExpiringCertificate, MonthRevenue, SalesReport
-from giftcert.store.schema import certificates
+from giftcert.store.certificates import KEPT_BALANCE
+from giftcert.store.ledger import REDEMPTION_KINDS, EntryKind
+from giftcert.store.schema import certificates, ledger_entries
 
 SECONDS_PER_DAY = 86_400
 POPULAR_AMOUNTS_SHOWN = 5
@@ -127,27 +133,67 @@ async def _redemption(
     return rate, days
 
 
+@dataclass(frozen=True, slots=True)
+class _ByKind:
+    """A money figure and a count, by certificate kind (every kind present)."""
+
+    minor: dict[str, int]
+    count: dict[str, int]
+
+
+def _every_kind() -> dict[str, int]:
+    return dict.fromkeys(KINDS, 0)
+
+
 async def _liability_and_breakage(
     connection: AsyncConnection, workspace_id: str, period: _Period, currency: str
-) -> tuple[dict[str, int], int]:
-    """The value of the certificates active now, by kind (every kind present), and the value of
-    those that expired in the period (v1's figures, by value; the kinds split them)."""
-    amount = certificates.c.amount_minor
+) -> tuple[dict[str, int], dict[str, int]]:
+    """By kind: the balances of the certificates active now, and those left on the certificates
+    that expired in the period and are still expired. The balance is `KEPT_BALANCE`, the rule a
+    balance inquiry reads and `giftcert ledger verify` checks against the ledger's entries; a
+    certificate's balance does not move while it is expired (only a refund, which reactivates it and
+    clears `expired_at`), so an expired one's balance is the one it had when it expired."""
+    active = certificates.c.status == Status.ACTIVE.value
+    expired = and_(certificates.c.status == Status.EXPIRED.value, period.holds(certificates.c.expired_at))
     query = (
         select(
             certificates.c.kind,
-            func.coalesce(func.sum(amount).filter(certificates.c.status == Status.ACTIVE.value), 0),
-            func.coalesce(func.sum(amount).filter(period.holds(certificates.c.expired_at)), 0),
+            func.coalesce(func.sum(KEPT_BALANCE).filter(active), 0),
+            func.coalesce(func.sum(KEPT_BALANCE).filter(expired), 0),
         )
         .where(certificates.c.workspace_id == workspace_id, certificates.c.currency == currency)
         .group_by(certificates.c.kind)
     )
-    liability: dict[str, int] = dict.fromkeys(KINDS, 0)
-    breakage = 0
+    liability, breakage = _every_kind(), _every_kind()
     for kind, owed, lost in await connection.execute(query):
-        liability[str(kind)] = int(owed)
-        breakage += int(lost)
+        liability[str(kind)], breakage[str(kind)] = int(owed), int(lost)
     return liability, breakage
+
+
+async def _ledger_moves(
+    connection: AsyncConnection, workspace_id: str, period: _Period, currency: str, kinds: frozenset[EntryKind]
+) -> _ByKind:
+    """The ledger's entries of `kinds` made in the period, by the kind of their certificate: their
+    amounts' absolute sum (a redemption's entry is a debit) and how many there are."""
+    query = (
+        select(
+            certificates.c.kind,
+            func.coalesce(func.sum(func.abs(ledger_entries.c.amount_minor)), 0),
+            func.count(),
+        )
+        .select_from(ledger_entries.join(certificates, certificates.c.id == ledger_entries.c.certificate_id))
+        .where(
+            ledger_entries.c.workspace_id == workspace_id,
+            ledger_entries.c.currency == currency,
+            ledger_entries.c.kind.in_(sorted(kind.value for kind in kinds)),
+            period.holds(ledger_entries.c.occurred_at),
+        )
+        .group_by(certificates.c.kind)
+    )
+    moved = _ByKind(_every_kind(), _every_kind())
+    for kind, minor, count in await connection.execute(query):
+        moved.minor[str(kind)], moved.count[str(kind)] = int(minor), int(count)
+    return moved
 
 
 async def sales_report(
@@ -157,7 +203,9 @@ async def sales_report(
     period = _Period(start, end)
     created, activated, redeemed = await _funnel(connection, workspace_id, period)
     rate, days = await _redemption(connection, workspace_id, period)
-    liability_by_kind, breakage = await _liability_and_breakage(connection, workspace_id, period, currency)
+    liability_by_kind, breakage_by_kind = await _liability_and_breakage(connection, workspace_id, period, currency)
+    redeemed_value = await _ledger_moves(connection, workspace_id, period, currency, REDEMPTION_KINDS)
+    refunded = await _ledger_moves(connection, workspace_id, period, currency, frozenset({EntryKind.REFUNDED}))
     return SalesReport(
         workspace_id=workspace_id,
         currency=currency,
@@ -172,8 +220,15 @@ async def sales_report(
         redemption_rate=rate,
         average_days_to_redemption=days,
         outstanding_liability_minor=sum(liability_by_kind.values()),
-        breakage_minor=breakage,
+        breakage_minor=sum(breakage_by_kind.values()),
         liability_by_kind=liability_by_kind,
+        breakage_by_kind=breakage_by_kind,
+        redeemed_value_minor=sum(redeemed_value.minor.values()),
+        redemption_count=sum(redeemed_value.count.values()),
+        redeemed_value_by_kind=redeemed_value.minor,
+        redemption_count_by_kind=redeemed_value.count,
+        refunded_value_minor=sum(refunded.minor.values()),
+        refund_count=sum(refunded.count.values()),
     )
 
 

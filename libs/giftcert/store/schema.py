@@ -153,6 +153,7 @@ ledger_entries = Table(
     # a refund's entry: the request_id of the redemption (redeem or capture) it gives back (migration 0013)
     UniqueConstraint("certificate_id", "request_id", name="ledger_entries_certificate_request_key"),
     Index("ledger_entries_order_idx", "workspace_id", "order_id"),
+    Index("ledger_entries_period_idx", "workspace_id", "occurred_at"),  # the reports' periods (migration 0015)
 )
 
 holds = Table(

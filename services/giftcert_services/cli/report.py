@@ -71,6 +71,13 @@ def _sales_json(report: SalesReport) -> dict[str, Any]:
         "outstanding_liability_minor": report.outstanding_liability_minor,
         "breakage_minor": report.breakage_minor,
         "liability_by_kind": report.liability_by_kind,
+        "breakage_by_kind": report.breakage_by_kind,
+        "redeemed_value_minor": report.redeemed_value_minor,
+        "redemption_count": report.redemption_count,
+        "redeemed_value_by_kind": report.redeemed_value_by_kind,
+        "redemption_count_by_kind": report.redemption_count_by_kind,
+        "refunded_value_minor": report.refunded_value_minor,
+        "refund_count": report.refund_count,
     }
 
 
@@ -93,9 +100,14 @@ def _sales_lines(report: SalesReport, workspace_name: str) -> list[str]:
         f"{'Funnel':<28} created {report.created}, activated {report.activated}, redeemed {report.redeemed}",
         f"{'Redemption rate':<28} {rate}",
         f"{'Average days to redemption':<28} {days}",
-        f"{'Outstanding liability':<28} {money(report.outstanding_liability_minor)}",
+        f"{'Outstanding liability':<28} {money(report.outstanding_liability_minor)}  (balances of active ones)",
         *(f"  {kind:<26} {money(minor)}" for kind, minor in report.liability_by_kind.items()),
-        f"{'Breakage':<28} {money(report.breakage_minor)}",
+        f"{'Breakage':<28} {money(report.breakage_minor)}  (balances left at expiry)",
+        *(f"  {kind:<26} {money(minor)}" for kind, minor in report.breakage_by_kind.items()),
+        f"{'Redeemed value':<28} {money(report.redeemed_value_minor)} in {report.redemption_count} redemptions",
+        *(f"  {kind:<26} {money(minor)} in {report.redemption_count_by_kind.get(kind, 0)}"
+          for kind, minor in report.redeemed_value_by_kind.items()),
+        f"{'Refunded value':<28} {money(report.refunded_value_minor)} in {report.refund_count} refunds",
     ]
     return lines
 
@@ -127,7 +139,8 @@ def sales(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     pdf: Path | None = typer.Option(None, "--pdf", dir_okay=False, help="Also write the report with charts here."),
 ) -> None:
-    """Revenue per month, certificates by status, popular amounts, redemption, liability and breakage."""
+    """Revenue per month, certificates by status, popular amounts, redemption, liability and breakage
+    (balances), value redeemed and refunded in the period."""
     last = end.date() if end else datetime.now(UTC).date()
     first = start.date() if start else _last_months_start(last)
     if first > last:

@@ -1,0 +1,58 @@
+"""The console's dashboard shows the sales report's v2 figures: liability as the balances left, by
+kind, and the value redeemed and refunded in its period, in the reader's language."""
+
+import re
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from giftcert.domain.api_key import Scope
+from giftcert.operations.api_keys import create_api_key
+from giftcert_services.runtime.bootstrap import Dependencies
+from tests.web.conftest import Shop, sign_in
+from tests.web.test_console_balances import _paid_certificate, _save_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _by_kind(html: str, list_id: str) -> dict[str, str]:
+    listed = re.search(rf'<dl class="facts" id="{list_id}">(.*?)</dl>', html, re.DOTALL)
+    assert listed, list_id
+    return dict(re.findall(r'<dd data-kind="(\w+)">([^<]+)</dd>', listed[1]))
+
+
+async def test_the_dashboard_shows_balances_by_kind_and_the_value_redeemed_and_refunded(
+    browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
+) -> None:
+    await sign_in(browser, shop)
+    assert (await _save_settings(browser, shop, redemption_mode="partial")).status_code == 200
+    certificate_id = await _paid_certificate(browser, shop, "75")
+    booking = await create_api_key(api_deps.new_uow(), shop.workspace, Scope.BOOKING, "platform", api_deps.clock.now())
+    page = await browser.get(f"/console/{shop.workspace}/certificates/{certificate_id}")
+    code = re.search(r'<span class="code">([^<]+)</span>', page.text)
+    assert code
+    headers = {"Authorization": f"Bearer {booking.secret}"}
+    redemption = {"request_id": str(uuid4()), "order_id": "order-4711", "code": code[1],
+                  "order_total": {"minor": 3000, "currency": "EUR"}}
+    assert (await browser.post(f"/v1/workspaces/{shop.workspace}/redemptions", headers=headers,
+                               json=redemption)).status_code == 200
+    refund = {"request_id": str(uuid4()), "order_id": "order-4711", "redemption_id": redemption["request_id"],
+              "amount": {"minor": 1000, "currency": "EUR"}, "reason": "tour cancelled"}
+    assert (await browser.post(f"/v1/workspaces/{shop.workspace}/refunds", headers=headers,
+                               json=refund)).status_code == 200
+
+    dashboard = await browser.get(f"/console/{shop.workspace}")
+    assert dashboard.status_code == 200
+    assert 'id="liability">€55.00<' in dashboard.text  # 75 - 30 + 10: the balance, not the value
+    assert _by_kind(dashboard.text, "liability-by-kind") == {
+        "purchased": "€55.00", "promotional": "€0.00", "credit": "€0.00"}
+    assert 'id="redeemed-value">€30.00<' in dashboard.text
+    assert "€30.00 in 1 redemptions" in dashboard.text
+    assert _by_kind(dashboard.text, "redeemed-value-by-kind")["purchased"] == "€30.00"
+    assert 'id="refunded-value">€10.00 in 1 refunds<' in dashboard.text
+
+    german = await browser.get(f"/console/{shop.workspace}", headers={"Accept-Language": "de"})
+    assert "Eingelöster Wert im Zeitraum" in german.text
+    assert 'id="refunded-value">10,00\xa0€ in 1 Erstattungen<' in german.text
+    assert "Guthaben der aktiven Gutscheine" in german.text
