@@ -24,6 +24,20 @@ async def code_of(db: AsyncEngine, certificate_id: str | UUID) -> str:
         return str(result.scalar_one())
 
 
+async def balance_and_available(db: AsyncEngine, certificate_id: str | UUID) -> tuple[int, int]:
+    """The kept balance, and what is available (less the live holds), read from the tables."""
+    async with db.connect() as connection:
+        row = (await connection.execute(
+            text(
+                "SELECT balance_minor, balance_minor - coalesce((SELECT sum(amount_minor) FROM holds"
+                " WHERE certificate_id = c.id AND state = 'live' AND expires_at > now()), 0)"
+                " FROM certificates AS c WHERE id = :id"
+            ),
+            {"id": str(certificate_id)},
+        )).one()
+    return int(row[0]), int(row[1])
+
+
 async def configure(db: AsyncEngine, workspace: str, **changes: Any) -> WorkspaceSettings:
     settings = WorkspaceSettings(workspace_id=workspace, name=f"Tours {workspace}", portal_enabled=True)
     settings = replace(settings, **changes)

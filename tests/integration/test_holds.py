@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Received, Wire
-from tests.scenario import buy, configure
+from tests.scenario import balance_and_available, buy, configure
 
 pytestmark = pytest.mark.integration
 
@@ -66,20 +66,6 @@ async def _release(wire: Wire, workspace: str, hold_id: str, **changes: Any) -> 
     return await _send(wire, Topic.BOOKING_RELEASE_REQUEST, RELEASE_REPLIES, request)
 
 
-async def _available(db: AsyncEngine, certificate_id: str) -> tuple[int, int]:
-    """The kept balance, and what is available (less the live holds), from the tables."""
-    async with db.connect() as connection:
-        row = (await connection.execute(
-            text(
-                "SELECT balance_minor, balance_minor - coalesce((SELECT sum(amount_minor) FROM holds"
-                " WHERE certificate_id = c.id AND state = 'live' AND expires_at > now()), 0)"
-                " FROM certificates AS c WHERE id = :id"
-            ),
-            {"id": certificate_id},
-        )).one()
-    return int(row[0]), int(row[1])
-
-
 def _sequences(wire: Wire, certificate_id: str, *topics: Topic) -> list[tuple[Topic, int]]:
     seen = [
         (topic, record.body["sequence"])
@@ -101,7 +87,7 @@ async def test_a_hold_captured_in_part_redeems_then_releases_the_rest(
     )
     assert held["hold_id"] == held["request_id"]
     assert held["code_last4"] == bought.code[-4:]
-    assert await _available(db, bought.certificate_id) == (5000, 2000)
+    assert await balance_and_available(db, bought.certificate_id) == (5000, 2000)
 
     topic, redeemed = await _capture(wire, workspace, held["hold_id"], amount=eur(1000))
     assert topic is Topic.CERTIFICATE_REDEEMED, redeemed
@@ -111,7 +97,7 @@ async def test_a_hold_captured_in_part_redeems_then_releases_the_rest(
     (released,) = await wire.wait_for(Topic.HOLD_RELEASED, lambda b: b["request_id"] == redeemed["request_id"])
     assert (released.body["amount_released"], released.body["available_after"]) == (eur(2000), eur(4000))
     assert released.body["sequence"] == redeemed["sequence"] + 1
-    assert await _available(db, bought.certificate_id) == (4000, 4000)
+    assert await balance_and_available(db, bought.certificate_id) == (4000, 4000)
     # In `sequence` order the hold comes first, then the capture's two events; the documents and mailer
     # workers' pdf-ready and certificate-sent take numbers of the same counter whenever they commit.
     ordered = _sequences(
@@ -199,7 +185,7 @@ async def test_every_reason_a_capture_or_a_release_is_refused_for_on_the_wire(
     for send, replies in ((_capture, CAPTURE_REPLIES), (_release, RELEASE_REPLIES)):
         topic, body = await send(wire, workspace, lapsing["hold_id"])
         assert (topic, body["reason"]) == (replies[1], "hold_expired")
-    assert await _available(db, bought.certificate_id) == (4000, 4000)
+    assert await balance_and_available(db, bought.certificate_id) == (4000, 4000)
 
 
 async def test_a_tick_expires_a_lapsed_hold_and_a_held_certificate_is_not_voided(
@@ -249,7 +235,7 @@ async def test_a_repeated_hold_capture_or_release_gets_the_same_decision_again(
         first, again = await wire.wait_for(replies[0], lambda b, rid=rid: b["request_id"] == rid, count=2)
         assert _decision(first) == _decision(again)
         assert first.body["event_id"] != again.body["event_id"]
-    assert await _available(db, bought.certificate_id) == (3000, 3000)
+    assert await balance_and_available(db, bought.certificate_id) == (3000, 3000)
 
 
 def _decision(record: Received) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from giftcert_services.api.app import build_api
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
-from tests.scenario import Bought, buy, configure
+from tests.scenario import Bought, balance_and_available, buy, configure
 
 pytestmark = pytest.mark.integration
 
@@ -792,19 +792,6 @@ async def test_the_v2_rule_gets_the_same_decision_on_both_doors(door: Door, rule
 # --- a request decided on one door and repeated on the other -----------------------------------------
 
 
-async def _balance_and_available(db: AsyncEngine, certificate_id: str) -> tuple[int, int]:
-    async with db.connect() as connection:
-        row = (await connection.execute(
-            text(
-                "SELECT balance_minor, balance_minor - coalesce((SELECT sum(amount_minor) FROM holds"
-                " WHERE certificate_id = c.id AND state = 'live' AND expires_at > now()), 0)"
-                " FROM certificates AS c WHERE id = :id"
-            ),
-            {"id": certificate_id},
-        )).one()
-    return int(row[0]), int(row[1])
-
-
 Repeat = Callable[[Door, Bought], Awaitable[tuple[Command, dict[str, Any], tuple[int, int]]]]
 REPEATS: dict[str, Repeat] = {}
 
@@ -853,7 +840,7 @@ async def test_a_v2_request_repeated_on_the_other_door_gets_the_stored_decision_
     bought = await doors[first].buy()
     command, request, state = await REPEATS[request_kind](doors[first], bought)
     decided = await doors[first].ask(command, request)
-    assert await _balance_and_available(db, bought.certificate_id) == state
+    assert await balance_and_available(db, bought.certificate_id) == state
     await asyncio.sleep(0.01)
     later = request | ({"requested_at": messages.now_text()} if "requested_at" in request else {})
     repeated = await doors[then].ask(command, later)  # requested_at is not part of a request's identity
@@ -863,7 +850,7 @@ async def test_a_v2_request_repeated_on_the_other_door_gets_the_stored_decision_
     )
     assert [_decided(decided.topic, record.body) for record in published] == [decided, decided]
     assert published[0].body["event_id"] != published[1].body["event_id"]  # the repeat is published anew
-    assert await _balance_and_available(db, bought.certificate_id) == state
+    assert await balance_and_available(db, bought.certificate_id) == state
 
 
 @pytest.mark.parametrize("request_kind", ["a_hold", "a_capture_in_part", "a_refund"])
@@ -880,4 +867,4 @@ async def test_a_v2_request_sent_on_both_doors_at_once_is_decided_once(
         on_kafka.topic, lambda b: b.get("request_id") == request["request_id"], count=2
     )
     assert over_http == _decided(on_kafka.topic, published[0].body) == _decided(on_kafka.topic, published[1].body)
-    assert await _balance_and_available(db, bought.certificate_id) == state
+    assert await balance_and_available(db, bought.certificate_id) == state
