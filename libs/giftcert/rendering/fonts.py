@@ -3,12 +3,17 @@ tried in a fixed order for each character (decision 22). reportlab embeds only t
 uses (a subset), so a certificate carries a few kilobytes of each face it needs.
 
 The faces are looked up in GIFTCERT_FONT_DIRS (directories separated by `:`; by default where
-Debian's fonts-noto-core, fonts-droid-fallback and fonts-nanum install them) and registered once
-per process, on first use. A character is printable when a face has a glyph for it, or when it is
-white space or a joiner the shaper handles (ZWJ, ZWNJ, variation selectors); never a control or
-format character (a bidi override would reorder the page). Nothing else is ever
-printed: `first_unprintable` is the rule the ledger refuses a purchase by, and the renderer drops
-such a character rather than print a box. Emoji have no monochrome face here, so they are refused."""
+Debian's fonts-noto-core, fonts-droid-fallback and fonts-nanum install them). Which characters each
+face covers is read once per process from its character map (HarfBuzz, a few megabytes for all of
+them); a face is registered with reportlab, which parses the whole file into its glyph tables, only
+when something is drawn in it: the Chinese, Japanese and Korean faces are 42 of the 52 MB all the
+faces take once registered, and a worker that never prints those scripts never holds them.
+
+A character is printable when a face has a glyph for it, or when it is white space or a joiner the
+shaper handles (ZWJ, ZWNJ, variation selectors); never a control or format character (a bidi
+override would reorder the page). Nothing else is ever printed: `first_unprintable` is the rule the
+ledger refuses a purchase by, and the renderer drops such a character rather than print a box. Emoji
+have no monochrome face here, so they are refused."""
 
 import functools
 import os
@@ -16,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import uharfbuzz as hb
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -48,12 +54,13 @@ class FontsMissingError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Face:
-    regular: str  # reportlab's font name
-    bold: str
+    regular: Path
+    bold: Path
     covered: frozenset[int]
 
     def name(self, *, bold: bool) -> str:
-        return self.bold if bold else self.regular
+        """reportlab's name for the cut, registered with it on the first call in the process."""
+        return _registered(self.bold if bold else self.regular)
 
 
 def font_dirs() -> list[Path]:
@@ -71,27 +78,41 @@ def _find(filename: str, dirs: list[Path]) -> Path:
     )
 
 
-def _registered(filename: str, dirs: list[Path]) -> TTFont:
-    name = f"giftcert-{filename.removesuffix('.ttf')}"
+@functools.cache
+def _registered(path: Path) -> str:
+    name = f"giftcert-{path.stem}"
     try:
         font = pdfmetrics.getFont(name)
     except KeyError:
-        font = TTFont(name, str(_find(filename, dirs)))
+        font = TTFont(name, str(path))
         pdfmetrics.registerFont(font)
     if not isinstance(font, TTFont):
         raise FontsMissingError(f"{name} is registered, but not as a TrueType font")
-    return font
+    return name
+
+
+def _covered(path: Path) -> frozenset[int]:
+    """The characters the face's character map gives a glyph, read without parsing its glyphs."""
+    return frozenset(hb.Face(hb.Blob.from_file_path(str(path))).unicodes)
 
 
 @functools.cache
 def faces() -> tuple[Face, ...]:
-    """Every face, registered with reportlab: once per process (parsing the CJK faces takes a while)."""
+    """Every face and what it covers: once per process. Registering them is left to `Face.name`."""
     dirs = font_dirs()
     found = []
     for regular_file, bold_file in FACES:
-        regular, bold = _registered(regular_file, dirs), _registered(bold_file, dirs)
-        found.append(Face(regular.fontName, bold.fontName, frozenset(regular.face.charToGlyph)))
+        regular, bold = _find(regular_file, dirs), _find(bold_file, dirs)
+        found.append(Face(regular, bold, _covered(regular)))
     return tuple(found)
+
+
+def register_first_face() -> None:
+    """Registers both cuts of the first face (Latin, Greek, Cyrillic, digits: on nearly every page),
+    so a process that draws PDFs parses it at its start rather than at its first page."""
+    first = faces()[0]
+    first.name(bold=False)
+    first.name(bold=True)
 
 
 def face_of(character: str) -> Face | None:
