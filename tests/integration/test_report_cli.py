@@ -181,4 +181,4 @@ def test_sales_shows_balances_and_the_value_redeemed_and_refunded(redeemed_in_pa
     assert ["Outstanding", "liability", "EUR", "75.00", "(balances", "of", "active", "ones)"] in lines
     assert ["Redeemed", "value", "EUR", "35.00", "in", "2", "redemptions"] in lines
     assert ["credit", "EUR", "5.00", "in", "1"] in lines
-    assert ["Refunded", "value", "EUR", "10.00", "in", "1", "refunds"] in lines
+    assert ["Refunded", "value", "EUR", "10.00", "in", "1", "refund"] in lines

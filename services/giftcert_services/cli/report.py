@@ -104,12 +104,17 @@ def _sales_lines(report: SalesReport, workspace_name: str) -> list[str]:
         *(f"  {kind:<26} {money(minor)}" for kind, minor in report.liability_by_kind.items()),
         f"{'Breakage':<28} {money(report.breakage_minor)}  (balances left at expiry)",
         *(f"  {kind:<26} {money(minor)}" for kind, minor in report.breakage_by_kind.items()),
-        f"{'Redeemed value':<28} {money(report.redeemed_value_minor)} in {report.redemption_count} redemptions",
+        (f"{'Redeemed value':<28} {money(report.redeemed_value_minor)}"
+         f" in {_counted(report.redemption_count, 'redemption')}"),
         *(f"  {kind:<26} {money(minor)} in {report.redemption_count_by_kind.get(kind, 0)}"
           for kind, minor in report.redeemed_value_by_kind.items()),
-        f"{'Refunded value':<28} {money(report.refunded_value_minor)} in {report.refund_count} refunds",
+        f"{'Refunded value':<28} {money(report.refunded_value_minor)} in {_counted(report.refund_count, 'refund')}",
     ]
     return lines
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _expiring_json(certificate: ExpiringCertificate) -> dict[str, Any]:
