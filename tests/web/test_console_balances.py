@@ -10,39 +10,14 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from giftcert.domain.api_key import Scope
 from giftcert.ledger.hold import hold_certificates
-from giftcert.operations.api_keys import create_api_key
 from giftcert_contracts.inbound import HoldCertificate
 from giftcert_contracts.outbound import HoldPlaced
 from giftcert_services.runtime.bootstrap import Dependencies
-from tests.web.conftest import Shop, csrf_token, hidden, sign_in
+from tests.web.conftest import Shop, csrf_token, sign_in
+from tests.web.console_steps import SETTINGS, paid_certificate, save_settings, spendable_in_part
 
 pytestmark = pytest.mark.integration
-SETTINGS = {
-    "name": "Alpine Tours", "portal_enabled": "on", "currency": "EUR", "min_amount": "10", "max_amount": "1000",
-    "expiry_days": "365", "reminder_days": "30", "locale": "en",
-}
-
-
-async def _save_settings(browser: httpx.AsyncClient, shop: Shop, **changes: str) -> httpx.Response:
-    page = await browser.get(f"/console/{shop.workspace}/settings")
-    return await browser.post(f"/console/{shop.workspace}/settings",
-                              data={"csrf_token": csrf_token(page.text)} | SETTINGS | changes)
-
-
-async def _paid_certificate(browser: httpx.AsyncClient, shop: Shop, amount: str) -> str:
-    page = await browser.get(f"/console/{shop.workspace}/new")
-    certificate_id = hidden(page.text, "certificate_id")
-    made = await browser.post(f"/console/{shop.workspace}/new", data={
-        "csrf_token": csrf_token(page.text), "certificate_id": certificate_id, "amount": amount,
-        "purchaser_name": "Pat", "purchaser_email": "pat@example.com", "recipient_name": "Robin",
-        "recipient_email": "robin@example.com", "message": "", "segment": "", "payment_reference": "cash-1",
-    })
-    assert made.status_code == 303, made.text
-    return certificate_id
-
-
 def _field(html: str, name: str) -> str:
     found = re.search(rf'id="{name}" name="{name}"[^>]* value="([^"]*)"', html)
     assert found, name
@@ -57,21 +32,16 @@ def _error_of(html: str, name: str) -> str:
 async def test_a_certificate_shows_its_balance_available_amount_and_value_history(
     browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
 ) -> None:
-    await sign_in(browser, shop)
-    assert (await _save_settings(browser, shop, redemption_mode="partial")).status_code == 200
-    certificate_id = await _paid_certificate(browser, shop, "75")
-    booking = await create_api_key(api_deps.new_uow(), shop.workspace, Scope.BOOKING, "platform", api_deps.clock.now())
-    page = await browser.get(f"/console/{shop.workspace}/certificates/{certificate_id}")
-    code = re.search(r'<span class="code">([^<]+)</span>', page.text)
-    assert code
+    spendable = await spendable_in_part(browser, shop, api_deps)
+    certificate_id, code = spendable.certificate_id, spendable.code
     redeemed = await browser.post(
-        f"/v1/workspaces/{shop.workspace}/redemptions", headers={"Authorization": f"Bearer {booking.secret}"},
-        json={"request_id": str(uuid4()), "order_id": "order-4711", "code": code[1],
+        f"/v1/workspaces/{shop.workspace}/redemptions", headers=spendable.booking,
+        json={"request_id": str(uuid4()), "order_id": "order-4711", "code": code,
               "order_total": {"minor": 3000, "currency": "EUR"}},
     )
     assert redeemed.status_code == 200, redeemed.text
     (held,) = await hold_certificates([HoldCertificate.model_validate({
-        "workspace_id": shop.workspace, "request_id": uuid4(), "order_id": "order-4712", "code": code[1],
+        "workspace_id": shop.workspace, "request_id": uuid4(), "order_id": "order-4712", "code": code,
         "order_total": {"minor": 1000, "currency": "EUR"}, "requested_at": api_deps.clock.now(),
     })], api_deps.new_uow(), api_deps.clock)
     assert isinstance(held, HoldPlaced), held
@@ -94,7 +64,7 @@ async def test_a_certificate_shows_its_balance_available_amount_and_value_histor
 
 async def test_the_certificates_list_shows_each_balance(browser: httpx.AsyncClient, shop: Shop) -> None:
     await sign_in(browser, shop)
-    await _paid_certificate(browser, shop, "75")
+    await paid_certificate(browser, shop, "75")
     page = await browser.get(f"/console/{shop.workspace}/certificates")
     assert '<th scope="col">Balance</th>' in page.text
     assert '<td class="balance">€75.00</td>' in page.text
@@ -104,7 +74,7 @@ async def test_the_settings_page_saves_the_redemption_mode_holds_and_refund_vali
     browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
 ) -> None:
     await sign_in(browser, shop)
-    saved = await _save_settings(browser, shop, redemption_mode="partial", hold_seconds_default="600",
+    saved = await save_settings(browser, shop, redemption_mode="partial", hold_seconds_default="600",
                                  hold_seconds_max="7200", refund_validity_days="30")
     assert saved.status_code == 200, saved.text
     assert "Settings saved." in saved.text
@@ -132,7 +102,7 @@ async def test_a_refused_setting_is_named_next_to_its_field_and_nothing_is_saved
     message: str,
 ) -> None:
     await sign_in(browser, shop)
-    refused = await _save_settings(browser, shop, name="Renamed", **changes)
+    refused = await save_settings(browser, shop, name="Renamed", **changes)
     assert refused.status_code == 422, refused.text
     assert _error_of(refused.text, field).startswith(message)
     assert f'aria-describedby="{field}-error"' in refused.text

@@ -7,11 +7,9 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from giftcert.domain.api_key import Scope
-from giftcert.operations.api_keys import create_api_key
 from giftcert_services.runtime.bootstrap import Dependencies
-from tests.web.conftest import Shop, sign_in
-from tests.web.test_console_balances import _paid_certificate, _save_settings
+from tests.web.conftest import Shop
+from tests.web.console_steps import spendable_in_part
 
 pytestmark = pytest.mark.integration
 
@@ -25,15 +23,9 @@ def _by_kind(html: str, list_id: str) -> dict[str, str]:
 async def test_the_dashboard_shows_balances_by_kind_and_the_value_redeemed_and_refunded(
     browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
 ) -> None:
-    await sign_in(browser, shop)
-    assert (await _save_settings(browser, shop, redemption_mode="partial")).status_code == 200
-    certificate_id = await _paid_certificate(browser, shop, "75")
-    booking = await create_api_key(api_deps.new_uow(), shop.workspace, Scope.BOOKING, "platform", api_deps.clock.now())
-    page = await browser.get(f"/console/{shop.workspace}/certificates/{certificate_id}")
-    code = re.search(r'<span class="code">([^<]+)</span>', page.text)
-    assert code
-    headers = {"Authorization": f"Bearer {booking.secret}"}
-    redemption = {"request_id": str(uuid4()), "order_id": "order-4711", "code": code[1],
+    spendable = await spendable_in_part(browser, shop, api_deps)
+    headers = spendable.booking
+    redemption = {"request_id": str(uuid4()), "order_id": "order-4711", "code": spendable.code,
                   "order_total": {"minor": 3000, "currency": "EUR"}}
     assert (await browser.post(f"/v1/workspaces/{shop.workspace}/redemptions", headers=headers,
                                json=redemption)).status_code == 200
