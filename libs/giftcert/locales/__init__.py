@@ -119,6 +119,14 @@ def pgettext_noop(context: str, message: str) -> tuple[str, str]:
     return context, message
 
 
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "purchased": pgettext_noop("certificate kind", "Purchased"),
+    "promotional": pgettext_noop("certificate kind", "Promotional"),
+    "credit": pgettext_noop("certificate kind", "Credit"),
+}
+"""A certificate kind's name, for `Language.pgettext(*KIND_LABELS[kind])`: the console and the PDFs."""
+
+
 def negotiate(accept_language: str | None, default: str) -> str:
     """The first tag of an Accept-Language header (`de-AT,de;q=0.9,en;q=0.5`), by weight, whose
     language the catalogs have; `default` when none (or no header)."""

@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from giftcert.domain.money import Amount
 from giftcert.domain.reports import SalesReport
-from giftcert.locales import Language, language
+from giftcert.locales import KIND_LABELS, Language, language
 from giftcert.rendering.fonts import font_for
 from giftcert.rendering.lines import draw_line
 from giftcert_contracts.currencies import MINOR_UNIT_DIGITS
@@ -89,12 +89,7 @@ def _key_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
 
 
 def _kind_name(kind: str, words: Language) -> str:
-    names = {
-        "purchased": words.pgettext("certificate kind", "Purchased"),
-        "promotional": words.pgettext("certificate kind", "Promotional"),
-        "credit": words.pgettext("certificate kind", "Credit"),
-    }
-    return names.get(kind, kind)
+    return words.pgettext(*KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
 def _value_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
@@ -105,16 +100,13 @@ def _value_figures(report: SalesReport, words: Language) -> list[tuple[str, str]
     def by_kind(figures: dict[str, int]) -> str:
         return " \u00b7 ".join(f"{_kind_name(kind, words)} {money(minor)}" for kind, minor in figures.items())
 
-    def number(count: int) -> str:
-        return format_decimal(count, locale=words.locale)
-
     return [
         (words.gettext("Liability by kind"), by_kind(report.liability_by_kind)),
         (words.gettext("Breakage by kind"), by_kind(report.breakage_by_kind)),
         (words.gettext("Value redeemed in the period"), words.gettext("{amount} in {count} redemptions").format(
-            amount=money(report.redeemed_value_minor), count=number(report.redemption_count))),
+            amount=money(report.redeemed_value_minor), count=words.number(report.redemption_count))),
         (words.gettext("Refunds in the period"), words.gettext("{amount} in {count} refunds").format(
-            amount=money(report.refunded_value_minor), count=number(report.refund_count))),
+            amount=money(report.refunded_value_minor), count=words.number(report.refund_count))),
     ]
 
 

@@ -20,7 +20,7 @@ import gc
 import logging
 from collections.abc import Callable, Collection
 
-from giftcert.rendering.fonts import faces, register_first_face
+from giftcert.rendering.fonts import register_first_face
 
 log = logging.getLogger("giftcert.heap")
 
@@ -40,8 +40,7 @@ def freeze_startup_heap_of(services: Collection[str]) -> Callable[[], None]:
 
     def freeze() -> None:
         if DRAWS_PDFS.intersection(services):
-            faces()
-            register_first_face()
+            register_first_face()  # reads what every face covers (`faces`), then registers the first
         freeze_startup_heap()
 
     return freeze

@@ -22,6 +22,7 @@ from giftcert.domain.money import Amount
 from giftcert.domain.workspace import WorkspaceSettings
 from giftcert.locales import (
     DEFAULT_LOCALE,
+    KIND_LABELS,
     SUPPORTED,
     Language,
     gettext_noop,
@@ -49,11 +50,6 @@ STATUS_LABELS = {
     "redeemed": pgettext_noop("certificate status", "Redeemed"),
     "voided": pgettext_noop("certificate status", "Voided"),
     "expired": pgettext_noop("certificate status", "Expired"),
-}
-KIND_LABELS = {
-    "purchased": pgettext_noop("certificate kind", "Purchased"),
-    "promotional": pgettext_noop("certificate kind", "Promotional"),
-    "credit": pgettext_noop("certificate kind", "Credit"),
 }
 CHANNEL_LABELS = {"portal": gettext_noop("Portal"), "admin": gettext_noop("Operator")}
 ACTIVITY_LABELS = {
