@@ -2,10 +2,14 @@
 booking platform, an operator and a cron would send, each event printed as it arrives.
 
 Certificate A is bought on the portal, paid, rendered and emailed, refused once at checkout (the order
-is smaller than the certificate) and then redeemed. Certificate B is voided, reactivated, and expires
-at an expiry tick whose `now` lies past its expiry date. Then the workspace turns to contract v2's
-`partial` mode: certificate C pays part of one booking, is held for another and captured in part (the
-rest released), and the first booking's cancellation refunds what it applied."""
+is smaller than the certificate) and then redeemed. Certificate B is voided and reactivated. Then the
+workspace turns to contract v2's `partial` mode: certificate C pays part of one booking, is held for
+another and captured in part (the rest released), and the first booking's cancellation refunds what it
+applied. Last, an expiry tick whose `now` lies past their expiry dates expires B and C.
+
+The tick comes last because it is not one step: it works in batches, and the last of them voids every
+certificate left unpaid for the workspace's `pending_days` by the tick's clock, a year ahead. A purchase
+made while that batch is still to come would be voided as unpaid before its payment arrives."""
 
 import asyncio
 import heapq
@@ -110,8 +114,9 @@ class Walkthrough:
         await self.deliver(first)
         await self.redeem(first)
         second = await self.buy("Grace Hopper", "For the next voyage.")
-        await self.void_reactivate_expire(second)
-        await self.partial_hold_refund()
+        await self.void_reactivate(second)
+        third = await self.partial_hold_refund()
+        await self.expire(second, third)
         self.say("\nThe demo is complete: every event above came over the broker from the running services.")
 
     async def set_mode(self, mode: RedemptionMode) -> None:
@@ -172,21 +177,25 @@ class Walkthrough:
         await self.send(Topic.BOOKING_REDEEM_REQUEST, enough)
         await self.expect(Topic.CERTIFICATE_REDEEMED, certificate_id)
 
-    async def void_reactivate_expire(self, certificate_id: str) -> None:
+    async def void_reactivate(self, certificate_id: str) -> None:
         self.say("\n== An operator voids it, then reactivates it ==")
         await self.send(Topic.VOID, requests.void(WORKSPACE, certificate_id))
         await self.expect(Topic.CERTIFICATE_VOIDED, certificate_id)
         await self.send(Topic.REACTIVATE, requests.reactivate(WORKSPACE, certificate_id))
         await self.expect(Topic.CERTIFICATE_REACTIVATED, certificate_id)
-        expires_at = (await self.certificate(certificate_id)).expires_at
-        if expires_at is None:
-            raise WalkthroughFailedError(f"certificate {certificate_id} is active but has no expiry date")
-        later = expires_at + timedelta(days=1)
+
+    async def expire(self, *certificate_ids: str) -> None:
+        """One tick a day past the latest of their expiry dates expires them all."""
+        dates = [(await self.certificate(c)).expires_at for c in certificate_ids]
+        if None in dates:
+            raise WalkthroughFailedError(f"one of the certificates {certificate_ids} is active but has no expiry date")
+        later = max(d for d in dates if d is not None) + timedelta(days=1)
         self.say(f"\n== An expiry tick from a cron that believes it is {later:%Y-%m-%d} ==")
         await self.send(Topic.EXPIRY_TICK, requests.tick(WORKSPACE, later.isoformat()))
-        await self.expect(Topic.CERTIFICATE_EXPIRED, certificate_id)
+        for certificate_id in certificate_ids:
+            await self.expect(Topic.CERTIFICATE_EXPIRED, certificate_id)
 
-    async def partial_hold_refund(self) -> None:
+    async def partial_hold_refund(self) -> str:
         """Contract v2: a balance paid out over several bookings, a hold at checkout, a cancellation."""
         await self.set_mode("partial")
         self.say("\n== Contract v2: the operator turns the workspace to `partial` redemptions ==")
@@ -213,3 +222,4 @@ class Walkthrough:
         if refunded["balance_after"]["minor"] != 5000 - 1800:
             balance = refunded["balance_after"]
             raise WalkthroughFailedError(f"certificate {third}'s balance after the refund is {balance}")
+        return third
