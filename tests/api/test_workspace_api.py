@@ -18,7 +18,7 @@ async def test_an_unconfigured_workspace_shows_the_defaults(http: httpx.AsyncCli
         "workspace_id": None, "name": other_shop.workspace, "portal_enabled": False, "currency": "EUR",
         "min_minor": 1000, "max_minor": 100000, "expiry_days": 365, "reminder_days": 30,
         "send_activation_email": True, "redemption_mode": "full", "hold_seconds_default": 900,
-        "hold_seconds_max": 86400, "refund_validity_days": 90, "pending_days": 7,
+        "hold_seconds_max": 86400, "refund_validity_days": 90, "pending_days": 0,
         "remaining_balance_email": False, "locale": "en",
     }
 

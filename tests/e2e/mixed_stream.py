@@ -57,10 +57,8 @@ async def plan_mixed_stream(
     if v2:
         workspaces.append(PlannedWorkspace(f"{workspace}-partial", partial=True))
     for planned in workspaces:
-        # pending_days=0: the stream's model predates v2's unpaid voiding (a tick from the future would
-        # void the pending certificates a late payment still pays); tests/handlers/test_unpaid.py has it
         await configure(db, planned.workspace_id, send_activation_email=planned.sends_activation_email,
-                        pending_days=0, redemption_mode="partial" if planned.partial else "full")
+                        redemption_mode="partial" if planned.partial else "full")
     emailing = {w.workspace_id for w in workspaces if w.sends_activation_email}
     partial = {w.workspace_id for w in workspaces if w.partial}
     return MixedStream(plan_workload(seed, workspaces, commands=commands), emailing, partial)

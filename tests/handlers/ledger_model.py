@@ -19,7 +19,7 @@ MIN_MINOR = 1000  # the workspace defaults the handler suite's `configure` keeps
 MAX_MINOR = 100000
 EXPIRY = timedelta(days=30)  # steps.EXPIRY_DAYS
 REMINDER_WINDOW = timedelta(days=7)  # steps.REMINDER_DAYS
-PENDING_FOR = timedelta(days=7)  # the workspace default pending_days (v2): then a tick voids it as unpaid
+PENDING_FOR = timedelta(days=7)  # the pending_days the machine sets (v2): then a tick voids it as unpaid
 GUESSES_PER_ORDER = 5
 GUESSES_PER_WORKSPACE = 100
 GUESSING_WINDOW = timedelta(minutes=10)

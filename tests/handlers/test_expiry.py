@@ -36,9 +36,6 @@ from tests.handlers.steps import (
 async def test_a_tick_expires_the_active_certificates_past_their_expiry_and_nothing_else(
     new_uow: NewUnitOfWork, clock: FixedClock, outbox: Outbox, shop: str
 ) -> None:
-    # v2 voids a certificate unpaid for pending_days (7 by default) at a tick (tests/handlers/test_unpaid.py);
-    # 0 keeps it pending for ever, as v1 did
-    await configure(new_uow, clock, shop, pending_days=0)
     due = await active(new_uow, clock, shop)
     still_pending = (await pending(new_uow, clock, shop)).certificate_id
     was_voided = (await voided(new_uow, clock, shop)).id

@@ -79,6 +79,7 @@ from tests.handlers.ledger_model import (
     MAX_MINOR,
     MIN_MINOR,
     PARKED,
+    PENDING_FOR,
     REPEAT,
     LedgerModel,
     ModelCertificate,
@@ -285,7 +286,7 @@ class LedgerMachine(HandlerMachine):
         self.model = LedgerModel()
         self.first_replies: dict[tuple[str, object], Event] = {}
         self._snapshot: dict[UUID, Stored] | None = None
-        self.run(steps.configure(self.new_uow, self.clock, self.workspace))
+        self.run(steps.configure(self.new_uow, self.clock, self.workspace, pending_days=PENDING_FOR.days))
 
     def _begin_step(self) -> datetime:
         self.counter.steps += 1

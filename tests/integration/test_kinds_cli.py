@@ -101,8 +101,8 @@ async def test_workspace_set_takes_the_pending_days_after_which_a_tick_voids_an_
     database_url: str, workspace: str
 ) -> None:
     default = await giftcert(database_url, "workspace", "set", workspace)
-    assert "pending_days: 7" in default.stdout, default.output
-    never = await giftcert(database_url, "workspace", "set", workspace, "--pending-days", "0")
-    assert "pending_days: 0" in never.stdout, never.output
+    assert "pending_days: 0" in default.stdout, default.output  # v1's rule: pending for ever
+    week = await giftcert(database_url, "workspace", "set", workspace, "--pending-days", "7")
+    assert "pending_days: 7" in week.stdout, week.output
     negative = await giftcert(database_url, "workspace", "set", workspace, "--pending-days", "-1")
     assert negative.exit_code == 2, negative.output

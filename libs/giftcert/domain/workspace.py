@@ -37,8 +37,10 @@ class WorkspaceSettings:
     hold_seconds_max: int = 86_400
     refund_validity_days: int = 90
     """How long a certificate past its expiry stays usable after a refund brings value back."""
-    pending_days: int = 7
-    """How long a certificate may wait for its payment before a tick voids it (`unpaid`); 0: for ever."""
+    pending_days: int = 0
+    """How long a certificate may wait for its payment before a tick voids it (`unpaid`); 0 (the
+    default, v1's rule): for ever. The contract's v2 names 7 as the default, which would give a
+    workspace that changes nothing a transition v1 does not have: decision 28."""
     remaining_balance_email: bool = False
     """Whether a redemption that leaves a balance emails the recipient what is left (off: none)."""
     locale: str = "en"

@@ -55,7 +55,7 @@ workspaces = Table(
     Column("hold_seconds_default", Integer, nullable=False, server_default="900"),
     Column("hold_seconds_max", Integer, nullable=False, server_default="86400"),
     Column("refund_validity_days", Integer, nullable=False, server_default="90"),
-    Column("pending_days", Integer, nullable=False, server_default="7"),
+    Column("pending_days", Integer, nullable=False, server_default="0"),
     Column("locale", String(35), nullable=False, server_default="en"),
     Column("remaining_balance_email", Boolean, nullable=False, server_default=false()),
     _timestamp("created_at", nullable=False),

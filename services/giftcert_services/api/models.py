@@ -89,7 +89,9 @@ class SettingsChange(_Input):
         None, description="BCP 47: the default language and formats of emails, PDFs and the workspace's pages."
     )
     pending_days: Annotated[StrictInt, Field(ge=0, le=PENDING_DAYS_LIMIT)] | None = Field(
-        None, description="Days a certificate waits for its payment before a tick voids it as `unpaid`; 0: for ever."
+        None,
+        description="Days a certificate waits for its payment before a tick voids it as `unpaid`; "
+        "0 (the default, as in v1): for ever.",
     )
     remaining_balance_email: bool | None = Field(
         None, description="Email the recipient what is left after a redemption that leaves a balance (default off)."

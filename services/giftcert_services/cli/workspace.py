@@ -82,7 +82,7 @@ def set_workspace(
     ),
     pending_days: int | None = typer.Option(
         None, min=0, max=PENDING_DAYS_LIMIT, help="Days a certificate waits for its payment before it is voided "
-        "as unpaid; 0: for ever."
+        "as unpaid; 0 (the default, as in v1): for ever; 7 is the contract's suggestion."
     ),
     remaining_balance_email: bool | None = typer.Option(
         None, "--remaining-balance-email/--no-remaining-balance-email",

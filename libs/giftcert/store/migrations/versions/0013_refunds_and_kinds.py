@@ -3,7 +3,7 @@
 A refund's ledger entry names the redemption it gives back (`ledger_entries.redemption_id`: the
 request_id of the redeem or capture, NULL on every other entry). Certificates have a `kind`
 (`purchased` by default, so rows from before are what they were) and, for a `credit`, the order it
-replaces. Workspaces void a certificate left unpaid `pending_days` (7 by default; 0: never). The
+replaces. Workspaces void a certificate left unpaid `pending_days` (0, never, by default: v1's rule). The
 inbox and the unknown codes tried are pruned by time (store/retention.py), through indexes of their own.
 
 Revision ID: 0013
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.add_column("ledger_entries", sa.Column("redemption_id", sa.String(128), nullable=True))
     op.add_column("certificates", sa.Column("kind", sa.String(16), nullable=False, server_default="purchased"))
     op.add_column("certificates", sa.Column("replaces_order_id", sa.String(128), nullable=True))
-    op.add_column("workspaces", sa.Column("pending_days", sa.Integer, nullable=False, server_default="7"))
+    op.add_column("workspaces", sa.Column("pending_days", sa.Integer, nullable=False, server_default="0"))
     op.create_index(
         "certificates_pending_idx", "certificates", ["workspace_id", "created_at"],
         postgresql_where=sa.text("status = 'pending'"),
