@@ -26,6 +26,7 @@ WEB = Path(giftcert_services.web.__file__).parent
 IN_CONTEXT = ((1, "c"), 2)
 KEYWORDS: dict[str, Any] = {
     "gettext": None, "gettext_noop": None, "_": None, "pgettext": IN_CONTEXT, "pgettext_noop": IN_CONTEXT,
+    "ngettext": (1, 2),
 }
 WEB_METHODS = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 TRANSLATED = [tag for tag in SUPPORTED if tag != DEFAULT_LOCALE]
@@ -46,7 +47,7 @@ GLOSSARY: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 Message = tuple[str | None, str]
-"""A message's context (None for most) and its English text."""
+"""A message's context (None for most) and its English text (the plural form of one that counts)."""
 
 
 def _source_messages() -> set[Message]:
@@ -55,7 +56,7 @@ def _source_messages() -> set[Message]:
         *extract_from_dir(str(LIBRARY), keywords=KEYWORDS),
         *extract_from_dir(str(WEB), WEB_METHODS, keywords=KEYWORDS),
     ]
-    return {(context, text) for _, _, text, _, context in found if isinstance(text, str)}
+    return {(context, text if isinstance(text, str) else text[-1]) for _, _, text, _, context in found}
 
 
 def test_the_web_pages_messages_are_among_the_source_messages() -> None:
@@ -67,10 +68,14 @@ def test_the_web_pages_messages_are_among_the_source_messages() -> None:
     assert ("date", "Created") in messages
 
 
-def _catalog(tag: str) -> dict[Message, str]:
+def _catalog(tag: str) -> dict[Message, tuple[str, ...]]:
+    """Each message's translations: one, or one per plural form of the language."""
     with (CATALOGS / tag / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as file:
         catalog = read_po(file)
-    return {(m.context, str(m.id)): str(m.string) for m in catalog if m.id and not m.fuzzy}
+    return {
+        (m.context, m.id if isinstance(m.id, str) else m.id[-1]): (m.string,) if isinstance(m.string, str) else m.string
+        for m in catalog if m.id and not m.fuzzy
+    }
 
 
 def _placeholders(text: str) -> set[str]:
@@ -80,24 +85,26 @@ def _placeholders(text: str) -> set[str]:
 @pytest.mark.parametrize("tag", TRANSLATED)
 def test_every_message_of_the_source_is_translated(tag: str) -> None:
     catalog = _catalog(tag)
-    untranslated = sorted(m for m in _source_messages() if not catalog.get(m))
+    untranslated = sorted(m for m in _source_messages() if not all(catalog.get(m, ("",))))
     assert not untranslated, f"{tag}: untranslated messages {untranslated}"
 
 
 @pytest.mark.parametrize("tag", TRANSLATED)
 def test_a_translation_keeps_the_placeholders_of_its_message(tag: str) -> None:
-    for (_, message), translation in _catalog(tag).items():
-        assert _placeholders(translation) == _placeholders(message), (tag, message)
+    for (_, message), forms in _catalog(tag).items():
+        for translation in forms:
+            assert _placeholders(translation) == _placeholders(message), (tag, message, translation)
 
 
 @pytest.mark.parametrize("tag", TRANSLATED)
 @pytest.mark.parametrize("term", list(GLOSSARY))
 def test_the_glossarys_word_is_used_wherever_english_says_its_term(tag: str, term: str) -> None:
-    for (_, message), translation in _catalog(tag).items():
+    for (_, message), forms in _catalog(tag).items():
         english = re.sub(r"\{\w+\}", "", message)  # `{amount}` is a value, not the word
         if re.search(rf"\b{term}", english, re.IGNORECASE) and not message.endswith(".pdf"):
-            said = translation.lower()
-            assert any(word.lower() in said for word in GLOSSARY[term][tag]), (tag, message, translation)
+            for translation in forms:
+                said = translation.lower()
+                assert any(word.lower() in said for word in GLOSSARY[term][tag]), (tag, message, translation)
 
 
 @pytest.mark.parametrize(
@@ -116,6 +123,24 @@ def test_money_is_written_as_the_locale_writes_it(tag: str, amount: Amount, show
 )
 def test_dates_are_written_as_the_locale_writes_them(tag: str, shown: str) -> None:
     assert language(tag).date(datetime(2027, 12, 12, 10, tzinfo=UTC)) == shown
+
+
+@pytest.mark.parametrize(
+    ("tag", "one", "two", "zero"),
+    [("en", "1 refund", "2 refunds", "0 refunds"), ("de", "1 Erstattung", "2 Erstattungen", "0 Erstattungen"),
+     ("fr", "1 remboursement", "2 remboursements", "0 remboursement"), ("ja", "返金1件", "返金2件", "返金0件")],
+)
+def test_a_count_takes_its_languages_plural_form(tag: str, one: str, two: str, zero: str) -> None:
+    words = language(tag)
+
+    def refunds(count: int) -> str:
+        return words.ngettext("{amount} in {count} refund", "{amount} in {count} refunds", count).format(
+            amount="", count=count
+        )
+
+    assert (one in refunds(1), two in refunds(2), zero in refunds(0)) == (True, True, True), (
+        refunds(1), refunds(2), refunds(0)
+    )
 
 
 def test_an_unknown_locale_reads_english() -> None:

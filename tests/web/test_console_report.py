@@ -40,11 +40,11 @@ async def test_the_dashboard_shows_balances_by_kind_and_the_value_redeemed_and_r
     assert _by_kind(dashboard.text, "liability-by-kind") == {
         "purchased": "€55.00", "promotional": "€0.00", "credit": "€0.00"}
     assert 'id="redeemed-value">€30.00<' in dashboard.text
-    assert "€30.00 in 1 redemptions" in dashboard.text
+    assert "€30.00 in 1 redemption<" in dashboard.text
     assert _by_kind(dashboard.text, "redeemed-value-by-kind")["purchased"] == "€30.00"
-    assert 'id="refunded-value">€10.00 in 1 refunds<' in dashboard.text
+    assert 'id="refunded-value">€10.00 in 1 refund<' in dashboard.text
 
     german = await browser.get(f"/console/{shop.workspace}", headers={"Accept-Language": "de"})
     assert "Eingelöster Wert im Zeitraum" in german.text
-    assert 'id="refunded-value">10,00\xa0€ in 1 Erstattungen<' in german.text
+    assert 'id="refunded-value">10,00\xa0€ in 1 Erstattung<' in german.text
     assert "Guthaben der aktiven Gutscheine" in german.text

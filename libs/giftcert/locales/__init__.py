@@ -44,6 +44,10 @@ class Language:
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
 
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        """The form of a message that `count` takes in this language (one form in Japanese, two in German)."""
+        return self.translations.ngettext(singular, plural, count)
+
     def pgettext(self, context: str, message: str) -> str:
         """`message` as it reads in `context` (`Active` as one certificate's status, not a report's column)."""
         return self.translations.pgettext(context, message)

@@ -11,7 +11,7 @@ An empty period draws axes with zero bars and says so where a chart would have n
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from babel.dates import format_date, format_skeleton
@@ -66,18 +66,22 @@ def _one_decimal(pattern: str) -> str:
     return pattern.replace("#0", "#0.0", 1)
 
 
-def _key_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
-    def money(minor: int) -> str:
-        return words.money(Amount(minor, report.currency))
+def _money(report: SalesReport, words: Language) -> Callable[[int], str]:
+    """Minor units of the report's currency, written as `words` write money."""
+    return lambda minor: words.money(Amount(minor, report.currency))
 
+
+def _key_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
+    money = _money(report, words)
     revenue = sum(month.revenue_minor for month in report.revenue_by_month)
     sold = sum(month.certificates for month in report.revenue_by_month)
     rate, days = report.redemption_rate, report.average_days_to_redemption
     missing = words.gettext("n/a")
     return [
-        (words.gettext("Revenue"), words.gettext("{amount} from {count} certificates paid").format(
-            amount=money(revenue), count=format_decimal(sold, locale=words.locale))),
-        (words.gettext("Certificates created"), format_decimal(report.created, locale=words.locale)),
+        (words.gettext("Revenue"), words.ngettext(
+            "{amount} from {count} certificate paid", "{amount} from {count} certificates paid", sold
+        ).format(amount=money(revenue), count=words.number(sold))),
+        (words.gettext("Certificates created"), words.number(report.created)),
         (words.gettext("Redemption rate"),
          missing if rate is None else format_percent(rate, _one_decimal(words.locale.percent_formats[None].pattern),
                                                      locale=words.locale)),
@@ -94,8 +98,7 @@ def _kind_name(kind: str, words: Language) -> str:
 
 def _value_figures(report: SalesReport, words: Language) -> list[tuple[str, str]]:
     """The v2 section: balances owed and lost at expiry by kind, value redeemed and refunded in the period."""
-    def money(minor: int) -> str:
-        return words.money(Amount(minor, report.currency))
+    money = _money(report, words)
 
     def by_kind(figures: dict[str, int]) -> str:
         return " \u00b7 ".join(f"{_kind_name(kind, words)} {money(minor)}" for kind, minor in figures.items())
@@ -103,10 +106,12 @@ def _value_figures(report: SalesReport, words: Language) -> list[tuple[str, str]
     return [
         (words.gettext("Liability by kind"), by_kind(report.liability_by_kind)),
         (words.gettext("Breakage by kind"), by_kind(report.breakage_by_kind)),
-        (words.gettext("Value redeemed in the period"), words.gettext("{amount} in {count} redemptions").format(
-            amount=money(report.redeemed_value_minor), count=words.number(report.redemption_count))),
-        (words.gettext("Refunds in the period"), words.gettext("{amount} in {count} refunds").format(
-            amount=money(report.refunded_value_minor), count=words.number(report.refund_count))),
+        (words.gettext("Value redeemed in the period"), words.ngettext(
+            "{amount} in {count} redemption", "{amount} in {count} redemptions", report.redemption_count
+        ).format(amount=money(report.redeemed_value_minor), count=words.number(report.redemption_count))),
+        (words.gettext("Refunds in the period"), words.ngettext(
+            "{amount} in {count} refund", "{amount} in {count} refunds", report.refund_count
+        ).format(amount=money(report.refunded_value_minor), count=words.number(report.refund_count))),
     ]
 
 

@@ -202,7 +202,7 @@ def render(
     tag = page_locale(request, workspace_locale)
     words = language(tag)
     context.update(
-        words=words, lang=tag, _=words.gettext, pgettext=words.pgettext, percent=words.percent,
+        words=words, lang=tag, _=words.gettext, ngettext=words.ngettext, pgettext=words.pgettext, percent=words.percent,
         status_label=functools.partial(_labelled, words, STATUS_LABELS),
         kind_label=functools.partial(_labelled, words, KIND_LABELS), kinds=list(KIND_LABELS),
         channel_label=functools.partial(_labelled, words, {k: ("", v) for k, v in CHANNEL_LABELS.items()}),
