@@ -1,5 +1,6 @@
 """Steps the contract tests share: configure a workspace, buy and pay for a certificate."""
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -70,3 +71,18 @@ async def buy(wire: Wire, db: AsyncEngine, workspace: str, **purchase: Any) -> B
     )
     (activated,) = await wire.wait_for(Topic.CERTIFICATE_ACTIVATED, lambda b: b["certificate_id"] == cid)
     return Bought(cid, await code_of(db, cid), activated.body)
+
+
+async def first_reply(wire: Wire, topics: tuple[Topic, ...], request_id: str) -> tuple[Topic, dict[str, Any]]:
+    """The reply to the request `request_id` on whichever of `topics` (its decisions) carries it first."""
+    waits = {
+        asyncio.ensure_future(wire.wait_for(topic, lambda b: b.get("request_id") == request_id)): topic
+        for topic in topics
+    }
+    finished, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED, timeout=30)
+    for task in pending:
+        task.cancel()
+    assert finished, f"no reply to {request_id} on {topics}"
+    task = next(iter(finished))
+    (record,) = task.result()
+    return waits[task], record.body

@@ -5,6 +5,7 @@ name, unless `GIFTCERT_TOPIC_NAMES__<BASE_NAME>` (e.g. `GIFTCERT_TOPIC_NAMES__PA
 names the topic outright, so an operator can point the service at the payment system's own topic.
 """
 
+import ipaddress
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +26,9 @@ class Settings(BaseSettings):
 
     database_url: str = "postgresql+asyncpg://postgres@localhost:5432/giftcert"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_acks: str = "all"
+    # producer acknowledgements as Kafka names them: `all` (the replicas in sync), `1` (the leader) or
+    # `0` (none); anything else is refused at start (aiokafka takes `all` or a number: producer_acks)
+    kafka_acks: Literal["all", "1", "0"] = "all"
     # how long the broker may hold a consumer's fetch when nothing is new; Kafka answers as soon as
     # data arrives, so 500 (Kafka's default) costs nothing there. The embedded Tansu broker holds the
     # fetch (up to ~250 ms) even when data arrives: `giftcert dev` and the demo use
@@ -108,6 +111,25 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
+    # The proxies in front of the API (addresses or networks, comma-separated) whose X-Forwarded-For
+    # names the visitor: the per-address limits (portal purchases, the balance page's guesses) count
+    # that visitor, not the proxy. Empty: the header is ignored and the connection's address counts,
+    # so a visitor cannot name themselves someone else.
+    api_trusted_proxies: str = ""
+
+    @field_validator("api_trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_addresses_or_networks(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"GIFTCERT_API_TRUSTED_PROXIES: {entry!r} is neither an IP address nor a network (10.0.0.0/8)"
+                ) from None
+        return value
     # each worker process's /healthz, /readyz and /metrics; port 0: no such server
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=9100, ge=0, le=65535)
@@ -142,6 +164,11 @@ class Settings(BaseSettings):
     # the OTLP/HTTP collector, e.g. http://otel-collector:4318 (spans go to <endpoint>/v1/traces); unset,
     # with OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT unset too: no tracing
     otel_endpoint: str | None = None
+
+    @property
+    def producer_acks(self) -> Literal["all", 0, 1]:
+        """GIFTCERT_KAFKA_ACKS as aiokafka's producer takes it (a number, unless `all`)."""
+        return "all" if self.kafka_acks == "all" else 1 if self.kafka_acks == "1" else 0
 
     @property
     def guessing_limit(self) -> GuessingLimit:

@@ -53,3 +53,47 @@ async def test_the_api_process_serves_a_workspace_to_its_key_and_stops_on_sigter
     # uvicorn shuts down gracefully, then re-raises SIGTERM to itself: the exit status says SIGTERM.
     assert api.stop() in {0, -signal.SIGTERM}, api.output[-3000:]
     assert "Application shutdown complete" in api.output
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:2000]
+    return found[1]
+
+
+async def _purchase_answers(base: str, workspace: str, visitors: list[str]) -> list[int]:
+    """One purchase form per visitor, each sent by a proxy (this client) naming it in X-Forwarded-For.
+    The form has no payment page to go to (503) unless the per-address limit refuses it first (429)."""
+    answers = []
+    async with httpx.AsyncClient(base_url=base, headers={"Origin": base}) as proxy:
+        page = (await proxy.get(f"/portal/{workspace}")).text
+        for visitor in visitors:
+            form = {"csrf_token": _token(page), "amount": "50", "purchaser_name": "Pat", "purchaser_email":
+                    "pat@example.com", "recipient_name": "Robin", "recipient_email": "robin@example.com"}
+            sent = await proxy.post(f"/portal/{workspace}/purchase", data=form, headers={"X-Forwarded-For": visitor})
+            answers.append(sent.status_code)
+    return answers
+
+
+async def test_only_a_trusted_proxy_names_the_visitor_whose_per_address_limit_counts(
+    launch: Launcher, settings: Settings
+) -> None:
+    workspace = "proxied-e2e"
+    opened = subprocess.run(
+        [GIFTCERT, "workspace", "set", workspace, "--portal"],
+        env=environment(settings), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert opened.returncode == 0, opened.stderr
+    visitors = ["203.0.113.7", "203.0.113.7", "198.51.100.9"]
+    answers = {}
+    for trusted in ("127.0.0.1", ""):
+        port = free_port()
+        api = launch("api", api_port=str(port), api_trusted_proxies=trusted, portal_purchase_limit="1")
+        await _until_answering(f"http://127.0.0.1:{port}/openapi.json")
+        answers[trusted] = await _purchase_answers(f"http://127.0.0.1:{port}", workspace, visitors)
+        api.stop()
+    # trusted: each visitor has a limit of its own; the second form of the first visitor is refused
+    assert answers["127.0.0.1"] == [503, 429, 503]
+    # untrusted: the header is ignored, every form counts against the proxy's own address
+    assert answers[""] == [503, 429, 429]
+

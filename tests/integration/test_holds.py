@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Received, Wire
-from tests.scenario import balance_and_available, buy, configure
+from tests.scenario import balance_and_available, buy, configure, first_reply
 
 pytestmark = pytest.mark.integration
 
@@ -26,24 +26,9 @@ def eur(minor: int) -> dict[str, Any]:
     return {"minor": minor, "currency": "EUR"}
 
 
-async def _reply(wire: Wire, topics: tuple[Topic, ...], request: dict[str, Any]) -> tuple[Topic, dict[str, Any]]:
-    """The first reply to `request` on any of `topics` (its request_id)."""
-    rid = request["request_id"]
-    waits = {
-        asyncio.ensure_future(wire.wait_for(topic, lambda b: b.get("request_id") == rid)): topic for topic in topics
-    }
-    finished, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED, timeout=30)
-    for task in pending:
-        task.cancel()
-    assert finished, f"no reply to {rid} on {topics}"
-    task = next(iter(finished))
-    (record,) = task.result()
-    return waits[task], record.body
-
-
 async def _send(wire: Wire, topic: Topic, replies: tuple[Topic, ...], request: dict[str, Any]) -> tuple[Topic, dict]:
     await wire.send(topic, request)
-    return await _reply(wire, replies, request)
+    return await first_reply(wire, replies, request["request_id"])
 
 
 async def _hold(wire: Wire, workspace: str, code: str, **changes: Any) -> tuple[Topic, dict[str, Any]]:

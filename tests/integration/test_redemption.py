@@ -1,6 +1,5 @@
 """booking-redeem-request: exactly one decision per request; a code is spent at most once."""
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from giftcert_contracts.topics import Topic
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
-from tests.scenario import buy, code_of, configure, request_purchase
+from tests.scenario import buy, code_of, configure, first_reply, request_purchase
 
 pytestmark = pytest.mark.integration
 
@@ -20,19 +19,9 @@ def _later(days: int) -> str:
 
 
 async def _decision(wire: Wire, request: dict) -> tuple[str, dict]:
-    rid = request["request_id"]
-
-    def mine(body: dict) -> bool:
-        return body.get("request_id") == rid
-
-    done = asyncio.ensure_future(wire.wait_for(Topic.CERTIFICATE_REDEEMED, mine))
-    refused = asyncio.ensure_future(wire.wait_for(Topic.REDEMPTION_REJECTED, mine))
-    finished, pending = await asyncio.wait({done, refused}, return_when=asyncio.FIRST_COMPLETED, timeout=30)
-    for task in pending:
-        task.cancel()
-    (task,) = finished
-    (record,) = task.result()
-    return ("redeemed" if task is done else "rejected"), record.body
+    replies = (Topic.CERTIFICATE_REDEEMED, Topic.REDEMPTION_REJECTED)
+    topic, body = await first_reply(wire, replies, request["request_id"])
+    return ("redeemed" if topic is Topic.CERTIFICATE_REDEEMED else "rejected"), body
 
 
 async def test_a_valid_code_typed_in_any_spelling_redeems_the_certificate_in_full(

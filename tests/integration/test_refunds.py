@@ -20,7 +20,7 @@ from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from tests.fakes import FixedClock
 from tests.integration.test_redemption import _decision
-from tests.scenario import buy, configure
+from tests.scenario import buy, configure, first_reply
 
 pytestmark = pytest.mark.integration
 
@@ -40,19 +40,8 @@ def eur(minor: int) -> dict[str, Any]:
 
 async def _refund_decision(wire: Wire, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     await wire.send(Topic.BOOKING_REFUND_REQUEST, request)
-    rid = request["request_id"]
-
-    def mine(body: dict[str, Any]) -> bool:
-        return body.get("request_id") == rid
-
-    done = asyncio.ensure_future(wire.wait_for(Topic.CERTIFICATE_REFUNDED, mine))
-    refused = asyncio.ensure_future(wire.wait_for(Topic.REFUND_REJECTED, mine))
-    finished, pending = await asyncio.wait({done, refused}, return_when=asyncio.FIRST_COMPLETED, timeout=30)
-    for task in pending:
-        task.cancel()
-    (task,) = finished
-    (record,) = task.result()
-    return ("refunded" if task is done else "rejected"), record.body
+    topic, body = await first_reply(wire, (Topic.CERTIFICATE_REFUNDED, Topic.REFUND_REJECTED), request["request_id"])
+    return ("refunded" if topic is Topic.CERTIFICATE_REFUNDED else "rejected"), body
 
 
 async def _redeemed(wire: Wire, code: str, workspace: str, **changes: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from giftcert_services.api.app import build_api
 from giftcert_services.integrator import requests as messages
 from giftcert_services.integrator.wire import Wire
 from giftcert_services.runtime.bootstrap import Dependencies, bootstrap
-from tests.scenario import Bought, balance_and_available, buy, configure
+from tests.scenario import Bought, balance_and_available, buy, configure, first_reply
 
 pytestmark = pytest.mark.integration
 
@@ -98,19 +98,10 @@ def _decided(topic: Topic, event: dict[str, Any]) -> Decision:
 
 
 async def _first_reply(wire: Wire, topics: tuple[Topic, ...], request_id: str) -> Decision:
-    waits = {
-        asyncio.ensure_future(wire.wait_for(topic, lambda b: b.get("request_id") == request_id)): topic
-        for topic in topics
-    }
-    finished, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED, timeout=30)
-    for task in pending:
-        task.cancel()
-    assert finished, f"no reply to {request_id} on {topics}"
-    task = next(iter(finished))
-    (record,) = task.result()
-    if record.body.get("certificate_id") is not None:  # an event that names a certificate is numbered
-        assert isinstance(record.body.get("sequence"), int), record.body
-    return _decided(waits[task], record.body)
+    topic, body = await first_reply(wire, topics, request_id)
+    if body.get("certificate_id") is not None:  # an event that names a certificate is numbered
+        assert isinstance(body.get("sequence"), int), body
+    return _decided(topic, body)
 
 
 @dataclass

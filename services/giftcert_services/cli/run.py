@@ -28,11 +28,15 @@ API = "api"
 
 def api_server(settings: Settings) -> uvicorn.Server:
     """The HTTP API under uvicorn on GIFTCERT_API_HOST:GIFTCERT_API_PORT; it stops on SIGTERM/SIGINT.
-    Once started, the process's objects are left out of later garbage collections (heap.py)."""
+    Once started, the process's objects are left out of later garbage collections (heap.py).
+    X-Forwarded-For is read only from GIFTCERT_API_TRUSTED_PROXIES (uvicorn takes the right-most
+    address no trusted proxy added); with none, never."""
+    trusted = settings.api_trusted_proxies.strip()
     config = uvicorn.Config(
         build_api(settings, after_startup=freeze_startup_heap_of((API,))),
         host=settings.api_host, port=settings.api_port, log_config=None,
-        timeout_graceful_shutdown=int(settings.graceful_timeout_seconds), proxy_headers=False,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_seconds),
+        proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
     )
     return uvicorn.Server(config)
 

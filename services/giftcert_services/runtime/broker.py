@@ -58,7 +58,7 @@ def build_broker(
     spans: list[Any] = [] if tracer_provider is None else [message_spans(tracer_provider)]
     return ConcurrentlyStartedKafkaBroker(
         bootstrap_servers(settings),
-        acks=settings.kafka_acks,
+        acks=settings.producer_acks,
         enable_idempotence=False,
         request_timeout_ms=settings.kafka_request_timeout_ms,
         metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
