@@ -194,3 +194,20 @@ async def test_an_upload_is_forgotten_an_hour_after_it_ended_and_deleted_by_the_
         left = await connection.scalar(
             select(func.count()).select_from(bulk_uploads).where(bulk_uploads.c.id == "ended-long-ago"))
     assert left == 0
+
+
+async def test_a_late_heartbeat_never_reopens_a_finished_upload(replicas: Replicas, shop: Shop) -> None:
+    deps = replicas.second_deps
+    now = deps.clock.now()
+    async with deps.new_uow() as uow:
+        await uow.bulk_uploads.add("finished-then-beaten", shop.workspace, 2, now)
+        await uow.bulk_uploads.finish("finished-then-beaten", UploadState.FINISHED, done=2, issued=1, already_issued=1,
+                                      failed_rows=[], now=now)
+        await uow.bulk_uploads.beat("finished-then-beaten", 1, now + timedelta(seconds=1))
+        await uow.bulk_uploads.finish("finished-then-beaten", UploadState.FAILED, done=1, issued=0, already_issued=0,
+                                      failed_rows=[], now=now + timedelta(seconds=1))
+        await uow.commit()
+        upload = await uow.bulk_uploads.get(shop.workspace, "finished-then-beaten", written_since=now)
+    assert upload is not None
+    assert (upload.state, upload.done, upload.issued, upload.already_issued) == (UploadState.FINISHED, 2, 1, 1)
+    assert upload.updated_at == upload.finished_at == now
