@@ -286,6 +286,25 @@ api_keys = Table(
     _timestamp("revoked_at"),
 )
 
+bulk_uploads = Table(
+    "bulk_uploads",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("workspace_id", String(64), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("issued", Integer, nullable=False),
+    Column("already_issued", Integer, nullable=False),
+    Column("failed_rows", JSONB),
+    Column("state", String(16), nullable=False),
+    _timestamp("created_at", nullable=False),
+    _timestamp("updated_at", nullable=False),
+    _timestamp("finished_at"),
+    Index("bulk_uploads_updated_at_idx", "updated_at"),  # forgetting past an hour (store/bulk_uploads.py)
+)
+"""The console's bulk uploads (migration 0016), by their unguessable id, so that every API replica can
+show one: `updated_at` is the running process's heartbeat, then the time it ended."""
+
 OUTBOX_CHANNEL = "giftcert_outbox"
 """NOTIFY channel the outbox trigger signals on; a wake-up for the relay, never its correctness."""
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from giftcert.store.activity import ActivityRepository
 from giftcert.store.api_keys import ApiKeyRepository
 from giftcert.store.bulk import Writes
+from giftcert.store.bulk_uploads import BulkUploadRepository
 from giftcert.store.certificates import CertificateRepository
 from giftcert.store.documents import DocumentRepository
 from giftcert.store.holds import HoldRepository
@@ -58,6 +59,11 @@ class PostgresUnitOfWork:
     @cached_property
     def api_keys(self) -> ApiKeyRepository:
         return ApiKeyRepository(self.connection)
+
+    @cached_property
+    def bulk_uploads(self) -> BulkUploadRepository:
+        """PostgreSQL only, like the API keys: the console's uploads, which no handler touches."""
+        return BulkUploadRepository(self.connection)
 
     @cached_property
     def activity(self) -> ActivityRepository:

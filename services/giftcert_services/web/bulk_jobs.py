@@ -1,80 +1,142 @@
-"""The console's bulk uploads as jobs of the API process: a file is read and checked at once (a bad
-file issues nothing), then its rows are issued in the background while the upload's page follows
-them (rows done of rows, by polling) and shows the per-line report when they are all decided.
+"""The console's bulk uploads: a file is read and checked at once (a bad file issues nothing), then
+its rows are issued by a task of the API process that took it, while the upload's page follows them
+(rows done of rows, by polling) and shows the per-line report when they are all decided.
 
-A job lives in the process that took the upload, for an hour after it ends; behind several API
-replicas its page must reach that replica (sticky sessions), or the operator uploads the file again:
-a row's reference is its idempotency key, so nothing is issued twice. A process stopped mid-upload
-keeps what it issued; the same file uploaded again issues the rest."""
+The upload's state lives in PostgreSQL (store/bulk_uploads.py, decision 35), so its page and its
+progress answer from any API replica: the task writes the rows done and its heartbeat about once a
+second (HEARTBEAT_SECONDS, not once per row), and the summary and final state in one last write. A
+running upload whose heartbeat is older than STOPPED_AFTER is shown as stopped on an error (its
+process ended mid-upload): it keeps what it issued, and the same file uploaded again issues the rest,
+since a row's reference is its idempotency key. Uploads are forgotten an hour after their last write;
+each new upload deletes the old ones."""
 
 import asyncio
 import logging
 import secrets
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
-from giftcert_services.cli.bulk_issue import BulkIssueSummary, CsvRow, issue_rows
+from giftcert.store.bulk_uploads import BulkUpload, UploadState
+from giftcert_services.cli.bulk_issue import BulkIssueSummary, CsvRow, FailedRow, issue_rows
 from giftcert_services.runtime.bootstrap import Dependencies
 
 log = logging.getLogger(__name__)
-KEEP_SECONDS = 3600.0
-MAX_JOBS = 200
+HEARTBEAT_SECONDS = 1.0
+STOPPED_AFTER = timedelta(seconds=30)
+"""Thirty missed heartbeats: the process issuing the rows is gone (a restart, a crash)."""
+KEPT_FOR = timedelta(hours=1)
+FORGOTTEN_AT_ONCE = 100
+"""Old uploads deleted by each new one: far more than one upload leaves behind."""
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class BulkReport:
+    issued: int
+    already_issued: int
+    failed: list[FailedRow]
+
+
+@dataclass(frozen=True, slots=True)
 class BulkJob:
+    """An upload as its page shows it."""
+
     id: str
-    workspace_id: str
     total: int
-    done: int = 0
-    summary: BulkIssueSummary | None = None
-    failed: bool = False
-    """The job stopped on an error of its own (logged); the rows issued before it stay issued."""
-    finished_at: float | None = None
-    task: "asyncio.Task[None] | None" = field(default=None, repr=False)
+    done: int
+    summary: BulkReport | None
+    failed: bool
+    """The upload stopped on an error of its own (logged) or its process ended; the rows issued
+    before it stay issued."""
 
     @property
     def finished(self) -> bool:
-        return self.finished_at is not None
+        return self.summary is not None or self.failed
 
-    def advance(self) -> None:
-        self.done += 1
+    @classmethod
+    def of(cls, upload: BulkUpload, *, stopped: bool) -> "BulkJob":
+        summary = None
+        if upload.state is UploadState.FINISHED:
+            failed = [FailedRow(int(f["line"]), str(f["reference"]), str(f["reason"]), str(f["detail"]))
+                      for f in upload.failed_rows]
+            summary = BulkReport(upload.issued, upload.already_issued, failed)
+        return cls(upload.id, upload.total, upload.done, summary, upload.state is UploadState.FAILED or stopped)
 
 
 class BulkJobs:
-    """The jobs of this process, by their unguessable id; each is seen only from its workspace."""
+    """Starts uploads and reads them back by their unguessable id, each only from its workspace."""
 
     def __init__(self) -> None:
-        self._jobs: dict[str, BulkJob] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # the running tasks, held until they end
 
-    def start(self, workspace_id: str, rows: list[CsvRow], deps: Dependencies) -> BulkJob:
-        self._forget_old()
-        job = BulkJob(secrets.token_urlsafe(16), workspace_id, len(rows))
-        job.task = asyncio.create_task(self._run(job, rows, deps), name=f"bulk-upload-{job.id}")
-        self._jobs[job.id] = job
-        return job
-
-    def get(self, workspace_id: str, job_id: str) -> BulkJob | None:
-        job = self._jobs.get(job_id)
-        return job if job is not None and job.workspace_id == workspace_id else None
+    async def start(self, workspace_id: str, rows: list[CsvRow], deps: Dependencies) -> str:
+        upload_id = secrets.token_urlsafe(16)
+        now = deps.clock.now()
+        async with deps.new_uow() as uow:
+            await uow.bulk_uploads.forget(now - KEPT_FOR, FORGOTTEN_AT_ONCE)
+            await uow.bulk_uploads.add(upload_id, workspace_id, len(rows), now)
+            await uow.commit()
+        task = asyncio.create_task(_run(upload_id, workspace_id, rows, deps), name=f"bulk-upload-{upload_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return upload_id
 
     @staticmethod
-    async def _run(job: BulkJob, rows: list[CsvRow], deps: Dependencies) -> None:
-        try:
-            job.summary = await issue_rows(rows, job.workspace_id, deps, on_row_done=job.advance)
-        except Exception:
-            log.exception("bulk upload %s of workspace %s stopped", job.id, job.workspace_id)
-            job.failed = True
-        finally:
-            job.finished_at = time.monotonic()
+    async def get(workspace_id: str, upload_id: str, deps: Dependencies) -> BulkJob | None:
+        now = deps.clock.now()
+        async with deps.new_uow() as uow:
+            upload = await uow.bulk_uploads.get(workspace_id, upload_id, written_since=now - KEPT_FOR)
+        if upload is None:
+            return None
+        stopped = upload.state is UploadState.RUNNING and now - upload.updated_at > STOPPED_AFTER
+        return BulkJob.of(upload, stopped=stopped)
 
-    def _forget_old(self) -> None:
-        now = time.monotonic()
-        for job_id, job in list(self._jobs.items()):
-            if job.finished_at is not None and now - job.finished_at > KEEP_SECONDS:
-                del self._jobs[job_id]
-        while len(self._jobs) >= MAX_JOBS:  # the oldest finished first; a running job is never dropped
-            finished = [j for j in self._jobs.values() if j.finished_at is not None]
-            if not finished:
-                break
-            del self._jobs[min(finished, key=lambda j: j.finished_at or 0.0).id]
+
+async def _run(upload_id: str, workspace_id: str, rows: list[CsvRow], deps: Dependencies) -> None:
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+
+    issuing = asyncio.create_task(issue_rows(rows, workspace_id, deps, on_row_done=advance))
+    summary: BulkIssueSummary | None = None
+    try:
+        while not issuing.done():
+            await asyncio.wait({issuing}, timeout=HEARTBEAT_SECONDS)
+            if not issuing.done():
+                await _beat(upload_id, done, deps)
+        summary = issuing.result()
+    except Exception:
+        log.exception("bulk upload %s of workspace %s stopped", upload_id, workspace_id)
+    finally:
+        issuing.cancel()  # when this task is cancelled (the process stops), the rows and the heartbeat stop
+    await _finish(upload_id, done, summary, deps)
+
+
+async def _beat(upload_id: str, done: int, deps: Dependencies) -> None:
+    """A heartbeat that fails is logged and made up by the next one."""
+    try:
+        async with deps.new_uow() as uow:
+            await uow.bulk_uploads.beat(upload_id, done, deps.clock.now())
+            await uow.commit()
+    except Exception:
+        log.exception("bulk upload %s: a heartbeat was not written", upload_id)
+
+
+async def _finish(upload_id: str, done: int, summary: BulkIssueSummary | None, deps: Dependencies) -> None:
+    """The summary (None: the upload failed) and final state in one write. When it fails, the row stays
+    running without a heartbeat, and is shown as stopped after STOPPED_AFTER."""
+    try:
+        async with deps.new_uow() as uow:
+            if summary is None:
+                await uow.bulk_uploads.finish(upload_id, UploadState.FAILED, done=done, issued=0, already_issued=0,
+                                              failed_rows=[], now=deps.clock.now())
+            else:
+                await uow.bulk_uploads.finish(
+                    upload_id, UploadState.FINISHED, done=done, issued=len(summary.issued),
+                    already_issued=len(summary.already_issued), failed_rows=summary.as_json()["failed"],
+                    now=deps.clock.now(),
+                )
+            await uow.commit()
+    except Exception:
+        log.exception("bulk upload %s: its summary was not written", upload_id)

@@ -125,9 +125,12 @@ def _jobs(request: Request) -> BulkJobs:
 
 
 @router.get("/bulk/{job_id}", response_class=HTMLResponse)
-async def bulk_job_page(request: Request, workspace: WorkspacePath, session: Operator, job_id: str) -> Response:
-    """The upload's progress while its rows are issued (the page follows it), then its report."""
-    job = _jobs(request).get(workspace, job_id)
+async def bulk_job_page(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, job_id: str
+) -> Response:
+    """The upload's progress while its rows are issued (the page follows it), then its report; from
+    any API replica (the upload is in the database)."""
+    job = await _jobs(request).get(workspace, job_id, deps)
     if job is None:
         return not_found(request, gettext_noop("No such upload: it may have ended more than an hour ago."))
     return render(request, "console/bulk.html", workspace=workspace, session=session, job=job,
@@ -136,8 +139,10 @@ async def bulk_job_page(request: Request, workspace: WorkspacePath, session: Ope
 
 
 @router.get("/bulk/{job_id}/progress")
-async def bulk_job_progress(request: Request, workspace: WorkspacePath, _: Operator, job_id: str) -> Response:
-    job = _jobs(request).get(workspace, job_id)
+async def bulk_job_progress(
+    request: Request, workspace: WorkspacePath, deps: Deps, _: Operator, job_id: str
+) -> Response:
+    job = await _jobs(request).get(workspace, job_id, deps)
     if job is None:
         response = JSONResponse({"error": "not_found"}, status_code=404)
     else:
@@ -169,8 +174,8 @@ async def bulk_upload(
         except InvalidCsvError as problem:
             error = page_words(request).gettext("Nothing was issued: {problem}").format(problem=problem)
         else:
-            job = _jobs(request).start(workspace, rows, deps)
-            return RedirectResponse(console_path(workspace, f"/bulk/{job.id}"), status_code=303)
+            job_id = await _jobs(request).start(workspace, rows, deps)
+            return RedirectResponse(console_path(workspace, f"/bulk/{job_id}"), status_code=303)
     return render(request, "console/bulk.html", status_code=422, workspace=workspace, session=session, job=None,
                   error=error)
 
