@@ -15,6 +15,7 @@ from PIL import Image, ImageChops
 
 from giftcert.domain.money import Amount
 from giftcert.rendering.certificate_pdf import CertificateDocument, render_certificate_pdf
+from giftcert.rendering.lines import line_width, runs
 from tests.pdf_text import lines
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -82,3 +83,13 @@ def test_the_page_looks_as_it_did_when_checked(script: str) -> None:
     difference = ImageChops.difference(checked, picture).point(lambda v: 255 if v > 32 else 0)
     differing = difference.histogram()[255] / (picture.width * picture.height)
     assert differing <= DIFFERING, f"{differing:.2%} of the pixels differ from {golden.name}"
+
+
+def test_a_zero_width_non_joiner_stays_where_it_was_written_and_keeps_persian_letters_apart() -> None:
+    # "mi-khaham" (I want): the ZWNJ after ی keeps it from joining خ; the bidi algorithm's rule X9
+    # drops it, and without it the shaper would join the two letters in their medial forms
+    written = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    joined = written.replace("\u200c", "")
+    (run,) = runs(written)
+    assert run.logical == written
+    assert line_width(written, 12) != line_width(joined, 12)  # final and initial forms, not medial ones

@@ -44,7 +44,9 @@ FACES: tuple[tuple[str, str], ...] = (
     ("NanumGothic.ttf", "NanumGothicBold.ttf"),  # Hangul
     ("NotoSansSymbols2-Regular.ttf", "NotoSansSymbols2-Regular.ttf"),  # arrows, stars, card suits
 )
-_IGNORABLE = frozenset({0x200C, 0x200D, *range(0xFE00, 0xFE10)})
+JOINERS = frozenset({0x200C, 0x200D})
+"""ZWNJ and ZWJ: they ask the shaper to keep letters apart or to join them."""
+_IGNORABLE = frozenset({*JOINERS, *range(0xFE00, 0xFE10)})
 """Drawn by the shaper as nothing or as a choice of the glyph before them, in any face."""
 
 

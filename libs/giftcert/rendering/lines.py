@@ -22,7 +22,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import ShapedStr, shapeFragWord
 from reportlab.pdfgen.canvas import Canvas
 
-from giftcert.rendering.fonts import Face, face_of, faces, is_ignorable
+from giftcert.rendering.fonts import JOINERS, Face, face_of, faces, is_ignorable
 
 Align = Literal["left", "centre", "right"]
 
@@ -61,6 +61,7 @@ def runs(text: str, *, bold: bool = False) -> tuple[Run, ...]:
     algorithm.get_embedding_levels(text, storage)
     for char, face in zip(storage["chars"], _faces_of(text), strict=True):
         char["face"] = face
+    storage["chars"] = _joiners_carried(storage["chars"])
     algorithm.explicit_embed_and_overrides(storage, debug=False)
     algorithm.resolve_weak_types(storage, debug=False)
     algorithm.resolve_neutral_types(storage, debug=False)
@@ -77,11 +78,25 @@ def runs(text: str, *, bold: bool = False) -> tuple[Run, ...]:
     return tuple(found)
 
 
+def _joiners_carried(chars: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Rule X9 of the bidi algorithm removes ZWJ and ZWNJ (class BN) before it orders the text, but
+    the shaper needs them where they were written: a ZWNJ keeps two Persian letters from joining
+    (می‌خواهم), a ZWJ asks for a Devanagari half form. Each is carried by the character before it,
+    so it takes that character's face, level and place, and is written back after it (`_run`)."""
+    kept: list[dict[str, object]] = []
+    for char in chars:
+        if char["orig"] == "BN" and ord(str(char["ch"])) in JOINERS and kept:
+            kept[-1]["joiners"] = str(kept[-1].get("joiners", "")) + str(char["ch"])
+        else:
+            kept.append(char)
+    return kept
+
+
 def _run(visual: list[dict[str, object]], *, bold: bool) -> Run:
     face = visual[0]["face"]
     assert isinstance(face, Face)  # noqa: S101 - runs() groups only characters with a face
     rtl = int(str(visual[0]["level"])) % 2 == 1
-    logical = "".join(str(c["ch"]) for c in (reversed(visual) if rtl else visual))
+    logical = "".join(str(c["ch"]) + str(c.get("joiners", "")) for c in (reversed(visual) if rtl else visual))
     strong = any(str(c["orig"]) in {"R", "AL"} for c in visual)
     # The shaper orders a run with right-to-left letters itself; a right-to-left run of neutrals
     # (" - " between Hebrew words) it would read as left to right: it gets the visual order here.
