@@ -53,11 +53,36 @@ def describe(record: Received) -> str:
     return f"  <- {record.topic}  " + "  ".join(f"{k}={v}" for k, v in shown.items())
 
 
+def in_sequence(records: list[Received]) -> list[Received]:
+    """`records` as they are, except that the places one certificate's numbered events hold are
+    filled with them in `sequence` order."""
+    places: dict[str, list[int]] = {}
+    for place, record in enumerate(records):
+        if (key := _numbered(record)) is not None:
+            places.setdefault(key, []).append(place)
+    ordered = list(records)
+    for found in places.values():
+        by_sequence = sorted((records[p] for p in found), key=lambda r: int(r.body["sequence"]))
+        for place, record in zip(found, by_sequence, strict=True):
+            ordered[place] = record
+    return ordered
+
+
+def _numbered(record: Received) -> str | None:
+    try:
+        body = record.body
+    except ValueError:
+        return None
+    certificate, sequence = body.get("certificate_id"), body.get("sequence")
+    return str(certificate) if certificate is not None and isinstance(sequence, int) else None
+
+
 class EventPrinter:
     """A Wire listener that prints what the service publishes (and anything dead-lettered) in the
     order it was published. Records of several topics can come in one fetch in any order, so each
-    waits `settle` seconds and they are printed by their timestamps; `say` prints every event
-    received so far before its own line."""
+    waits `settle` seconds and they are printed by their timestamps, and one certificate's events by
+    their `sequence` (the contract's order across topics: two relay lanes may stamp them otherwise);
+    `say` prints every event received so far before its own line."""
 
     def __init__(self, settings: Settings, out: Callable[[str], None], settle: float = 0.3) -> None:
         self._settings = settings
@@ -71,8 +96,11 @@ class EventPrinter:
             heapq.heappush(self._waiting, (record.timestamp_ms, next(self._sequence), time.monotonic(), record))
 
     def flush(self, *, settled_only: bool = False) -> None:
+        due: list[Received] = []
         while self._waiting and (not settled_only or time.monotonic() - self._waiting[0][2] >= self._settle):
-            self._out(describe(heapq.heappop(self._waiting)[3]))
+            due.append(heapq.heappop(self._waiting)[3])
+        for record in in_sequence(due):
+            self._out(describe(record))
 
     def say(self, text: str) -> None:
         self.flush()
@@ -213,6 +241,8 @@ class Walkthrough:
         self.say("== ... and captures EUR 18.00 of it (the booking got cheaper): the rest is released ==")
         await self.send(Topic.BOOKING_CAPTURE_REQUEST,
                         requests.capture(WORKSPACE, hold["request_id"], amount={"minor": 1800} | eur))
+        # both, before the next step prints: they travel on two topics and may arrive in either order
+        await self.expect(Topic.CERTIFICATE_REDEEMED, third, amount_applied={"minor": 1800} | eur)
         await self.expect(Topic.HOLD_RELEASED, third)
         self.say("\n== The first tour is cancelled: what it applied goes back to the certificate ==")
         await self.send(Topic.BOOKING_REFUND_REQUEST, requests.refund(
