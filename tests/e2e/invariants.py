@@ -378,10 +378,10 @@ def one_pdf_and_one_activation_email_per_activated_certificate(snapshot: Snapsho
         if got != (expected, expected):
             problems.append(f"certificate {cid} ({certificate['status']}): {got[0]} documents, {got[1]} pdf-ready")
         expected = 1 if activated and emails else 0
-        got = (kinds["sent"], certificate_sent[cid], len(activation))
-        email_count_fits = got[2] >= expected if snapshot.mailer_was_killed and expected else got[2] == expected
-        if got[:2] != (expected, expected) or not email_count_fits:
-            problems.append(f"certificate {cid}: {got[0]} sent, {got[1]} certificate-sent, {got[2]} emails")
+        sent = (kinds["sent"], certificate_sent[cid], len(activation))
+        email_count_fits = sent[2] >= expected if snapshot.mailer_was_killed and expected else sent[2] == expected
+        if sent[:2] != (expected, expected) or not email_count_fits:
+            problems.append(f"certificate {cid}: {sent[0]} sent, {sent[1]} certificate-sent, {sent[2]} emails")
         if {e.message_id for e in activation} - {f"<certificate-{cid}@giftcert.invalid>"}:
             problems.append(f"certificate {cid}: emails with Message-IDs {[e.message_id for e in activation]}")
         snapshot.facts["activation emails sent again (same Message-ID)"] += max(0, len(activation) - 1)

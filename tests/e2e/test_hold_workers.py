@@ -5,7 +5,9 @@ come, until both ledgers wait for it (as tests/e2e/test_workers.py does for rede
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +23,9 @@ from tests.scenario import buy, configure
 
 pytestmark = [pytest.mark.e2e, pytest.mark.reliability, pytest.mark.timeout(300)]
 
+
+def _answering(request_id: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda body: body["request_id"] == request_id
 
 
 async def _two_ledgers(launch: Launcher) -> list[Worker]:
@@ -129,7 +134,7 @@ async def test_a_capture_a_release_and_a_ticks_expiry_of_one_hold_over_two_ledge
         bought = await buy(wire, db, workspace)
         hold = requests.hold(workspace, bought.code, amount={"minor": 2000, "currency": "EUR"}, hold_seconds=600)
         await wire.send(Topic.BOOKING_HOLD_REQUEST, hold)
-        (placed,) = await wire.wait_for(Topic.HOLD_PLACED, lambda b, rid=hold["request_id"]: b["request_id"] == rid)
+        (placed,) = await wire.wait_for(Topic.HOLD_PLACED, _answering(hold["request_id"]))
         hold_id = placed.body["hold_id"]
         capture = requests.capture(workspace, hold_id)
         release = requests.release(workspace, hold_id)
