@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from giftcert_contracts.fields import (
     Actor,
@@ -54,17 +55,26 @@ class PurchaseRequested(InboundMessage):
 
     @model_validator(mode="after")
     def _kind_has_what_it_needs(self) -> "PurchaseRequested":
-        """The kinds' rule, the same whichever door a request comes in by."""
+        """The kinds' rule, the same whichever door a request comes in by. Each refusal has a type of
+        its own (`kind_needs_reason`...), for a door that says it in its own words (the console)."""
         if self.kind == "purchased":
             if self.reason is not None or self.replaces_order_id is not None:
-                raise ValueError("a purchased certificate takes no reason and replaces no order")
+                raise PydanticCustomError(
+                    "kind_takes_no_reason", "a purchased certificate takes no reason and replaces no order"
+                )
             return self
         if self.channel != "admin":
-            raise ValueError(f"only an operator (channel admin) issues a {self.kind} certificate")
+            raise PydanticCustomError(
+                "kind_needs_operator", "only an operator (channel admin) issues a {kind} certificate",
+                {"kind": self.kind},
+            )
         if self.reason is None:
-            raise ValueError(f"a {self.kind} certificate needs a reason")
+            raise PydanticCustomError("kind_needs_reason", "a {kind} certificate needs a reason", {"kind": self.kind})
         if (self.kind == "credit") != (self.replaces_order_id is not None):
-            raise ValueError("a credit certificate names the order it replaces (replaces_order_id); no other does")
+            raise PydanticCustomError(
+                "credit_names_replaced_order",
+                "a credit certificate names the order it replaces (replaces_order_id); no other does",
+            )
         return self
 
 

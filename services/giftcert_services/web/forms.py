@@ -18,12 +18,13 @@ _FIELD_NAMES = {
     "message": "message", "segment": "segment", "locale": "locale", "kind": "kind", "reason": "reason",
     "replaces_order_id": "replaces_order_id",
 }
-_KIND_RULE = (
-    ("needs a reason", "reason", gettext_noop("Give the reason: it is kept with the certificate.")),
-    ("names the order it replaces", "replaces_order_id", gettext_noop("Enter the order this credit replaces.")),
-    ("takes no reason", "kind", gettext_noop("Choose promotional or credit to give a reason or an order.")),
-)
-"""Where the contract's kind rule (PurchaseRequested's one validator) refuses, by the field it is about."""
+_KIND_RULE = {
+    "kind_needs_reason": ("reason", gettext_noop("Give the reason: it is kept with the certificate.")),
+    "credit_names_replaced_order": ("replaces_order_id", gettext_noop("Enter the order this credit replaces.")),
+    "kind_takes_no_reason": ("kind", gettext_noop("Choose promotional or credit to give a reason or an order.")),
+}
+"""Where the contract's kind rule (PurchaseRequested's one validator) refuses, by its refusal's type:
+the field it is about, and what the form says there."""
 
 
 def minor_units(text: str, currency: str) -> int | None:
@@ -54,9 +55,8 @@ def purchase_command(form: PurchaseForm, data: dict[str, Any]) -> PurchaseReques
         for problem in error.errors():
             name = "_".join(str(part) for part in problem["loc"])
             message = problem["msg"]
-            kind_rule = [(target, said) for part, target, said in _KIND_RULE if part in str(problem["msg"])]
-            if not name and kind_rule:
-                name, message = kind_rule[0]
+            if not name and problem["type"] in _KIND_RULE:
+                name, message = _KIND_RULE[problem["type"]]
             elif name == "locale":
                 message = gettext_noop("Choose a language from the list.")
             elif problem["type"] == "string_pattern_mismatch":
