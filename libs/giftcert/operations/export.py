@@ -31,6 +31,8 @@ COLUMNS = (
 """The columns, in this order. Amounts are integer minor units of `currency`; times ISO 8601 UTC
 (`2026-12-07T06:54:21Z`); an empty cell is a value the certificate does not have (yet)."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PAGE_SIZE = MAX_PAGE_SIZE
+"""Certificates read a page: what an export holds in memory at once."""
 
 
 def neutralised(text: str | None) -> str:
@@ -57,15 +59,15 @@ def row_of(certificate: Certificate) -> tuple[str | int, ...]:
 
 
 async def export_certificates(
-    engine: AsyncEngine, search: CertificateSearch, *, page_size: int = MAX_PAGE_SIZE
+    engine: AsyncEngine, search: CertificateSearch, *, page_size: int | None = None
 ) -> AsyncIterator[str]:
     """The CSV text of the search's whole selection (its own `limit` and `after` are not used),
-    newest first: the header, then one chunk a page."""
+    newest first: the header, then one chunk a page (of `PAGE_SIZE` certificates by default)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     yield text.getvalue()
-    page_search = replace(search, limit=page_size, after=None)
+    page_search = replace(search, limit=page_size or PAGE_SIZE, after=None)
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="REPEATABLE READ")
         async with connection.begin():
