@@ -14,6 +14,7 @@ payment system, what expires next month).
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ COLUMNS = (
 """The columns, in this order. Amounts are integer minor units of `currency`; times ISO 8601 UTC
 (`2026-12-07T06:54:21Z`); an empty cell is a value the certificate does not have (yet)."""
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NOT_IN_A_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 PAGE_SIZE = MAX_PAGE_SIZE
 """Certificates read a page: what an export holds in memory at once."""
 
@@ -40,6 +42,12 @@ def neutralised(text: str | None) -> str:
     if text is None:
         return ""
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_file_name(workspace_id: str, now: datetime) -> str:
+    """`certificates-<workspace>-<UTC date>.csv`; a character of the workspace id that a header or a
+    file system might mind is written `_`."""
+    return f"certificates-{_NOT_IN_A_FILE_NAME.sub('_', workspace_id)}-{now.astimezone(UTC).date().isoformat()}.csv"
 
 
 def _time(moment: datetime | None) -> str:

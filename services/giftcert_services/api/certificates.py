@@ -5,7 +5,6 @@ A code never travels in a URL (proxies and access logs keep URLs): a search by c
 `POST .../certificates/search` with the code in the body; `GET .../certificates` takes every other
 filter. Every command takes an idempotency key (idempotency.py)."""
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -18,7 +17,7 @@ from giftcert.delivery.pdf import certificate_pdf
 from giftcert.delivery.resend import resend_certificate_email
 from giftcert.domain.api_key import ApiKey
 from giftcert.operations.details import certificate_details
-from giftcert.operations.export import export_certificates
+from giftcert.operations.export import export_certificates, export_file_name
 from giftcert.operations.issuing import issue_certificate, record_offline_payment
 from giftcert.operations.search import CertificateSearch, search_certificates
 from giftcert.operations.voiding import decide_operator_command
@@ -111,7 +110,6 @@ async def search_by_body(key: AdminKey, deps: Deps, filters: SearchFilters) -> S
     return await _search(deps, CertificateSearch(workspace_id=key.workspace_id, **filters.model_dump()))
 
 
-_NOT_IN_A_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 _EXPORTED: Responses = {
@@ -128,10 +126,11 @@ async def export(key: AdminKey, deps: Deps, filters: ExportFilters | None = None
     expired_at, channel, segment, purchaser_name, purchaser_email, recipient_name, recipient_email,
     payment_id. Never a code; text a spreadsheet could take for a formula starts with `'`."""
     query = CertificateSearch(workspace_id=key.workspace_id, **(filters or ExportFilters()).model_dump())
-    name = f"certificates-{_NOT_IN_A_FILE_NAME.sub('_', key.workspace_id)}-{deps.clock.now().date().isoformat()}.csv"
     return StreamingResponse(
-        export_certificates(deps.engine, query), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        export_certificates(deps.engine, query), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{export_file_name(key.workspace_id, deps.clock.now())}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
