@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from giftcert.domain.api_key import Scope
 from giftcert.domain.codes import display_code
 from giftcert.operations import export
+from giftcert.operations.search import CertificateSearch
 from giftcert_services.cli.main import app
 from giftcert_services.runtime.bootstrap import Dependencies
 from tests.api.conftest import Shop, active_certificate, new_key, purchase_body
@@ -174,14 +175,56 @@ async def test_the_cli_writes_to_a_file_what_the_api_answers(
     api = await http.post(f"{shop.base}/certificates/export", headers=shop.admin, json={"status": "active"})
     target = tmp_path / "active.csv"
 
-    def giftcert(*args: str) -> Any:
+    def giftcert(*args: str, database_url: str = api_database_url) -> Any:
         return CliRunner().invoke(app, ["certificates", "export", "--workspace", shop.workspace, "--status", "active",
-                                        *args], env={"GIFTCERT_DATABASE_URL": api_database_url})
+                                        *args], env={"GIFTCERT_DATABASE_URL": database_url})
 
     to_file = await asyncio.to_thread(giftcert, "--output", str(target))
     assert to_file.exit_code == 0, to_file.output
     assert target.read_bytes() == api.content
+    assert [p.name for p in tmp_path.iterdir()] == ["active.csv"]
     assert len(rows_of(api)) == 3
     to_stdout = await asyncio.to_thread(giftcert)
     assert to_stdout.exit_code == 0, to_stdout.output
     assert to_stdout.stdout_bytes == api.content
+
+
+async def test_a_cli_export_cut_short_leaves_no_file_that_looks_complete(shop: Shop, tmp_path: Path) -> None:
+    target = tmp_path / "all.csv"
+    nowhere = "postgresql+asyncpg://postgres@127.0.0.1:9/none"
+    failed = await asyncio.to_thread(CliRunner().invoke, app, [
+        "certificates", "export", "--workspace", shop.workspace, "--output", str(target),
+    ], env={"GIFTCERT_DATABASE_URL": nowhere})
+    assert failed.exit_code == 1
+    assert "database unavailable" in failed.output
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_the_export_reads_a_page_at_a_time_and_hands_each_on_before_the_next(
+    http: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
+) -> None:
+    for _ in range(5):
+        await active_certificate(http, shop)
+    query = CertificateSearch(workspace_id=shop.workspace)
+    chunks = [chunk async for chunk in export.export_certificates(api_deps.engine, query)]
+    assert [len(list(csv.reader(io.StringIO(c, newline="")))) for c in chunks] == [1, 2, 2, 1]  # header, pages
+
+
+async def test_one_export_is_one_snapshot_whatever_changes_while_it_streams(
+    http: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
+) -> None:
+    oldest = await active_certificate(http, shop)
+    for _ in range(3):
+        await active_certificate(http, shop)
+    stream = export.export_certificates(api_deps.engine, CertificateSearch(workspace_id=shop.workspace))
+    header_and_first_page = [await anext(stream), await anext(stream)]
+    voided = await http.post(f"{shop.base}/certificates/{oldest['certificate_id']}/void", headers=shop.admin,
+                             json={"reason": "while the export streams"})
+    assert voided.json()["status"] == "voided", voided.text
+    late = await http.post(f"{shop.base}/certificates", headers=shop.admin, json=purchase_body())
+    assert late.status_code == 201
+    text = "".join(header_and_first_page) + "".join([chunk async for chunk in stream])
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == 4
+    assert rows[-1]["certificate_id"] == oldest["certificate_id"]
+    assert (rows[-1]["status"], rows[-1]["voided_at"]) == ("active", "")  # as it was when the export began

@@ -54,9 +54,13 @@ def export(
     if output is None:
         run_with_database(lambda deps: write(deps, sys.stdout))
         return
+    partial = output.with_name(f"{output.name}.part")  # a cut export never takes the file's name
     try:
-        with output.open("w", encoding="utf-8", newline="") as target:
+        with partial.open("w", encoding="utf-8", newline="") as target:
             run_with_database(lambda deps: write(deps, target))
+        partial.replace(output)
     except OSError as error:
         raise typer.BadParameter(f"cannot write {output}: {error.strerror}", param_hint="--output") from None
+    finally:
+        partial.unlink(missing_ok=True)
     typer.echo(f"wrote {output} ({output.stat().st_size:,} bytes)")
