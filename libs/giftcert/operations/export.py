@@ -66,16 +66,14 @@ def row_of(certificate: Certificate) -> tuple[str | int, ...]:
     )
 
 
-async def export_certificates(
-    engine: AsyncEngine, search: CertificateSearch, *, page_size: int | None = None
-) -> AsyncIterator[str]:
+async def export_certificates(engine: AsyncEngine, search: CertificateSearch) -> AsyncIterator[str]:
     """The CSV text of the search's whole selection (its own `limit` and `after` are not used),
-    newest first: the header, then one chunk a page (of `PAGE_SIZE` certificates by default)."""
+    newest first: the header, then one chunk a page of `PAGE_SIZE` certificates."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     yield text.getvalue()
-    page_search = replace(search, limit=page_size or PAGE_SIZE, after=None)
+    page_search = replace(search, limit=PAGE_SIZE, after=None)
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="REPEATABLE READ")
         async with connection.begin():
