@@ -1,5 +1,5 @@
-"""Operators' certificate routes (scope `admin`): issue, record an offline payment, search, look
-up, void, reactivate, download the PDF, resend the email.
+"""Operators' certificate routes (scope `admin`): issue, record an offline payment, search, export
+a search's selection as CSV, look up, void, reactivate, download the PDF, resend the email.
 
 A code never travels in a URL (proxies and access logs keep URLs): a search by code is
 `POST .../certificates/search` with the code in the body; `GET .../certificates` takes every other
@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from giftcert.delivery.pdf import certificate_pdf
 from giftcert.delivery.resend import resend_certificate_email
 from giftcert.domain.api_key import ApiKey
 from giftcert.operations.details import certificate_details
+from giftcert.operations.export import export_certificates, export_file_name
 from giftcert.operations.issuing import issue_certificate, record_offline_payment
 from giftcert.operations.search import CertificateSearch, search_certificates
 from giftcert.operations.voiding import decide_operator_command
@@ -27,6 +28,7 @@ from giftcert_services.api.models import (
     CertificateDetail,
     CertificateSummary,
     DecisionBody,
+    ExportFilters,
     IssueBody,
     ListFilters,
     PaymentBody,
@@ -106,6 +108,30 @@ async def search_by_body(key: AdminKey, deps: Deps, filters: SearchFilters) -> S
     """The filters of `GET .../certificates` and a code (any spelling), in the body: a code never
     travels in a URL. Newest first; the same keyset pages (`after` = the previous `next_cursor`)."""
     return await _search(deps, CertificateSearch(workspace_id=key.workspace_id, **filters.model_dump()))
+
+
+
+
+_EXPORTED: Responses = {
+    200: {"content": {"text/csv": {}}, "description": "The CSV file, streamed."},
+    422: {"description": "A bad filter (a code is not one: a search by code finds one certificate)."},
+}
+
+
+@router.post("/export", response_class=StreamingResponse, responses=REFUSALS | _EXPORTED)
+async def export(key: AdminKey, deps: Deps, filters: ExportFilters | None = None) -> StreamingResponse:
+    """Every certificate the filters of a search select (no body: all of the workspace's), newest
+    first, as CSV (RFC 4180, UTF-8, a header row): certificate_id, kind, status, code_last4, currency,
+    value_minor, balance_minor, created_at, activated_at, expires_at, redeemed_at, voided_at,
+    expired_at, channel, segment, purchaser_name, purchaser_email, recipient_name, recipient_email,
+    payment_id. Never a code; text a spreadsheet could take for a formula starts with `'`."""
+    query = CertificateSearch(workspace_id=key.workspace_id, **(filters or ExportFilters()).model_dump())
+    return StreamingResponse(
+        export_certificates(deps.engine, query), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{export_file_name(key.workspace_id, deps.clock.now())}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def _search(deps: Deps, query: CertificateSearch) -> SearchResult:

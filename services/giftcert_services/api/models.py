@@ -212,8 +212,8 @@ class CertificateDetail(CertificateSummary):
 _SEARCH_TEXT = r"^[^\x00-\x1f\x7f]*$"
 
 
-class ListFilters(_Input):
-    """The filters of `GET .../certificates`: anything but a code, which never travels in a URL."""
+class ExportFilters(_Input):
+    """The filters of `POST .../certificates/export`: those of a search but a code, and no page."""
 
     purchaser_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
     recipient_email: str | None = Field(None, max_length=320, pattern=_SEARCH_TEXT, description="Exact, ignoring case.")
@@ -223,6 +223,11 @@ class ListFilters(_Input):
     created_to: AwareDatetime | None = None
     expires_from: AwareDatetime | None = None
     expires_to: AwareDatetime | None = None
+
+
+class ListFilters(ExportFilters):
+    """The filters of `GET .../certificates`: anything but a code, which never travels in a URL."""
+
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     after: str | None = Field(
         None, max_length=200, pattern=_SEARCH_TEXT, description="`next_cursor` of the page before."

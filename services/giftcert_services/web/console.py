@@ -1,5 +1,6 @@
 """The operator console's sign-in and certificates: search (code in any spelling, emails, status,
-kind, dates) a keyset page at a time, a certificate's page with its activity and the orders it paid
+kind, dates) a keyset page at a time, the search's whole selection as a CSV file (no code: it is the
+API's export), a certificate's page with its activity and the orders it paid
 for (each with what it applied, by the order's own look-up), and its commands (void,
 reactivate, record an offline payment, resend, download the PDF), each through the same operation
 the API's route calls."""
@@ -9,7 +10,7 @@ from typing import Annotated, Any, cast, get_args
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from giftcert.delivery.pdf import DocumentNotAvailableError, UnknownCertificateError, certificate_pdf
 from giftcert.delivery.resend import CertificateNotSendableError, resend_certificate_email
@@ -20,6 +21,7 @@ from giftcert.locales import gettext_noop
 from giftcert.operations.api_keys import authenticate
 from giftcert.operations.details import certificate_details
 from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedError
+from giftcert.operations.export import export_certificates, export_file_name
 from giftcert.operations.issuing import record_offline_payment
 from giftcert.operations.orders import CertificateContribution, OrderNotFoundError, order_details
 from giftcert.operations.search import CertificateSearch, InvalidCursorError, search_certificates
@@ -84,24 +86,36 @@ def _day(text: str, *, end: bool = False) -> datetime | None:
     return datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
 
 
+def _search(
+    workspace: str, filters: dict[str, str], *, code: str = "", limit: int = 25, after: str = ""
+) -> CertificateSearch:
+    """The list's filters as a search; ValueError (its message for `_()`) for a kind or status not in the lists."""
+    kind, status = filters["kind"], filters["status"]
+    if kind and kind not in get_args(Kind):
+        raise ValueError(gettext_noop("Choose a kind from the list."))
+    return CertificateSearch(
+        workspace_id=workspace, code=code or None, purchaser_email=filters["purchaser_email"] or None,
+        recipient_email=filters["recipient_email"] or None, status=Status(status) if status else None,
+        kind=cast("Kind", kind) if kind else None,
+        created_from=_day(filters["created_from"]), created_to=_day(filters["created_to"], end=True),
+        expires_from=_day(filters["expires_from"]), expires_to=_day(filters["expires_to"], end=True),
+        limit=limit, after=after or None,
+    )
+
+
 @router.get("/certificates", response_class=HTMLResponse)
 async def certificates(
     request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, code: Text = "",
     purchaser_email: Text = "", recipient_email: Text = "", status: Text = "", created_from: Text = "",
-    created_to: Text = "", after: Text = "", kind: Text = "",
+    created_to: Text = "", after: Text = "", kind: Text = "", expires_from: Text = "", expires_to: Text = "",
 ) -> Response:
-    filters = {"code": code, "purchaser_email": purchaser_email, "recipient_email": recipient_email,
-               "status": status, "kind": kind, "created_from": created_from, "created_to": created_to}
+    selected = {"purchaser_email": purchaser_email, "recipient_email": recipient_email, "status": status,
+                "kind": kind, "created_from": created_from, "created_to": created_to,
+                "expires_from": expires_from, "expires_to": expires_to}
+    filters = {"code": code, **selected}
     error, page = None, None
     try:
-        if kind and kind not in get_args(Kind):
-            raise ValueError(gettext_noop("Choose a kind from the list."))
-        query = CertificateSearch(
-            workspace_id=workspace, code=code or None, purchaser_email=purchaser_email or None,
-            recipient_email=recipient_email or None, status=Status(status) if status else None,
-            kind=cast("Kind", kind) if kind else None,
-            created_from=_day(created_from), created_to=_day(created_to, end=True), limit=25, after=after or None,
-        )
+        query = _search(workspace, selected, code=code, after=after)
         async with deps.engine.connect() as connection:
             page = await search_certificates(connection, query)
     except InvalidCursorError:
@@ -111,6 +125,30 @@ async def certificates(
     return render(
         request, "console/certificates.html", workspace=workspace, session=session, filters=filters,
         page=page, error=error, statuses=[s.value for s in Status], first_page=not after,
+        exported=None if code else selected,
+    )
+
+
+@router.get("/certificates/export")
+async def export(
+    request: Request, workspace: WorkspacePath, deps: Deps, _: Operator, purchaser_email: Text = "",
+    recipient_email: Text = "", status: Text = "", kind: Text = "", created_from: Text = "", created_to: Text = "",
+    expires_from: Text = "", expires_to: Text = "",
+) -> Response:
+    """What the list's filters select, every page, as the API's export writes it (never a code: the
+    list's code filter is not one of its filters). A GET: the session cookie is SameSite=Strict."""
+    selected = {"purchaser_email": purchaser_email, "recipient_email": recipient_email, "status": status,
+                "kind": kind, "created_from": created_from, "created_to": created_to,
+                "expires_from": expires_from, "expires_to": expires_to}
+    try:
+        query = _search(workspace, selected)
+    except ValueError as problem:
+        return render(request, "refused.html", status_code=422, message=str(problem))
+    return StreamingResponse(
+        export_certificates(deps.engine, query), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{export_file_name(workspace, deps.clock.now())}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -17,7 +17,7 @@ from giftcert_services.cli.database_access import run_with_database
 from giftcert_services.runtime.bootstrap import Dependencies
 
 
-def _moment(value: str | None, option: str, *, upper: bool) -> datetime | None:
+def moment(value: str | None, option: str, *, upper: bool) -> datetime | None:
     """A date (a whole UTC day: from its start, or up to its end for an upper bound) or an RFC 3339
     time (UTC when it has no offset)."""
     if value is None:
@@ -75,10 +75,10 @@ def search(
             recipient_email=recipient_email,
             status=status,
             kind=cast("Kind", kind),
-            created_from=_moment(created_from, "--created-from", upper=False),
-            created_to=_moment(created_to, "--created-to", upper=True),
-            expires_from=_moment(expires_from, "--expires-from", upper=False),
-            expires_to=_moment(expires_to, "--expires-to", upper=True),
+            created_from=moment(created_from, "--created-from", upper=False),
+            created_to=moment(created_to, "--created-to", upper=True),
+            expires_from=moment(expires_from, "--expires-from", upper=False),
+            expires_to=moment(expires_to, "--expires-to", upper=True),
             limit=limit,
             after=after,
         )
