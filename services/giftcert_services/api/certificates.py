@@ -110,8 +110,6 @@ async def search_by_body(key: AdminKey, deps: Deps, filters: SearchFilters) -> S
     return await _search(deps, CertificateSearch(workspace_id=key.workspace_id, **filters.model_dump()))
 
 
-
-
 _EXPORTED: Responses = {
     200: {"content": {"text/csv": {}}, "description": "The CSV file, streamed."},
     422: {"description": "A bad filter (a code is not one: a search by code finds one certificate)."},
