@@ -66,8 +66,10 @@ async def test_a_code_typed_in_any_spelling_finds_its_certificate_and_void_and_r
     cid = await _manual(browser, shop)
     code = await code_of(api_deps.engine, cid)
     typed = f"{code[:4].lower()} {code[4:8].lower()} {code[8:].lower()}"
-    found = await browser.get(f"/console/{shop.workspace}/certificates", params={"code": typed})
-    assert f"/certificates/{cid}" in found.text
+    listed = await browser.get(f"/console/{shop.workspace}/certificates")
+    found = await browser.post(f"/console/{shop.workspace}/certificates/find",
+                               data={"csrf_token": csrf_token(listed.text), "code": typed})
+    assert (found.status_code, found.headers["location"]) == (303, f"/console/{shop.workspace}/certificates/{cid}")
     page = await browser.get(f"/console/{shop.workspace}/certificates/{cid}")
     voided = await browser.post(f"/console/{shop.workspace}/certificates/{cid}/void",
                                 data={"csrf_token": csrf_token(page.text), "reason": "refunded by phone"},
@@ -78,6 +80,25 @@ async def test_a_code_typed_in_any_spelling_finds_its_certificate_and_void_and_r
                               data={"csrf_token": csrf_token(page.text), "reason": "refund cancelled"},
                               follow_redirects=True)
     assert 'id="certificate-status">Active' in back.text
+
+
+async def test_a_code_is_looked_up_from_a_form_body_never_from_an_address(
+    browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
+) -> None:
+    await sign_in(browser, shop)
+    cid = await _manual(browser, shop)
+    code = await code_of(api_deps.engine, cid)
+    in_address = await browser.get(f"/console/{shop.workspace}/certificates", params={"code": code})
+    assert in_address.status_code == 422
+    assert "a code never goes in an address" in in_address.text
+    assert code not in in_address.text
+    assert 'name="code" value' not in in_address.text  # the form does not carry it on either
+    unknown = await browser.post(f"/console/{shop.workspace}/certificates/find",
+                                 data={"csrf_token": csrf_token(in_address.text), "code": "WXYZ-WXYZ-WXYZ"})
+    assert unknown.status_code == 404
+    assert "We know of no certificate with this code" in unknown.text
+    tokenless = await browser.post(f"/console/{shop.workspace}/certificates/find", data={"code": code})
+    assert tokenless.status_code == 403
 
 
 async def test_a_command_without_its_token_or_from_another_site_changes_nothing(

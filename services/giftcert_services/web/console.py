@@ -24,7 +24,7 @@ from giftcert.operations.errors import CertificateNotFoundError, CommandRefusedE
 from giftcert.operations.export import export_certificates, export_file_name
 from giftcert.operations.issuing import record_offline_payment
 from giftcert.operations.orders import CertificateContribution, OrderNotFoundError, order_details
-from giftcert.operations.search import CertificateSearch, InvalidCursorError, search_certificates
+from giftcert.operations.search import CertificateSearch, InvalidCursorError, SearchPage, search_certificates
 from giftcert.operations.voiding import decide_operator_command
 from giftcert_contracts.inbound import ReactivateCertificate, VoidCertificate
 from giftcert_services.api.access import Deps, Sender, WorkspacePath
@@ -50,6 +50,9 @@ DONE = {
 }
 MAX_ORDERS_SHOWN = 50
 NO_SUCH_CERTIFICATE = gettext_noop("No such certificate in this workspace.")
+CODE_NOT_IN_AN_ADDRESS = gettext_noop(
+    "Find a certificate by its code with the form above: a code never goes in an address."
+)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -86,15 +89,13 @@ def _day(text: str, *, end: bool = False) -> datetime | None:
     return datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
 
 
-def _search(
-    workspace: str, filters: dict[str, str], *, code: str = "", limit: int = 25, after: str = ""
-) -> CertificateSearch:
+def _search(workspace: str, filters: dict[str, str], *, limit: int = 25, after: str = "") -> CertificateSearch:
     """The list's filters as a search; ValueError (its message for `_()`) for a kind or status not in the lists."""
     kind, status = filters["kind"], filters["status"]
     if kind and kind not in get_args(Kind):
         raise ValueError(gettext_noop("Choose a kind from the list."))
     return CertificateSearch(
-        workspace_id=workspace, code=code or None, purchaser_email=filters["purchaser_email"] or None,
+        workspace_id=workspace, purchaser_email=filters["purchaser_email"] or None,
         recipient_email=filters["recipient_email"] or None, status=Status(status) if status else None,
         kind=cast("Kind", kind) if kind else None,
         created_from=_day(filters["created_from"]), created_to=_day(filters["created_to"], end=True),
@@ -105,27 +106,60 @@ def _search(
 
 @router.get("/certificates", response_class=HTMLResponse)
 async def certificates(
-    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, code: Text = "",
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator,
     purchaser_email: Text = "", recipient_email: Text = "", status: Text = "", created_from: Text = "",
     created_to: Text = "", after: Text = "", kind: Text = "", expires_from: Text = "", expires_to: Text = "",
 ) -> Response:
-    selected = {"purchaser_email": purchaser_email, "recipient_email": recipient_email, "status": status,
-                "kind": kind, "created_from": created_from, "created_to": created_to,
-                "expires_from": expires_from, "expires_to": expires_to}
-    filters = {"code": code, **selected}
+    """The list, a page at a time, by every filter but the code: a code is a bearer secret and an
+    address is kept by browsers' histories and proxies' logs, so it is looked up by `find_by_code`'s
+    form body (contract v2: a code never travels in a URL)."""
+    filters = {"purchaser_email": purchaser_email, "recipient_email": recipient_email, "status": status,
+               "kind": kind, "created_from": created_from, "created_to": created_to,
+               "expires_from": expires_from, "expires_to": expires_to}
+    if "code" in request.query_params:
+        return _list_page(request, workspace, session, filters, error=CODE_NOT_IN_AN_ADDRESS, status_code=422)
     error, page = None, None
     try:
-        query = _search(workspace, selected, code=code, after=after)
+        query = _search(workspace, filters, after=after)
         async with deps.engine.connect() as connection:
             page = await search_certificates(connection, query)
     except InvalidCursorError:
         error = gettext_noop("That page link is no longer valid; showing the first page.")
     except ValueError as problem:
         error = str(problem)
+    return _list_page(request, workspace, session, filters, page=page, error=error, first_page=not after)
+
+
+@router.post("/certificates/find", response_class=HTMLResponse)
+async def find_by_code(
+    request: Request, workspace: WorkspacePath, deps: Deps, session: Operator, form: CheckedForm
+) -> Response:
+    """The certificate of a code typed in any spelling (dashes, spaces, lower case), taken from the
+    form's body: its page, or the list with why not."""
+    code = str(form.get("code") or "").strip()
+    filters = dict.fromkeys(("purchaser_email", "recipient_email", "status", "kind", "created_from",
+                             "created_to", "expires_from", "expires_to"), "")
+    if not code or len(code) > 64:  # noqa: PLR2004 - the API's bound
+        return _list_page(request, workspace, session, filters, status_code=422,
+                          error=gettext_noop("Enter the code printed on your certificate, like ABCD-EFGH-JKMN."))
+    try:
+        async with deps.engine.connect() as connection:
+            page = await search_certificates(connection, CertificateSearch(workspace_id=workspace, code=code, limit=1))
+    except ValueError as problem:
+        return _list_page(request, workspace, session, filters, error=str(problem), status_code=422)
+    if not page.certificates:
+        return _list_page(request, workspace, session, filters, status_code=404,
+                          error=gettext_noop("We know of no certificate with this code. Check it and try again."))
+    return RedirectResponse(console_path(workspace, f"/certificates/{page.certificates[0].id}"), status_code=303)
+
+
+def _list_page(
+    request: Request, workspace: str, session: Any, filters: dict[str, str], *, page: SearchPage | None = None,
+    error: str | None = None, status_code: int = 200, first_page: bool = True,
+) -> Response:
     return render(
-        request, "console/certificates.html", workspace=workspace, session=session, filters=filters,
-        page=page, error=error, statuses=[s.value for s in Status], first_page=not after,
-        exported=None if code else selected,
+        request, "console/certificates.html", status_code=status_code, workspace=workspace, session=session,
+        filters=filters, page=page, error=error, statuses=[s.value for s in Status], first_page=first_page,
     )
 
 
@@ -135,8 +169,8 @@ async def export(
     recipient_email: Text = "", status: Text = "", kind: Text = "", created_from: Text = "", created_to: Text = "",
     expires_from: Text = "", expires_to: Text = "",
 ) -> Response:
-    """What the list's filters select, every page, as the API's export writes it (never a code: the
-    list's code filter is not one of its filters). A GET: the session cookie is SameSite=Strict."""
+    """What the list's filters select, every page, as the API's export writes it (never a code). A
+    GET: the session cookie is SameSite=Strict."""
     selected = {"purchaser_email": purchaser_email, "recipient_email": recipient_email, "status": status,
                 "kind": kind, "created_from": created_from, "created_to": created_to,
                 "expires_from": expires_from, "expires_to": expires_to}
