@@ -188,3 +188,26 @@ async def test_a_bulk_upload_reports_its_bad_line_and_the_list_pages_through_the
     ids = [re.findall(r"/certificates/([0-9a-f-]{36})", p.text) for p in (first, second)]
     assert (len(ids[0]), len(ids[1])) == (25, 1)
     assert not set(ids[0]) & set(ids[1])
+
+
+async def test_a_refusal_is_said_in_the_operators_language(browser: httpx.AsyncClient, shop: Shop) -> None:
+    await sign_in(browser, shop)
+    cid = await _manual(browser, shop)
+    page = await browser.get(f"/console/{shop.workspace}/certificates/{cid}")
+    again = None
+    for _ in range(2):
+        again = await browser.post(f"/console/{shop.workspace}/certificates/{cid}/void",
+                                   data={"csrf_token": csrf_token(page.text), "reason": "refunded"},
+                                   headers={"Accept-Language": "de"})
+    assert again is not None
+    assert again.status_code == 409
+    assert "Der Gutschein ist bereits storniert." in again.text
+    reactivated = await browser.post(f"/console/{shop.workspace}/certificates/{cid}/reactivate",
+                                     data={"csrf_token": csrf_token(page.text), "reason": "back"},
+                                     headers={"Accept-Language": "fr"}, follow_redirects=True)
+    assert reactivated.status_code == 200
+    twice = await browser.post(f"/console/{shop.workspace}/certificates/{cid}/reactivate",
+                               data={"csrf_token": csrf_token(page.text), "reason": "back"},
+                               headers={"Accept-Language": "fr"})
+    assert twice.status_code == 409
+    assert "Seul un bon cadeau annulé peut être réactivé." in twice.text

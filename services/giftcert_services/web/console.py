@@ -50,6 +50,22 @@ DONE = {
 }
 MAX_ORDERS_SHOWN = 50
 NO_SUCH_CERTIFICATE = gettext_noop("No such certificate in this workspace.")
+REFUSED_BECAUSE = {
+    "not_active": gettext_noop("A pending certificate cannot be voided: it has not been paid yet."),
+    "already_redeemed": gettext_noop("The certificate has already been used."),
+    "already_voided": gettext_noop("The certificate is already voided."),
+    "expired": gettext_noop("The certificate's expiry date has passed."),
+    "held": gettext_noop(
+        "Part of its value is held for a booking: the hold must be captured or released first."
+    ),
+    "not_voided": gettext_noop("Only a voided certificate can be reactivated."),
+    "unpaid": gettext_noop("The certificate was voided because it was never paid: issue a new one."),
+    "not_pending": gettext_noop("Only a certificate waiting for its payment can be paid."),
+    "payment_reference_used": gettext_noop("This payment reference was already recorded for another payment."),
+}
+"""What the page says, in the operator's language, for a refusal's reason (the ledger's detail, in
+English, where a reason is not among these)."""
+NOT_SENDABLE = gettext_noop("Only an active certificate is sent.")
 CODE_NOT_IN_AN_ADDRESS = gettext_noop(
     "Find a certificate by its code with the form above: a code never goes in an address."
 )
@@ -259,10 +275,10 @@ async def decide(
             return _after(workspace, certificate_id, "sent")
     except CommandRefusedError as refusal:
         return await _certificate_page(request, workspace, deps, session, certificate_id,
-                                       error=refusal.detail, status_code=409)
-    except CertificateNotSendableError as refusal:
+                                       error=REFUSED_BECAUSE.get(refusal.reason, refusal.detail), status_code=409)
+    except CertificateNotSendableError:
         return await _certificate_page(request, workspace, deps, session, certificate_id,
-                                       error=str(refusal), status_code=409)
+                                       error=NOT_SENDABLE, status_code=409)
     except CertificateNotFoundError:
         return not_found(request, NO_SUCH_CERTIFICATE)
     return not_found(request)
