@@ -70,27 +70,35 @@ async def test_the_certificates_list_shows_each_balance(browser: httpx.AsyncClie
     assert '<td class="balance">€75.00</td>' in page.text
 
 
-async def test_the_settings_page_saves_the_redemption_mode_holds_and_refund_validity(
+async def test_the_settings_page_saves_the_redemption_mode_holds_refunds_unpaid_days_and_the_balance_email(
     browser: httpx.AsyncClient, shop: Shop, api_deps: Dependencies
 ) -> None:
     await sign_in(browser, shop)
     saved = await save_settings(browser, shop, redemption_mode="partial", hold_seconds_default="600",
-                                 hold_seconds_max="7200", refund_validity_days="30")
+                                 hold_seconds_max="7200", refund_validity_days="30", pending_days="7",
+                                 remaining_balance_email="on")
     assert saved.status_code == 200, saved.text
     assert "Settings saved." in saved.text
     async with api_deps.new_uow() as uow:
         settings = await uow.workspaces.get_or_default(shop.workspace)
     assert (settings.redemption_mode, settings.hold_seconds_default, settings.hold_seconds_max,
-            settings.refund_validity_days) == ("partial", 600, 7200, 30)
+            settings.refund_validity_days, settings.pending_days, settings.remaining_balance_email) == (
+        "partial", 600, 7200, 30, 7, True)
     page = await browser.get(f"/console/{shop.workspace}/settings")
     assert '<option value="partial" selected>' in page.text
-    assert _field(page.text, "hold_seconds_max") == "7200"
+    assert (_field(page.text, "hold_seconds_max"), _field(page.text, "pending_days")) == ("7200", "7")
+    assert 'name="remaining_balance_email" checked' in page.text
+    unticked = await save_settings(browser, shop)  # a box left unticked is sent as nothing: off
+    assert unticked.status_code == 200, unticked.text
+    async with api_deps.new_uow() as uow:
+        assert not (await uow.workspaces.get_or_default(shop.workspace)).remaining_balance_email
 
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
         ({"refund_validity_days": "0"}, "refund_validity_days", "Enter a whole number of at least 1."),
+        ({"pending_days": "-1"}, "pending_days", "Enter a whole number of at least 0."),
         ({"hold_seconds_max": "9999999"}, "hold_seconds_max", "Enter a whole number of at most 2,592,000."),
         ({"hold_seconds_default": "soon"}, "hold_seconds_default", "Enter a whole number."),
         ({"redemption_mode": "some"}, "redemption_mode", "Choose from the list."),

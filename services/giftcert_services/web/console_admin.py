@@ -181,8 +181,12 @@ async def bulk_upload(
 
 
 _SETTINGS_TEXTS = ("name", "currency", "min_amount", "max_amount", "expiry_days", "reminder_days", "locale",
-                   "redemption_mode", "hold_seconds_default", "hold_seconds_max", "refund_validity_days")
-_WHOLE_NUMBERS = ("expiry_days", "reminder_days", "hold_seconds_default", "hold_seconds_max", "refund_validity_days")
+                   "redemption_mode", "hold_seconds_default", "hold_seconds_max", "refund_validity_days",
+                   "pending_days")
+_WHOLE_NUMBERS = ("expiry_days", "reminder_days", "hold_seconds_default", "hold_seconds_max", "refund_validity_days",
+                  "pending_days")
+_TOGGLES = ("portal_enabled", "send_activation_email", "remaining_balance_email")
+"""Check boxes: a box left unticked is sent as nothing, so its setting is off."""
 _FORM_FIELD = {"min_minor": "min_amount", "max_minor": "max_amount"}
 """A setting's form field where its name differs (amounts are typed in major units)."""
 REDEMPTION_MODE_LABELS = {
@@ -197,9 +201,10 @@ def _settings_values(settings: WorkspaceSettings) -> dict[str, str]:
         "name": settings.name, "currency": settings.currency,
         "min_amount": major_units(settings.min_minor, settings.currency),
         "max_amount": major_units(settings.max_minor, settings.currency), "locale": settings.locale,
-        "redemption_mode": settings.redemption_mode, "portal_enabled": "on" if settings.portal_enabled else "",
-        "send_activation_email": "on" if settings.send_activation_email else "",
-    } | {name: str(getattr(settings, name)) for name in _WHOLE_NUMBERS}
+        "redemption_mode": settings.redemption_mode,
+    } | {name: "on" if getattr(settings, name) else "" for name in _TOGGLES} | {
+        name: str(getattr(settings, name)) for name in _WHOLE_NUMBERS
+    }
 
 
 def _settings_page(request: Request, workspace: str, session: Any, settings: WorkspaceSettings,
@@ -239,7 +244,7 @@ async def change_settings(
     current = await _settings(deps, workspace)
     words = page_words(request, current.locale)
     values = {name: str(form.get(name) or "").strip() for name in _SETTINGS_TEXTS}
-    values |= {name: "on" if form.get(name) == "on" else "" for name in ("portal_enabled", "send_activation_email")}
+    values |= {name: "on" if form.get(name) == "on" else "" for name in _TOGGLES}
     currency = values["currency"].upper()
     errors: dict[str, str] = {}
     numbers: dict[str, int | None] = {}
@@ -252,12 +257,11 @@ async def change_settings(
             errors[name] = words.gettext("Enter an amount in {currency}, like 50 or 50.00.").format(currency=currency)
     try:
         change = SettingsChange.model_validate({
-            "name": values["name"], "portal_enabled": values["portal_enabled"] == "on", "currency": currency,
+            "name": values["name"], "currency": currency,
             "min_minor": minor_units(values["min_amount"], currency),
             "max_minor": minor_units(values["max_amount"], currency),
-            "send_activation_email": values["send_activation_email"] == "on",
             "locale": values["locale"] or None, "redemption_mode": values["redemption_mode"] or None,
-        } | numbers)
+        } | {name: values[name] == "on" for name in _TOGGLES} | numbers)
         if errors:
             return _settings_page(request, workspace, session, current, values, errors, status_code=422)
         updated = dataclasses.replace(current, **change.model_dump(exclude_none=True))
