@@ -123,6 +123,18 @@ async def test_an_unknown_hold_is_409_unknown_hold_and_a_portal_key_cannot_hold(
     assert refused.status_code == 403, refused.text
 
 
+@pytest.mark.parametrize("route", ["captures", "releases"])
+async def test_a_time_outside_the_contracts_range_is_422_invalid_not_a_server_error(
+    http: httpx.AsyncClient, shop: Shop, booking: dict[str, str], route: str
+) -> None:
+    # a time the body's type takes (any aware datetime) but the contract refuses (1970 to 9000, UTC):
+    # the contract's refusal is the body's, found by the OpenAPI fuzzer (test_openapi.py)
+    body = {"request_id": str(uuid4()), "hold_id": str(uuid4()), "requested_at": "0118-09-01T00:00:00+22:43"}
+    answered = await http.post(f"{shop.base}/{route}", headers=booking, json=body)
+    assert (answered.status_code, answered.json()["error"]["code"]) == (422, "invalid"), answered.text
+    assert answered.json()["error"]["problems"][0]["location"] == "body.requested_at"
+
+
 async def test_a_refund_of_a_redemption_credits_its_certificate_and_never_more_than_it_applied(
     http: httpx.AsyncClient, shop: Shop, booking: dict[str, str]
 ) -> None:

@@ -35,6 +35,7 @@ COMMAND_ROUTES = {
 QUERIES_BY_POST = {
     ("POST", "/v1/workspaces/{workspace}/certificates/search"),
     ("POST", "/v1/workspaces/{workspace}/balance"),  # tests/api/test_balance_api.py
+    ("POST", "/v1/workspaces/{workspace}/certificates/export"),  # tests/api/test_certificate_export.py
 }
 EUR_70 = {"minor": 7000, "currency": "EUR"}
 

@@ -148,9 +148,21 @@ async def _hold(connection: AsyncConnection, certificate_id: UUID) -> int:
     return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
 
+_WAITING = text(
+    "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid) AS blocked_by, left(query, 160) AS query"
+    " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+)
+WAIT_AT_MOST = 60.0
+"""The tick is blocked in milliseconds; a minute without it says what every session was doing instead."""
+
+
 async def _until_blocked_by(engine: AsyncEngine, holder: int, ticking: asyncio.Task[int]) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT_AT_MOST
     async with engine.connect() as watcher:
         while not ticking.done() and (await watcher.execute(_BLOCKED_BY, {"holder": holder})).scalar_one() == 0:
+            if asyncio.get_running_loop().time() > deadline:
+                sessions = [dict(row) for row in (await watcher.execute(_WAITING)).mappings()]
+                raise AssertionError(f"the tick was not blocked by session {holder} in {WAIT_AT_MOST:g} s: {sessions}")
             await asyncio.sleep(0.02)
     assert not ticking.done(), "the tick finished without waiting for a certificate held"
 
@@ -176,12 +188,16 @@ async def test_a_tick_waits_for_each_due_certificate_another_transaction_holds_a
     async with engine.connect() as holder, engine.connect() as other_holder:
         first_holder, second_holder = await _hold(holder, first.id), await _hold(other_holder, second.id)
         ticking = asyncio.create_task(check_expiries(tick(workspace, now), new_uow, batch_size=10))
-        await _until_blocked_by(engine, first_holder, ticking)
-        await holder.commit()
-        await _until_blocked_by(engine, second_holder, ticking)
-        async with engine.connect() as redemption:  # would raise LockNotAvailable were the row held
-            await redemption.execute(text(f"{_HOLDS.text} NOWAIT"), {"id": first.id})
-        await other_holder.commit()
+        try:
+            await _until_blocked_by(engine, first_holder, ticking)
+            await holder.commit()
+            await _until_blocked_by(engine, second_holder, ticking)
+            async with engine.connect() as redemption:  # would raise LockNotAvailable were the row held
+                await redemption.execute(text(f"{_HOLDS.text} NOWAIT"), {"id": first.id})
+            await other_holder.commit()
+        except BaseException:
+            ticking.cancel()  # a tick left running would go on writing in the tests after this one
+            raise
     await ticking
     events = await outbox.fresh(workspace)
     wanted = CertificateExpired if due == "expired" else CertificateExpiringSoon

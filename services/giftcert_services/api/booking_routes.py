@@ -22,8 +22,9 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from giftcert.operations.booking import decide_booking_command
 from giftcert_contracts.outbound import Event
@@ -83,7 +84,12 @@ def command_of(route: BookingRoute[C], workspace_id: str, body: BaseModel, heade
     fields = body.model_dump(exclude={"request_id"}) | {"workspace_id": workspace_id, "request_id": request_id}
     if _STAMPED in route.command.model_fields and fields.get(_STAMPED) is None:
         fields[_STAMPED] = now
-    return route.command.model_validate(fields)
+    try:
+        return route.command.model_validate(fields)
+    except ValidationError as error:  # the contract's own rules (a time between 1970 and 9000...): 422, as the body's
+        raise RequestValidationError(
+            [problem | {"loc": ("body", *problem["loc"])} for problem in error.errors()]
+        ) from None
 
 
 def answer(decision: Event, retry_after_seconds: int) -> JSONResponse:
