@@ -3,14 +3,13 @@ columns of giftcert.operations.export; never a code), streamed to stdout or a fi
 
 import sys
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TextIO
 
 import typer
 
-from giftcert.domain.certificate import KINDS, Kind, Status
+from giftcert.domain.certificate import Status
 from giftcert.operations.export import export_certificates
-from giftcert.operations.search import CertificateSearch
-from giftcert_services.cli.certificates.lookup import moment
+from giftcert_services.cli.certificates.lookup import search_of
 from giftcert_services.cli.database_access import run_with_database
 from giftcert_services.runtime.bootstrap import Dependencies
 
@@ -30,22 +29,10 @@ def export(
     ),
 ) -> None:
     """Every certificate the filters select (as `search` finds them, all pages), newest first, as CSV."""
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"one of {', '.join(KINDS)}", param_hint="--kind")
-    try:
-        query = CertificateSearch(
-            workspace_id=workspace,
-            purchaser_email=purchaser_email,
-            recipient_email=recipient_email,
-            status=status,
-            kind=cast("Kind", kind),
-            created_from=moment(created_from, "--created-from", upper=False),
-            created_to=moment(created_to, "--created-to", upper=True),
-            expires_from=moment(expires_from, "--expires-from", upper=False),
-            expires_to=moment(expires_to, "--expires-to", upper=True),
-        )
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+    query = search_of(
+        workspace, purchaser_email=purchaser_email, recipient_email=recipient_email, status=status, kind=kind,
+        created_from=created_from, created_to=created_to, expires_from=expires_from, expires_to=expires_to,
+    )
 
     async def write(deps: Dependencies, target: TextIO) -> None:
         async for chunk in export_certificates(deps.engine, query):

@@ -34,6 +34,34 @@ def moment(value: str | None, option: str, *, upper: bool) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def search_of(
+    workspace: str, *, code: str | None = None, purchaser_email: str | None, recipient_email: str | None,
+    status: Status | None, kind: str | None, created_from: str | None, created_to: str | None,
+    expires_from: str | None, expires_to: str | None, limit: int = 50, after: str | None = None,
+) -> CertificateSearch:
+    """The search the command-line options describe (`search` and `export` take the same filters);
+    typer.BadParameter for one it cannot take."""
+    if kind is not None and kind not in KINDS:
+        raise typer.BadParameter(f"one of {', '.join(KINDS)}", param_hint="--kind")
+    try:
+        return CertificateSearch(
+            workspace_id=workspace,
+            code=code,
+            purchaser_email=purchaser_email,
+            recipient_email=recipient_email,
+            status=status,
+            kind=cast("Kind", kind),
+            created_from=moment(created_from, "--created-from", upper=False),
+            created_to=moment(created_to, "--created-to", upper=True),
+            expires_from=moment(expires_from, "--expires-from", upper=False),
+            expires_to=moment(expires_to, "--expires-to", upper=True),
+            limit=limit,
+            after=after,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 def _print_table(found: list[Certificate]) -> None:
     def stamp(value: datetime | None) -> str:
         return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
@@ -65,25 +93,11 @@ def search(
     as_json: bool = typer.Option(False, "--json", help='{"certificates": [...], "next_cursor": ...}'),
 ) -> None:
     """Certificates of one workspace, newest first, a page at a time (the next cursor is printed)."""
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"one of {', '.join(KINDS)}", param_hint="--kind")
-    try:
-        query = CertificateSearch(
-            workspace_id=workspace,
-            code=code,
-            purchaser_email=purchaser_email,
-            recipient_email=recipient_email,
-            status=status,
-            kind=cast("Kind", kind),
-            created_from=moment(created_from, "--created-from", upper=False),
-            created_to=moment(created_to, "--created-to", upper=True),
-            expires_from=moment(expires_from, "--expires-from", upper=False),
-            expires_to=moment(expires_to, "--expires-to", upper=True),
-            limit=limit,
-            after=after,
-        )
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+    query = search_of(
+        workspace, code=code, purchaser_email=purchaser_email, recipient_email=recipient_email, status=status,
+        kind=kind, created_from=created_from, created_to=created_to, expires_from=expires_from,
+        expires_to=expires_to, limit=limit, after=after,
+    )
 
     async def find(deps: Dependencies) -> Any:
         async with deps.engine.connect() as connection:
